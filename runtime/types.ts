@@ -1,0 +1,94 @@
+/**
+ * The data contract between the compiler and the runtime. The generated routing module is an
+ * object of type `CompiledGateway`; the runtime reads it and holds no other knowledge of the config.
+ * This file has no imports so that both sides can share it without pulling code into the bundle.
+ */
+
+/** How the gateway talks to one backend. */
+export type TransportKind = 'stdio' | 'sse' | 'streamable-http';
+
+/** Outgoing auth strategy names, as written in `outgoingAuth`. */
+export type OutgoingAuthKind = 'unauthenticated' | 'header_injection' | 'token_exchange' | 'client_credentials';
+
+/** What the runtime does when a live catalog differs from the lock. */
+export type DriftPolicy = 'fail' | 'warn' | 'block-changed';
+
+/** Outgoing auth as compiled: secret values are never here, only env variable names. */
+export interface CompiledOutgoingAuth {
+  type: OutgoingAuthKind;
+  headerName?: string;
+  /** A literal header value; may contain `${env:NAME}` references resolved at start-up. */
+  headerValue?: string;
+  headerValueEnv?: string;
+  tokenUrl?: string;
+  clientId?: string;
+  clientSecretEnv?: string;
+  audience?: string;
+  scopes?: string[];
+  subjectTokenType?: string;
+}
+
+/** A backend as the runtime needs it. Strings may hold `${env:NAME}` references. */
+export interface CompiledBackend {
+  name: string;
+  transport: TransportKind;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  url?: string;
+  headers?: Record<string, string>;
+  /** Per-call timeout in milliseconds. */
+  timeoutMs: number;
+  auth: CompiledOutgoingAuth;
+  /** The backend's catalog hash from the lock; empty when the lock records it as absent. */
+  catalogHash: string;
+  /** Per-item content hashes from the lock, keyed by original name (tools, prompts) or URI. */
+  itemHashes: {
+    tools: Record<string, string>;
+    prompts: Record<string, string>;
+    resources: Record<string, string>;
+    resourceTemplates: Record<string, string>;
+  };
+}
+
+/** Where an exposed name goes: a backend index into `CompiledGateway.backends` and the original name. */
+export interface Route {
+  backend: number;
+  name: string;
+}
+
+/** A resource template route: the URI is matched against `pattern` (a RegExp source, anchored). */
+export interface TemplateRoute {
+  uriTemplate: string;
+  pattern: string;
+  backend: number;
+}
+
+/** Everything the runtime serves, decided at compile time. */
+export interface CompiledGateway {
+  name: string;
+  vmcpVersion: string;
+  /** The MCP capabilities advertised downstream (the union of what the backends offer). */
+  capabilities: Record<string, unknown>;
+  instructions?: string;
+  backends: CompiledBackend[];
+  tools: Record<string, Route>;
+  prompts: Record<string, Route>;
+  resources: Record<string, Route>;
+  resourceTemplates: TemplateRoute[];
+  /** Pre-serialized JSON arrays for each list result, exactly as served. */
+  lists: {
+    tools: string;
+    prompts: string;
+    resources: string;
+    resourceTemplates: string;
+  };
+  operational: {
+    drift: DriftPolicy;
+    partialFailureMode: 'fail' | 'best_effort';
+    healthCheckIntervalMs: number;
+    unhealthyThreshold: number;
+    circuitBreaker: { enabled: boolean; failureThreshold: number; timeoutMs: number };
+  };
+}
