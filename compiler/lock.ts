@@ -1,4 +1,4 @@
-import { compareStrings, hashJson, stableJson } from './canonical.ts';
+import { compareStrings, hashJson, stableJson } from '../runtime/canonical.ts';
 import type { TransportKind } from '../runtime/types.ts';
 
 /** The current lockfile format version. */

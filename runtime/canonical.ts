@@ -1,3 +1,4 @@
+/** Canonical JSON and hashing, shared by the compiler (lock) and the runtime (drift checks). */
 import { createHash } from 'node:crypto';
 
 /** Compares strings by UTF-16 code units, the one comparator used for every sort in vmcp output. */
