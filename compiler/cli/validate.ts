@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/validate.ts';
+import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
+
+/** Options of `vmcp validate`. */
+export interface ValidateOptions {
+  config: string;
+  json: boolean;
+}
+
+/** `vmcp validate`: static checks only, no network. Exit 0 when valid, 1 on errors. */
+export function runValidate(opts: ValidateOptions, io: CliIo): number {
+  const file = displayPath(io.cwd, opts.config);
+  const abs = resolve(io.cwd, opts.config);
+  const text = readText(abs);
+  if (text === undefined) {
+    const d = { code: 'FILE_NOT_FOUND' as const, severity: 'error' as const, message: `cannot read config file ${file}`, file, line: 0, column: 0, hint: 'pass the path with -c, or run `vmcp init --from <mcp.json>` to create one' };
+    if (opts.json) io.out(diagnosticsJson([d]));
+    else reportDiagnostics(io, [d], false);
+    return 1;
+  }
+  const result = loadConfig(file, text, {
+    env: io.env,
+    readFile: (p) => readText(resolve(io.cwd, p)),
+  });
+  if (opts.json) {
+    io.out(diagnosticsJson(result.diagnostics));
+    return result.value ? 0 : 1;
+  }
+  reportDiagnostics(io, result.diagnostics, false);
+  if (!result.value) return 1;
+  const c = result.value.config;
+  const transports = [...new Set(result.value.backends.map((b) => b.transport))].join(', ');
+  io.out(
+    `✓ ${file} is valid: gateway "${c.name}", ${result.value.backends.length} backend${result.value.backends.length === 1 ? '' : 's'} (${transports}), ` +
+      `conflicts: ${c.aggregation.conflictResolution}, incoming auth: ${c.incomingAuth.type}`,
+  );
+  return 0;
+}

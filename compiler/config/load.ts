@@ -1,0 +1,91 @@
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Diagnostic, PhaseResult } from '../diagnostics.ts';
+import { createLocator, type Locator } from './locate.ts';
+
+/** A parsed config file: the YAML document, its plain data, and a locator for diagnostics. */
+export interface ParsedConfig {
+  file: string;
+  text: string;
+  doc: Document;
+  locator: Locator;
+  data: unknown;
+}
+
+/**
+ * Parses YAML text into a document with positions. Pure: the caller reads the file.
+ * Empty files, syntax errors, duplicate keys and a non-mapping root each get their own code.
+ */
+export function parseConfig(file: string, text: string): PhaseResult<ParsedConfig | undefined> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number) => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  for (const err of doc.errors) {
+    const dup = err.code === 'DUPLICATE_KEY';
+    const firstLine = err.message.split('\n')[0];
+    diagnostics.push({
+      code: dup ? 'DUPLICATE_KEY' : 'YAML_SYNTAX',
+      severity: 'error',
+      message: dup ? 'duplicate key: a mapping key may appear only once' : `YAML syntax error: ${firstLine}`,
+      file,
+      ...at(err.pos[0]),
+      hint: dup ? 'remove or rename one of the two keys' : `fix the YAML syntax (${err.code})`,
+    });
+  }
+  for (const warn of doc.warnings) {
+    diagnostics.push({
+      code: 'YAML_SYNTAX',
+      severity: 'warning',
+      message: `YAML warning: ${warn.message.split('\n')[0]}`,
+      file,
+      ...at(warn.pos[0]),
+    });
+  }
+  const locator = createLocator(doc, lineCounter);
+  if (diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics };
+
+  if (doc.contents === null || doc.contents === undefined) {
+    diagnostics.push({
+      code: 'EMPTY_FILE',
+      severity: 'error',
+      message: 'the config file is empty',
+      file,
+      line: 1,
+      column: 1,
+      hint: 'start with `name: my-gateway` and a `backends:` list, or run `vmcp init --from <mcp.json>`',
+    });
+    return { value: undefined, diagnostics };
+  }
+  if (!isMap(doc.contents)) {
+    const span = locator.at([]);
+    diagnostics.push({
+      code: 'NOT_A_MAPPING',
+      severity: 'error',
+      message: 'the config must be a mapping of keys (name, backends, ...) at the top level',
+      file,
+      line: span.line,
+      column: span.column,
+      hint: 'write `key: value` pairs at the top level, e.g. `name: my-gateway`',
+    });
+    return { value: undefined, diagnostics };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    diagnostics.push({
+      code: 'YAML_SYNTAX',
+      severity: 'error',
+      message: `YAML could not be converted: ${(err as Error).message.split('\n')[0]}`,
+      file,
+      line: 1,
+      column: 1,
+      hint: 'check anchors and aliases (`&a`, `*a`) in the file',
+    });
+    return { value: undefined, diagnostics };
+  }
+  return { value: { file, text, doc, locator, data }, diagnostics };
+}

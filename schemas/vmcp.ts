@@ -1,0 +1,337 @@
+import { z } from 'zod';
+import { isDuration } from '../runtime/duration.ts';
+
+/**
+ * The `vmcp.yaml` schema: camelCase, strict (unknown keys are errors), and a superset of
+ * ToolHive vMCP's CLI config for the features both support. Defaults are applied here and
+ * nowhere else. `schemas/vmcp.schema.json` is generated from this file (`npm run schema`).
+ */
+
+/** Custom issue codes are carried in `params.code` so the loader can map them to diagnostics. */
+const withCode = (code: string, message: string) => ({ message, params: { code } });
+
+const duration = z
+  .string()
+  .refine(isDuration, withCode('BAD_DURATION', 'not a duration'))
+  .meta({ description: 'A Go-style duration such as "30s", "1m30s" or "500ms".' });
+
+/** The duration schema instance, exported so diagnostics can recognise duration fields. */
+export const DURATION = duration;
+
+const httpUrl = z
+  .string()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, withCode('BAD_URL', 'not an http(s) URL'))
+  .meta({ description: 'An absolute http:// or https:// URL.' });
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, withCode('BAD_VALUE', 'not an environment variable name'))
+  .meta({ description: 'The name of an environment variable, resolved at start-up.' });
+
+const backendName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, withCode('BAD_VALUE', 'not a valid backend name'))
+  .meta({ description: 'Backend (workload) name: letters, digits, ".", "_" or "-", at most 63 characters.' });
+
+const stringMap = z.record(z.string(), z.string());
+
+/** Accepted for ToolHive compatibility but not implemented; the validator reports UNSUPPORTED. */
+const unsupported = (what: string) => z.unknown().optional().meta({ description: `Not supported by vmcp yet: ${what}.` });
+
+const backendCommon = {
+  name: backendName,
+  description: z.string().optional(),
+  metadata: stringMap.optional(),
+  /** Whether /readyz waits for this backend (default true). */
+  required: z.boolean().default(true).meta({ description: 'Whether /readyz waits for this backend.' }),
+};
+
+const stdioBackend = z.strictObject({
+  ...backendCommon,
+  transport: z.literal('stdio'),
+  command: z.string().min(1, withCode('BAD_VALUE', 'command must not be empty')),
+  args: z.array(z.string()).default([]),
+  env: stringMap.optional().meta({ description: 'Extra environment; values may use ${env:NAME}.' }),
+  cwd: z.string().optional(),
+});
+
+const httpBackend = (transport: 'sse' | 'streamable-http') =>
+  z.strictObject({
+    ...backendCommon,
+    transport: z.literal(transport),
+    url: httpUrl,
+    headers: stringMap.optional().meta({ description: 'Extra request headers; values may use ${env:NAME}.' }),
+    type: unsupported('ToolHive "entry" backends'),
+    caBundlePath: unsupported('custom CA bundles'),
+  });
+
+/** One backend of the group. */
+export const BackendSchema = z.discriminatedUnion('transport', [
+  stdioBackend,
+  httpBackend('sse'),
+  httpBackend('streamable-http'),
+]);
+
+const oidc = z.strictObject({
+  issuer: httpUrl,
+  audience: z.string().min(1),
+  resource: z.string().optional(),
+  jwksUrl: httpUrl.optional(),
+  clientId: z.string().optional(),
+  clientSecretEnv: envName.optional(),
+  scopes: z.array(z.string()).default([]),
+  insecureAllowHttp: z.boolean().default(false),
+  allowedAlgorithms: z.array(z.string()).optional(),
+  clockSkew: duration.default('30s'),
+  introspectionUrl: unsupported('token introspection'),
+  protectedResourceAllowPrivateIp: z.boolean().optional(),
+  jwksAllowPrivateIp: z.boolean().optional(),
+  caBundlePath: unsupported('custom CA bundles'),
+});
+
+const authz = z.strictObject({
+  type: z.enum(['cedar', 'none']),
+  policies: z.array(z.string()).default([]),
+  entitiesJson: z.string().default('[]'),
+  primaryUpstreamProvider: unsupported('upstream providers'),
+  groupClaimName: z.string().optional(),
+  roleClaimName: z.string().optional(),
+  groupEntityType: z.string().optional(),
+});
+
+const incomingAuth = z.strictObject({
+  type: z.enum(['anonymous', 'oidc', 'local']),
+  oidc: oidc.optional(),
+  authz: authz.optional(),
+});
+
+const headerInjection = z.strictObject({
+  headerName: z.string().min(1),
+  headerValue: z.string().optional(),
+  headerValueEnv: envName.optional(),
+});
+
+const tokenExchange = z.strictObject({
+  tokenUrl: httpUrl,
+  clientId: z.string().optional(),
+  clientSecret: z.string().optional(),
+  clientSecretEnv: envName.optional(),
+  audience: z.string().optional(),
+  scopes: z.array(z.string()).default([]),
+  subjectTokenType: z.string().default('urn:ietf:params:oauth:token-type:access_token'),
+  subjectProviderName: unsupported('subject providers'),
+});
+
+const clientCredentials = z.strictObject({
+  tokenUrl: httpUrl,
+  clientId: z.string().min(1),
+  clientSecretEnv: envName,
+  audience: z.string().optional(),
+  scopes: z.array(z.string()).default([]),
+});
+
+/** An outgoing auth strategy, nested as ToolHive writes it: `{type, headerInjection: {...}}`. */
+export const StrategySchema = z.strictObject({
+  type: z.enum([
+    'unauthenticated',
+    'header_injection',
+    'token_exchange',
+    'client_credentials',
+    'upstream_inject',
+    'aws_sts',
+    'obo',
+    'xaa',
+  ]),
+  headerInjection: headerInjection.optional(),
+  tokenExchange: tokenExchange.optional(),
+  clientCredentials: clientCredentials.optional(),
+  upstreamInject: unsupported('upstream_inject'),
+  awsSts: unsupported('aws_sts'),
+  obo: unsupported('obo'),
+  xaa: unsupported('xaa'),
+});
+
+const outgoingAuth = z.strictObject({
+  source: z.enum(['inline', 'discovered']).default('inline'),
+  default: StrategySchema.prefault({ type: 'unauthenticated' }),
+  backends: z.record(z.string(), StrategySchema).default({}),
+});
+
+const annotations = z.strictObject({
+  title: z.string().optional(),
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+});
+
+const toolOverride = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  annotations: annotations.optional(),
+});
+
+const workloadTools = z.strictObject({
+  workload: backendName,
+  filter: z.array(z.string()).optional(),
+  excludeAll: z.boolean().default(false),
+  overrides: z.record(z.string(), toolOverride).default({}),
+  toolConfigRef: unsupported('Kubernetes tool config references'),
+});
+
+const aggregation = z.strictObject({
+  conflictResolution: z.enum(['prefix', 'priority', 'manual']).default('prefix'),
+  conflictResolutionConfig: z
+    .strictObject({
+      prefixFormat: z.string().default('{workload}_'),
+      priorityOrder: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  tools: z.array(workloadTools).default([]),
+  excludeAllTools: z.boolean().default(false),
+  defaultToolVisibility: z.enum(['allow', 'deny']).default('allow'),
+  nameLimit: z.number().int().min(1).max(128).default(64),
+});
+
+const step = z.strictObject({
+  id: z.string(),
+  type: z.enum(['tool', 'elicitation', 'forEach']).optional(),
+  tool: z.string().optional(),
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  condition: z.string().optional(),
+  dependsOn: z.array(z.string()).optional(),
+  onError: z.unknown().optional(),
+  message: z.string().optional(),
+  schema: z.unknown().optional(),
+  timeout: duration.optional(),
+  onDecline: z.unknown().optional(),
+  onCancel: z.unknown().optional(),
+  defaultResults: z.record(z.string(), z.unknown()).optional(),
+  collection: z.string().optional(),
+  itemVar: z.string().optional(),
+  maxParallel: z.number().int().optional(),
+  maxIterations: z.number().int().optional(),
+  step: z.unknown().optional(),
+});
+
+const compositeTool = z.strictObject({
+  name: z.string(),
+  description: z.string(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  timeout: duration.optional(),
+  steps: z.array(step),
+  output: z.unknown().optional(),
+  annotations: annotations.optional(),
+});
+
+const circuitBreaker = z.strictObject({
+  enabled: z.boolean().default(false),
+  failureThreshold: z.number().int().default(5),
+  timeout: duration.default('60s'),
+});
+
+const failureHandling = z.strictObject({
+  healthCheckInterval: duration.default('30s'),
+  healthCheckTimeout: duration.default('10s'),
+  statusReportingInterval: duration.default('30s'),
+  unhealthyThreshold: z.number().int().default(3),
+  partialFailureMode: z.enum(['fail', 'best_effort']).default('fail'),
+  circuitBreaker: circuitBreaker.prefault({}),
+});
+
+
+const operational = z.strictObject({
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+  timeouts: z
+    .strictObject({ default: duration.default('30s'), perWorkload: z.record(z.string(), duration).default({}) })
+    .prefault({}),
+  failureHandling: failureHandling.prefault({}),
+  drift: z.enum(['fail', 'warn', 'block-changed']).default('block-changed'),
+});
+
+const telemetry = z.strictObject({
+  endpoint: z.string().optional(),
+  serviceName: z.string().optional(),
+  serviceVersion: z.string().optional(),
+  tracingEnabled: z.boolean().optional(),
+  metricsEnabled: z.boolean().optional(),
+  samplingRate: z.string().optional(),
+  headers: stringMap.optional(),
+  insecure: z.boolean().optional(),
+  enablePrometheusMetricsPath: z.boolean().optional(),
+  useLegacyAttributes: z.boolean().optional(),
+  prometheusPort: z.number().int().optional(),
+  environmentVariables: z.array(z.string()).optional(),
+  customAttributes: stringMap.optional(),
+  caCertPath: z.string().optional(),
+});
+
+const audit = z.strictObject({
+  enabled: z.boolean().optional(),
+  component: z.string().optional(),
+  eventTypes: z.array(z.string()).optional(),
+  excludeEventTypes: z.array(z.string()).optional(),
+  includeRequestData: z.boolean().optional(),
+  includeResponseData: z.boolean().optional(),
+  detectApplicationErrors: z.boolean().optional(),
+  maxDataSize: z.number().int().optional(),
+  maxDelegationDepth: z.number().int().optional(),
+  logFile: z.string().optional(),
+});
+
+/** The whole `vmcp.yaml`. */
+export const VmcpConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: backendName.meta({ description: 'The gateway name; also names the bundle (dist/<name>.vmcp.mjs).' }),
+    groupRef: z.string().optional().meta({ description: 'The group name (ToolHive: the thv group).' }),
+    backendsFrom: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .meta({ description: 'Client config files (mcpServers / servers) whose servers join the group.' }),
+    backends: z.array(BackendSchema).default([]),
+    incomingAuth: incomingAuth.prefault({ type: 'anonymous' }),
+    outgoingAuth: outgoingAuth.prefault({}),
+    aggregation: aggregation.prefault({}),
+    compositeTools: z.array(compositeTool).optional(),
+    operational: operational.prefault({}),
+    telemetry: telemetry.optional(),
+    audit: audit.optional(),
+    metadata: stringMap.optional(),
+    compositeToolRefs: unsupported('Kubernetes composite tool references'),
+    optimizer: unsupported('the optimizer (search-tool) mode'),
+    codeMode: unsupported('code mode'),
+    sessionStorage: unsupported('external session storage'),
+    rateLimiting: unsupported('rate limiting'),
+    passthroughHeaders: unsupported('header passthrough'),
+  })
+  .meta({ title: 'vmcp.yaml', description: 'Configuration of a vmcp compiled Virtual MCP Server.' });
+
+/** The config after defaults, as every later phase sees it. */
+export type VmcpConfig = z.output<typeof VmcpConfigSchema>;
+/** One backend after defaults. */
+export type BackendConfig = z.output<typeof BackendSchema>;
+/** One outgoing auth strategy after defaults. */
+export type StrategyConfig = z.output<typeof StrategySchema>;
+/** The config as written (before defaults). */
+export type VmcpConfigInput = z.input<typeof VmcpConfigSchema>;
+
+/** Keys that are accepted for compatibility but not implemented, with whether they are fatal. */
+export const UNSUPPORTED_KEYS: ReadonlyArray<{ path: string; fatal: boolean; what: string }> = [
+  { path: 'compositeTools', fatal: true, what: 'composite tools' },
+  { path: 'compositeToolRefs', fatal: true, what: 'Kubernetes composite tool references' },
+  { path: 'optimizer', fatal: true, what: 'the optimizer (search-tool) mode' },
+  { path: 'codeMode', fatal: true, what: 'code mode' },
+  { path: 'sessionStorage', fatal: false, what: 'external session storage (sessions stay in memory)' },
+  { path: 'rateLimiting', fatal: true, what: 'rate limiting' },
+  { path: 'passthroughHeaders', fatal: true, what: 'header passthrough' },
+  { path: 'telemetry', fatal: false, what: 'OpenTelemetry export (settings are validated but not used yet)' },
+  { path: 'audit', fatal: false, what: 'the audit log (settings are validated but not used yet)' },
+];
