@@ -38,7 +38,8 @@ function codeFrame(source: string, d: Diagnostic, context: number, c: (k: keyof 
   const width = String(last).length;
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
-    const text = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    // Tabs and control bytes (a binary file) would break the underline or the terminal: one column each.
+    const text = (lines[n - 1] ?? '').replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '?');
     const mark = n === d.line ? '>' : ' ';
     out.push(c('dim', `  ${mark} ${String(n).padStart(width)} |`) + (text ? ` ${text}` : ''));
     if (n === d.line) {

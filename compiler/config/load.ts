@@ -20,7 +20,10 @@ export function parseConfig(file: string, text: string): PhaseResult<ParsedConfi
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number) => {
-    const p = lineCounter.linePos(offset);
+    // yaml reports errors found at end of input (an unclosed quote or bracket) past the last
+    // newline; point at the end of the last non-blank line instead, so the frame shows the text.
+    const clamped = offset >= text.length ? text.trimEnd().length : offset;
+    const p = lineCounter.linePos(Math.max(0, clamped));
     return { line: p.line, column: p.col };
   };
   for (const err of doc.errors) {

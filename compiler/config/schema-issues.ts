@@ -47,7 +47,7 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
     case 'unrecognized_keys':
       return (issue.keys ?? []).map((key) => {
         const known = knownKeys(schema, path);
-        const guess = suggest(key, known);
+        const guess = guessName(key, known);
         return {
           code: 'UNKNOWN_KEY' as const,
           message: `unknown key "${key}" ${path.length ? `in ${formatPath(path)}` : "at the top level"}`,
@@ -81,7 +81,7 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
       ];
     case 'invalid_value': {
       const values = (issue.values ?? []).map(String);
-      const guess = typeof issue.input === 'string' ? suggest(issue.input, values) : undefined;
+      const guess = typeof issue.input === 'string' ? guessName(issue.input, values) : undefined;
       return [
         {
           code: 'BAD_ENUM',
@@ -99,7 +99,7 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
         if (value === undefined) {
           return [{ code: 'MISSING_KEY', message: `missing required key "${disc}" in ${parent}`, path, anchorNearest: true, hint: `add \`${disc}:\` with one of: ${options.join(', ')}` }];
         }
-        const guess = typeof value === 'string' ? suggest(value, options) : undefined;
+        const guess = typeof value === 'string' ? guessName(value, options) : undefined;
         return [
           {
             code: 'BAD_ENUM',
@@ -125,6 +125,20 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
     default:
       return [{ code: 'BAD_VALUE', message: `${where}: ${issue.message}`, path }];
   }
+}
+
+/** Names users bring from client configs and other gateways, which edit distance cannot find. */
+const ALIASES: Readonly<Record<string, string>> = {
+  backend: 'workload', // aggregation.tools[].backend
+  server: 'workload',
+  servers: 'backends', // VS Code's top-level key
+  mcpServers: 'backends', // Claude Desktop's top-level key
+  http: 'streamable-http', // VS Code's `type: http`
+};
+
+function guessName(input: string, candidates: readonly string[]): string | undefined {
+  const alias = Object.hasOwn(ALIASES, input) ? ALIASES[input] : undefined;
+  return alias !== undefined && candidates.includes(alias) ? alias : suggest(input, candidates);
 }
 
 function customHint(code: DiagnosticCode): string | undefined {

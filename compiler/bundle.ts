@@ -1,0 +1,43 @@
+import { build, type Metafile } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/** The package root: the generated module resolves `./runtime/...` from here. */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The Node target every bundle is built for; recorded in the manifest. */
+export const NODE_TARGET = 'node20';
+
+/** The bundled output: the program, its legal comments, and esbuild's metafile (for size tests). */
+export interface BundleOutput {
+  code: string;
+  legal: string;
+  metafile: Metafile;
+}
+
+/**
+ * Bundles the generated routing module with runtime/ into one ESM file that runs with plain node.
+ * Deterministic: no timestamps, paths are relative to the package root, minified.
+ */
+export async function bundleRouter(routerSource: string, name: string): Promise<BundleOutput> {
+  const result = await build({
+    stdin: { contents: routerSource, resolveDir: PACKAGE_ROOT, sourcefile: `${name}.router.ts`, loader: 'ts' },
+    absWorkingDir: PACKAGE_ROOT,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: NODE_TARGET,
+    minify: true,
+    legalComments: 'external',
+    outfile: join(PACKAGE_ROOT, 'dist-virtual', `${name}.vmcp.mjs`),
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    banner: { js: '#!/usr/bin/env node\n// vmcp bundle: run with `node <file> [--host H] [--port P] [--stdio]`.\nimport{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);' },
+    // Bundled CommonJS dependencies may call require() for node built-ins; the banner provides it.
+    mainFields: ['module', 'main'],
+    conditions: ['node', 'import'],
+  });
+  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))?.text ?? '';
+  const legal = result.outputFiles.find((f) => f.path.endsWith('.LEGAL.txt'))?.text ?? '';
+  return { code, legal, metafile: result.metafile };
+}

@@ -1,0 +1,128 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { compile, type CompileOutput } from '../compile.ts';
+import type { Diagnostic } from '../diagnostics.ts';
+import { introspectAll, type IntrospectProgress } from '../resolve/introspect.ts';
+import { lockPathFor } from '../resolve/lock-check.ts';
+import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
+import { registerCommand } from './main.ts';
+
+/** Options of `vmcp compile`. */
+export interface CompileOptions {
+  config: string;
+  outDir: string;
+  frozen: boolean;
+  check: boolean;
+  allowMissing: boolean;
+  json: boolean;
+  concurrency: number;
+}
+
+/** The files a compile writes, relative to the working directory, with their bytes. */
+export function outputFiles(out: CompileOutput, configPath: string, outDir: string): Array<[string, string]> {
+  const name = out.gateway.name;
+  return [
+    [lockPathFor(configPath), out.lockText],
+    [join(outDir, `${name}.vmcp.mjs`), out.bundle.code],
+    [join(outDir, `${name}.vmcp.mjs.LEGAL.txt`), out.bundle.legal],
+    [join(outDir, `${name}.manifest.json`), out.manifestText],
+  ];
+}
+
+/** Compiles in memory with live introspection (unless frozen); shared by compile and serve. */
+export async function compileFromDisk(opts: Pick<CompileOptions, 'config' | 'frozen' | 'allowMissing' | 'concurrency'>, io: CliIo, progress: boolean) {
+  const file = displayPath(io.cwd, opts.config);
+  const text = readText(resolve(io.cwd, opts.config));
+  if (text === undefined) {
+    const d: Diagnostic = { code: 'FILE_NOT_FOUND', severity: 'error', message: `cannot read config file ${file}`, file, line: 0, column: 0, hint: 'pass the path with -c' };
+    return { file, result: { diagnostics: [d] } as { value?: CompileOutput; diagnostics: Diagnostic[] } };
+  }
+  const result = await compile({
+    file,
+    text,
+    env: io.env,
+    readFile: (p) => readText(resolve(io.cwd, p)),
+    lockText: readText(resolve(io.cwd, lockPathFor(file))),
+    frozen: opts.frozen,
+    allowMissing: opts.allowMissing,
+    introspect: (targets) => {
+      if (progress && targets.length) io.err(`discovering ${targets.length} backend${targets.length === 1 ? '' : 's'}…`);
+      return introspectAll(targets, { concurrency: opts.concurrency, onProgress: progress ? progressPrinter(io) : undefined });
+    },
+  });
+  return { file, result };
+}
+
+function progressPrinter(io: CliIo): (e: IntrospectProgress) => void {
+  return (e) => {
+    if (e.phase === 'start') {
+      if (io.isTTY) io.err(`  … ${e.name}`);
+      return;
+    }
+    const c = e.counts;
+    const what = c ? `${c.tools} tools, ${c.prompts} prompts, ${c.resources} resources, ${c.resourceTemplates} templates` : 'failed';
+    io.err(`  ${e.phase === 'done' ? '✓' : '✗'} ${e.name}: ${what} (${e.ms ?? 0} ms)`);
+  };
+}
+
+/** `vmcp compile`: resolve, introspect (or use the lock), generate, bundle, write. */
+export async function runCompile(opts: CompileOptions, io: CliIo): Promise<number> {
+  const started = Date.now();
+  const { file, result } = await compileFromDisk(opts, io, !opts.json);
+  if (opts.json) io.out(diagnosticsJson(result.diagnostics));
+  else reportDiagnostics(io, result.diagnostics, false);
+  if (!result.value) return 1;
+
+  const files = outputFiles(result.value, file, opts.outDir);
+  const stale = files.filter(([p, bytes]) => readText(resolve(io.cwd, p)) !== bytes).map(([p]) => p);
+  if (opts.check) {
+    if (stale.length) {
+      io.err(`error[OUTPUT_STALE] ${stale.length} output file${stale.length === 1 ? ' is' : 's are'} stale: ${stale.join(', ')}\n  hint: run \`vmcp compile\` and commit the result`);
+      return 1;
+    }
+    if (!opts.json) io.err(`✓ outputs are up to date (${files.length} files)`);
+    return 0;
+  }
+  for (const [p, bytes] of files) {
+    if (!stale.includes(p)) continue;
+    mkdirSync(dirname(resolve(io.cwd, p)), { recursive: true });
+    writeFileSync(resolve(io.cwd, p), bytes);
+  }
+  if (!opts.json) {
+    const m = result.value.manifest;
+    io.err(
+      `✓ compiled ${m.name}: ${m.counts.tools} tools, ${m.counts.prompts} prompts, ${m.counts.resources} resources, ${m.counts.resourceTemplates} templates ` +
+        `from ${m.backends.length} backends in ${Date.now() - started} ms\n` +
+        `  ${files.map(([p]) => `${p}${stale.includes(p) ? '' : ' (unchanged)'}`).join('\n  ')}\n` +
+        `  bundle ${(m.bundle.bytes / 1024).toFixed(1)} KiB; run it with: node ${files[1][0]}`,
+    );
+  }
+  return 0;
+}
+
+registerCommand('compile', {
+  summary: 'Resolve, introspect (writing vmcp.lock.json), generate and bundle',
+  usage: 'vmcp compile [-c vmcp.yaml] [-o dist/] [--frozen] [--check] [--allow-missing] [--json]',
+  options: {
+    config: { type: 'string', short: 'c' },
+    out: { type: 'string', short: 'o' },
+    frozen: { type: 'boolean' },
+    check: { type: 'boolean' },
+    'allow-missing': { type: 'boolean' },
+    json: { type: 'boolean' },
+    concurrency: { type: 'string' },
+  },
+  run: (v, _p, io) =>
+    runCompile(
+      {
+        config: (v.config as string) ?? 'vmcp.yaml',
+        outDir: (v.out as string) ?? 'dist',
+        frozen: Boolean(v.frozen),
+        check: Boolean(v.check),
+        allowMissing: Boolean(v['allow-missing']),
+        json: Boolean(v.json),
+        concurrency: Math.max(1, Number(v.concurrency ?? 4) || 4),
+      },
+      io,
+    ),
+});
