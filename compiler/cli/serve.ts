@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileFromDisk } from './compile.ts';
+import { displayPath, reportDiagnostics, type CliIo } from './io.ts';
+import { registerCommand } from './main.ts';
+
+/** Options of `vmcp serve`. */
+export interface ServeOptions {
+  target: string;
+  host?: string;
+  port?: string;
+  stdio: boolean;
+  frozen: boolean;
+}
+
+/** How to connect, printed once the gateway is listening (HTTP mode). */
+export function connectHelp(name: string, url: string): string {
+  const snippet = JSON.stringify({ mcpServers: { [name]: { type: 'http', url } } }, null, 2);
+  return [
+    `Connect a client to ${url}`,
+    `  MCP Inspector:  npx @modelcontextprotocol/inspector --transport http --server-url ${url}`,
+    `  Client config (Claude Code, Cursor, VS Code "servers"):`,
+    ...snippet.split('\n').map((l) => `    ${l}`),
+  ].join('\n');
+}
+
+/**
+ * `vmcp serve <bundle.mjs | vmcp.yaml>`: runs a bundle, or compiles a config in memory first
+ * (dev mode: live introspection, nothing written beside the config) and runs the result.
+ */
+export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
+  let bundlePath = resolve(io.cwd, opts.target);
+  let cleanup = () => {};
+  let name = 'vmcp';
+  if (!/\.m?js$/.test(opts.target)) {
+    const { result } = await compileFromDisk({ config: opts.target, frozen: opts.frozen, allowMissing: false, concurrency: 4 }, { ...io, out: io.err }, !opts.stdio);
+    reportDiagnostics(io, result.diagnostics, false);
+    if (!result.value) return 1;
+    const dir = mkdtempSync(join(tmpdir(), 'vmcp-serve-'));
+    name = result.value.gateway.name;
+    bundlePath = join(dir, `${name}.vmcp.mjs`);
+    writeFileSync(bundlePath, result.value.bundle.code);
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
+    if (!opts.stdio) io.err(`✓ compiled ${displayPath(io.cwd, opts.target)} in memory (dev mode)`);
+  }
+  const args = [bundlePath];
+  if (opts.stdio) args.push('--stdio');
+  if (opts.host) args.push('--host', opts.host);
+  if (opts.port) args.push('--port', opts.port);
+  const child = spawn(process.execPath, args, { stdio: opts.stdio ? 'inherit' : ['ignore', 'inherit', 'pipe'], env: process.env });
+  if (!opts.stdio) {
+    // Pass the runtime's logs through; once it says where it listens, add how to connect.
+    let printed = false;
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      const url = !printed && /(https?:\/\/[\w.[\]:-]+\/mcp)/.exec(chunk.toString())?.[1];
+      if (url) {
+        printed = true;
+        io.err(connectHelp(name, url));
+      }
+    });
+  }
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const code = await new Promise<number>((done) => child.on('exit', (c, s) => done(c ?? (s ? 128 + (s === 'SIGINT' ? 2 : 15) : 1))));
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  cleanup();
+  return code;
+}
+
+registerCommand('serve', {
+  summary: 'Serve a bundle, or compile a config in memory and serve it (dev mode)',
+  usage: 'vmcp serve <bundle.mjs | vmcp.yaml> [--host 127.0.0.1] [--port 4483] [--stdio] [--frozen]',
+  allowPositionals: true,
+  options: { host: { type: 'string' }, port: { type: 'string' }, stdio: { type: 'boolean' }, frozen: { type: 'boolean' } },
+  run: (v, positionals, io) => {
+    if (positionals.length !== 1) {
+      io.err('error: vmcp serve takes one bundle or config path\nusage: vmcp serve <bundle.mjs | vmcp.yaml> [--port 4483]');
+      return 2;
+    }
+    return runServe({ target: positionals[0], host: v.host as string | undefined, port: v.port as string | undefined, stdio: Boolean(v.stdio), frozen: Boolean(v.frozen) }, io);
+  },
+});
