@@ -1,0 +1,20 @@
+/** What a forwarded call may do toward the downstream client that made it. */
+
+/** MCP log levels in increasing severity, for per-session filtering. */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** The downstream side of one in-flight call, built by the HTTP or stdio front end. */
+export interface CallContext {
+  /** Sends a notification (progress, log) to the client, on the stream of this call. */
+  notify(method: string, params: unknown): void;
+  /** Sends a server→client request (sampling, elicitation, roots); absent when the client cannot take one. */
+  request?(method: string, params: unknown): Promise<unknown>;
+  /** Aborts when the client cancels the call or goes away. */
+  signal?: AbortSignal;
+  /** Minimum log level (index into LOG_LEVELS) the client opted into for this call, if any. */
+  logLevel?: number;
+  /** Capabilities the client declared (initialize, or the 2026 per-request envelope). */
+  clientCapabilities?: Record<string, unknown>;
+  /** The 2025-era session, when there is one (for logging fan-out and cancellation). */
+  sessionId?: string;
+}

@@ -1,0 +1,85 @@
+/**
+ * The served catalog: the compiled, pre-serialized lists, filtered only when needed (drift-blocked
+ * items; with partialFailureMode best_effort, items of backends that are down). Results are cached
+ * strings, rebuilt only when a backend changes state.
+ */
+import type { Backend } from './upstream/backend.ts';
+import type { ItemKind } from './upstream/drift.ts';
+import type { CompiledGateway } from './types.ts';
+
+const FIELDS: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resourceTemplates' };
+/** 2026-07-28 list results carry cache hints; the catalog is the same for every client, hence public. */
+const MODERN_SUFFIX = ',"resultType":"complete","ttlMs":0,"cacheScope":"public"}';
+
+/** Serves list results as strings for both eras. */
+export class Catalog {
+  private cache = new Map<string, string>();
+  private parsed: Partial<Record<ItemKind, any[]>> = {};
+
+  constructor(private readonly gw: CompiledGateway, private readonly backends: Backend[]) {}
+
+  /** The serialized list result for `kind`, e.g. `{"tools":[...]}` (plus cache hints when modern). */
+  listResult(kind: ItemKind, modern: boolean): string {
+    const key = modern ? `m:${kind}` : kind;
+    let s = this.cache.get(key);
+    if (s === undefined) {
+      s = `{"${FIELDS[kind]}":${this.items(kind)}${modern ? MODERN_SUFFIX : '}'}`;
+      this.cache.set(key, s);
+    }
+    return s;
+  }
+
+  /** Drops cached strings; returns the kinds whose served list changed. */
+  invalidate(): ItemKind[] {
+    const before = new Map((Object.keys(FIELDS) as ItemKind[]).map((k) => [k, this.items(k)]));
+    this.cache.clear();
+    this.filtered.clear();
+    return (Object.keys(FIELDS) as ItemKind[]).filter((k) => this.items(k) !== before.get(k));
+  }
+
+  private filtered = new Map<ItemKind, string>();
+
+  private items(kind: ItemKind): string {
+    let s = this.filtered.get(kind);
+    if (s !== undefined) return s;
+    const raw = this.gw.lists[kind];
+    if (!this.needsFilter()) s = raw;
+    else {
+      const all = (this.parsed[kind] ??= JSON.parse(raw) as any[]);
+      s = JSON.stringify(all.filter((item) => this.visible(kind, item)));
+    }
+    this.filtered.set(kind, s);
+    return s;
+  }
+
+  private needsFilter(): boolean {
+    const bestEffort = this.gw.operational.partialFailureMode === 'best_effort';
+    return this.backends.some((b) => b.blocked.size > 0 || (bestEffort && !isServing(b)));
+  }
+
+  private visible(kind: ItemKind, item: any): boolean {
+    const route = this.routeOf(kind, item);
+    if (!route) return true;
+    const b = this.backends[route.backend];
+    if (this.gw.operational.partialFailureMode === 'best_effort' && !isServing(b)) return false;
+    return !b.blocked.has(`${kind}:${route.name}`);
+  }
+
+  private routeOf(kind: ItemKind, item: any): { backend: number; name: string } | undefined {
+    if (kind === 'tools') return own(this.gw.tools, item?.name);
+    if (kind === 'prompts') return own(this.gw.prompts, item?.name);
+    if (kind === 'resources') return own(this.gw.resources, item?.uri);
+    const t = this.gw.resourceTemplates.find((r) => r.uriTemplate === item?.uriTemplate);
+    return t && { backend: t.backend, name: t.uriTemplate };
+  }
+}
+
+/** A backend counts as serving unless it is down, failed or unhealthy after its first attempt. */
+function isServing(b: Backend): boolean {
+  return b.state === 'ready' || b.state === 'connecting' && !b.settled;
+}
+
+/** A own-property lookup, safe against names like "constructor". */
+export function own<T>(table: Record<string, T>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -1,0 +1,182 @@
+/**
+ * The gateway core shared by the HTTP and stdio front ends: backends, router, catalog, sessions,
+ * and the glue for upstream notifications and server→client requests.
+ */
+import { Catalog } from './catalog.ts';
+import { LOG_LEVELS, type CallContext } from './call-context.ts';
+import { notificationJson, toRpcError } from './jsonrpc.ts';
+import type { Logger } from './log.ts';
+import { Metrics } from './ops/metrics.ts';
+import type { JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
+import { Router } from './router.ts';
+import type { Session } from './server/session.ts';
+import type { CompiledGateway } from './types.ts';
+import { Backend, type BackendEvents } from './upstream/backend.ts';
+import type { DriftItem, ItemKind } from './upstream/drift.ts';
+
+/** 2025-era revisions accepted at initialize, newest first. */
+export const LEGACY_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+/** 2026-era revisions served statelessly. */
+export const MODERN_VERSIONS = ['2026-07-28'];
+
+const LIST_CHANGED: Record<ItemKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+  resourceTemplates: 'notifications/resources/list_changed',
+};
+const CAPABILITY_FOR: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+
+/** Everything a front end needs. */
+export class GatewayCore {
+  readonly backends: Backend[];
+  readonly router: Router;
+  readonly catalog: Catalog;
+  readonly metrics: Metrics;
+  readonly sessions = new Map<string, Session>();
+  /** 2026 `subscriptions/listen` streams: a writer per subscription. */
+  readonly listeners = new Set<(kind: ItemKind, json: string) => void>();
+  /** Called when `drift: fail` trips during the first connect (the process stops). */
+  onFatal: ((message: string) => void) | undefined;
+  private readonly serverInfo: { name: string; version: string };
+
+  constructor(readonly gw: CompiledGateway, resolved: ResolvedBackend[], plugins: RuntimePlugins, readonly log: Logger) {
+    const events: BackendEvents = {
+      onStateChange: (b) => this.onStateChange(b),
+      onNotification: (b, msg) => this.onNotification(b, msg),
+      onServerRequest: (b, msg, target) => this.onServerRequest(b, msg, target),
+      onFatalDrift: (b, items) => this.onFatalDrift(b, items),
+    };
+    this.backends = resolved.map((cfg, i) => {
+      const transport = plugins.transports[cfg.transport];
+      if (!transport) throw new Error(`no transport plugin for "${cfg.transport}" (backend "${cfg.name}")`);
+      return new Backend(i, cfg, transport, gw, events, log.child({ backend: cfg.name }));
+    });
+    this.metrics = new Metrics(resolved.map((b) => b.name));
+    this.catalog = new Catalog(gw, this.backends);
+    this.router = new Router(gw, this.backends, this.catalog, this.metrics);
+    this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
+  }
+
+  /** Starts every backend connecting in the background. */
+  start(): void {
+    for (const b of this.backends) b.start();
+  }
+
+  /** The serialized initialize result for a requested 2025-era version. */
+  initializeResult(requested: unknown): string {
+    const version = typeof requested === 'string' && LEGACY_VERSIONS.includes(requested) ? requested : LEGACY_VERSIONS[0];
+    return JSON.stringify({ protocolVersion: version, capabilities: this.gw.capabilities, serverInfo: this.serverInfo, ...(this.gw.instructions ? { instructions: this.gw.instructions } : {}) });
+  }
+
+  /** The serialized server/discover result (2026-07-28). */
+  discoverResult(): string {
+    return JSON.stringify({
+      supportedVersions: MODERN_VERSIONS,
+      capabilities: this.gw.capabilities,
+      ...(this.gw.instructions ? { instructions: this.gw.instructions } : {}),
+      resultType: 'complete',
+      ttlMs: 0,
+      cacheScope: 'public',
+      _meta: { 'io.modelcontextprotocol/serverInfo': this.serverInfo },
+    });
+  }
+
+  /** True when the backends required by the failure mode are connected. */
+  ready(): boolean {
+    if (this.gw.operational.partialFailureMode === 'best_effort') return this.backends.every((b) => b.settled) && this.backends.some((b) => b.state === 'ready');
+    return this.backends.every((b) => b.state === 'ready');
+  }
+
+  /** Per-backend state for /status; never includes env, headers or other secrets. */
+  status(): Record<string, unknown> {
+    return {
+      name: this.gw.name,
+      version: this.gw.vmcpVersion,
+      ready: this.ready(),
+      sessions: this.sessions.size,
+      partialFailureMode: this.gw.operational.partialFailureMode,
+      drift: this.gw.operational.drift,
+      backends: this.backends.map((b) => ({
+        name: b.name,
+        transport: b.cfg.transport,
+        state: b.state,
+        circuit: b.circuit.state,
+        restarts: b.restarts,
+        pid: b.pid,
+        inflight: b.peer?.pending.size ?? 0,
+        lastError: b.lastError,
+        drift: b.drift,
+        blocked: [...b.blocked],
+      })),
+    };
+  }
+
+  /** Recomputes the most verbose level wanted by any session and fans it out upstream. */
+  updateLogLevels(): void {
+    const levels: number[] = [];
+    for (const s of this.sessions.values()) if (s.logLevel !== undefined) levels.push(s.logLevel);
+    this.router.setUpstreamLogLevel(levels);
+  }
+
+  /** Sends a notification to every session's standalone stream. */
+  broadcast(json: string, filter?: (s: Session) => boolean): void {
+    for (const s of this.sessions.values()) if (s.push && (!filter || filter(s))) s.push(json);
+  }
+
+  /** Stops every backend (children are killed). */
+  async close(): Promise<void> {
+    for (const s of this.sessions.values()) s.close();
+    await Promise.all(this.backends.map((b) => b.close()));
+  }
+
+  private onStateChange(b: Backend): void {
+    if (b.state === 'ready') this.router.replayLogLevel(b);
+    for (const kind of this.catalog.invalidate()) {
+      const json = notificationJson(LIST_CHANGED[kind], {});
+      this.broadcast(json);
+      for (const l of this.listeners) l(kind, json);
+    }
+  }
+
+  private onNotification(b: Backend, msg: JsonRpcMessage): void {
+    if (msg.method === 'notifications/message') {
+      const level = LOG_LEVELS.indexOf(msg.params?.level);
+      const json = notificationJson('notifications/message', msg.params);
+      this.broadcast(json, (s) => s.logLevel === undefined || level >= s.logLevel);
+      // 2026 clients opt in per request: deliver to their calls in flight on this backend.
+      const seen = new Set<CallContext>();
+      for (const p of b.peer?.pending.values() ?? []) {
+        const ctx = p.ctx;
+        if (ctx && !ctx.sessionId && ctx.logLevel !== undefined && level >= ctx.logLevel && !seen.has(ctx)) {
+          seen.add(ctx);
+          ctx.notify('notifications/message', msg.params);
+        }
+      }
+    } else if (msg.method === 'notifications/resources/updated') {
+      if (this.gw.resources[msg.params?.uri]) this.broadcast(notificationJson(msg.method, msg.params));
+    }
+    // list_changed is handled by the backend (drift re-check) and onStateChange (catalog diff).
+  }
+
+  private onServerRequest(b: Backend, msg: JsonRpcMessage, target: CallContext | undefined): void {
+    const peer = b.peer;
+    if (!peer) return;
+    if (msg.method === 'ping') return peer.respond(msg.id, {});
+    const capability = CAPABILITY_FOR[msg.method ?? ''];
+    if (!target?.request || (capability && !target.clientCapabilities?.[capability])) {
+      const why = !target ? 'no single client call in flight on this backend to route it to' : `the client did not declare the "${capability}" capability`;
+      this.log.warn({ backend: b.name, method: msg.method }, `cannot route server request: ${why}`);
+      return peer.respondError(msg.id, { code: -32603, message: `vmcp: cannot route ${msg.method} from backend "${b.name}": ${why}` });
+    }
+    target.request(msg.method as string, msg.params).then(
+      (result) => b.peer?.respond(msg.id, result),
+      (err) => b.peer?.respondError(msg.id, toRpcError(err)),
+    );
+  }
+
+  private onFatalDrift(b: Backend, items: DriftItem[]): void {
+    const list = items.slice(0, 5).map((i) => `${i.kind} "${i.name}" ${i.change}`).join(', ');
+    this.onFatal?.(`backend "${b.name}" drifted from the lock (drift: fail): ${list}${items.length > 5 ? ', …' : ''}; recompile with vmcp compile`);
+  }
+}

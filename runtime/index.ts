@@ -1,0 +1,90 @@
+/**
+ * The runtime entry point a compiled bundle calls: `startGateway(GATEWAY, plugins)`. It never
+ * imports a transport or auth strategy itself; the generated module passes the ones it uses.
+ */
+import { parseArgs } from './args.ts';
+import { StartupError } from './env.ts';
+import { GatewayCore } from './gateway.ts';
+import { createLogger } from './log.ts';
+import type { RuntimePlugins } from './plugins.ts';
+import { resolveBackends } from './resolve-backends.ts';
+import { startHttp, type HttpFrontEnd } from './server/http.ts';
+import { serveStdio } from './server/stdio.ts';
+import type { CompiledGateway } from './types.ts';
+
+export type { RuntimePlugins, TransportFactory, OutgoingAuthFactory, Wire, WireHooks, ResolvedBackend } from './plugins.ts';
+export { StartupError } from './env.ts';
+
+/** How long shutdown waits for in-flight calls before closing everything. */
+export const DRAIN_MS = 5000;
+
+/** A started gateway. */
+export interface RunningGateway {
+  /** `http://host:port/mcp`, or undefined in stdio mode. */
+  url: string | undefined;
+  /** The bound port (the real one when started with `--port 0`), or undefined in stdio mode. */
+  port: number | undefined;
+  /** Status snapshot, as served on /status. */
+  status(): Record<string, unknown>;
+  /** Graceful stop: stop accepting, drain in-flight calls, close backends (kills children). */
+  close(): Promise<void>;
+}
+
+/** Starts the gateway described by `gateway`; exits the process with code 1 on a start-up error. */
+export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlugins, argv: string[] = process.argv.slice(2)): Promise<RunningGateway> {
+  const log = createLogger({ gateway: gateway.name });
+  let core: GatewayCore;
+  let args;
+  try {
+    args = parseArgs(argv);
+    core = new GatewayCore(gateway, resolveBackends(gateway, plugins, process.env), plugins, log);
+  } catch (err) {
+    return fail(err);
+  }
+  let http: HttpFrontEnd | undefined;
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutdown(core, http, log));
+  const exit = (code: number) => void close().then(() => process.exit(code));
+  core.onFatal = (message) => {
+    log.error({}, message);
+    process.stderr.write(`vmcp: error: ${message}\n`);
+    exit(1);
+  };
+  process.once('SIGINT', () => exit(0));
+  process.once('SIGTERM', () => exit(0));
+  if (args.stdio) {
+    core.start();
+    log.info({ mode: 'stdio', backends: core.backends.length }, 'vmcp serving on stdio');
+    void serveStdio(core).then(() => exit(0));
+    return { url: undefined, port: undefined, status: () => core.status(), close };
+  }
+  try {
+    http = await startHttp(core, args.host, args.port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return fail(new StartupError(`cannot listen on ${args.host}:${args.port}: ${e.code ?? e.message}`));
+  }
+  core.start();
+  log.info({ url: http.url, port: http.port, backends: core.backends.length }, `vmcp listening on ${http.url}`);
+  return { url: http.url, port: http.port, status: () => core.status(), close };
+}
+
+async function shutdown(core: GatewayCore, http: HttpFrontEnd | undefined, log: ReturnType<typeof createLogger>): Promise<void> {
+  log.info({}, 'shutting down: draining in-flight calls');
+  const stopped = http?.close(DRAIN_MS);
+  for (const s of core.sessions.values()) s.endStream?.();
+  const deadline = Date.now() + DRAIN_MS;
+  while (Date.now() < deadline && core.backends.some((b) => (b.peer?.pending.size ?? 0) > 0)) await new Promise((r) => setTimeout(r, 20));
+  http?.server.closeAllConnections();
+  await stopped;
+  await core.close();
+  log.info({}, 'stopped');
+}
+
+function fail(err: unknown): never {
+  if (err instanceof StartupError) {
+    process.stderr.write(`vmcp: error: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

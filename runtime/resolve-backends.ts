@@ -1,0 +1,26 @@
+/** Start-up resolution of each backend: env references, default environment, outgoing-auth headers. */
+import { StartupError, defaultEnvironment, resolveEnvMap, resolveEnvRefs } from './env.ts';
+import type { ResolvedBackend, RuntimePlugins } from './plugins.ts';
+import type { CompiledGateway } from './types.ts';
+
+/** Resolves every backend or throws StartupError naming the missing variable and the backend. */
+export function resolveBackends(gw: CompiledGateway, plugins: RuntimePlugins, env: NodeJS.ProcessEnv): ResolvedBackend[] {
+  return gw.backends.map((b) => {
+    const where = `backend "${b.name}"`;
+    if (!plugins.transports[b.transport]) throw new StartupError(`${where}: transport "${b.transport}" is not in this bundle`);
+    const factory = plugins.outgoingAuth[b.auth.type];
+    if (!factory) throw new StartupError(`${where}: outgoing auth strategy "${b.auth.type}" is not in this bundle`);
+    const resolvedHeaders = resolveEnvMap(b.headers, env, `${where} headers`);
+    Object.assign(resolvedHeaders, factory(b.auth, b.name, env).headers);
+    const str = (s: string | undefined, what: string) => (s === undefined ? undefined : resolveEnvRefs(s, env, `${where} ${what}`));
+    return {
+      ...b,
+      command: str(b.command, 'command'),
+      args: b.args?.map((a) => resolveEnvRefs(a, env, `${where} args`)),
+      cwd: str(b.cwd, 'cwd'),
+      url: str(b.url, 'url'),
+      resolvedEnv: b.transport === 'stdio' ? { ...defaultEnvironment(env), ...resolveEnvMap(b.env, env, `${where} env`) } : undefined,
+      resolvedHeaders,
+    };
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * Routes downstream requests: lists from the compiled catalog, everything else to one backend
+ * under its original name, with one map lookup. Results pass through without re-validation.
+ */
+import { Catalog } from './catalog.ts';
+import { LOG_LEVELS, type CallContext } from './call-context.ts';
+import { ERR, RpcError } from './jsonrpc.ts';
+import type { Metrics } from './ops/metrics.ts';
+import type { CompiledGateway, Route } from './types.ts';
+import type { Backend } from './upstream/backend.ts';
+
+/** The methods whose results are served from the compiled catalog. */
+const LISTS: Record<string, 'tools' | 'prompts' | 'resources' | 'resourceTemplates'> = {
+  'tools/list': 'tools',
+  'prompts/list': 'prompts',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resourceTemplates',
+};
+const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
+
+/** Dispatches one request and returns its serialized `result`, or throws RpcError. */
+export class Router {
+  private readonly tools: Map<string, Route>;
+  private readonly prompts: Map<string, Route>;
+  private readonly resources: Map<string, Route>;
+  private readonly templates: Array<{ re: RegExp; backend: number; uriTemplate: string }>;
+  /** The most verbose log level any session asked for (index into LOG_LEVELS); undefined: none asked. */
+  private upstreamLogLevel: number | undefined;
+
+  constructor(
+    private readonly gw: CompiledGateway,
+    private readonly backends: Backend[],
+    readonly catalog: Catalog,
+    private readonly metrics: Metrics,
+  ) {
+    this.tools = new Map(Object.entries(gw.tools));
+    this.prompts = new Map(Object.entries(gw.prompts));
+    this.resources = new Map(Object.entries(gw.resources));
+    this.templates = gw.resourceTemplates.map((t) => ({ re: new RegExp(t.pattern), backend: t.backend, uriTemplate: t.uriTemplate }));
+  }
+
+  /** Handles `method`; `modern` selects 2026-07-28 result shapes (resultType, cache hints). */
+  async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
+    const list = LISTS[method];
+    if (list !== undefined) return this.catalog.listResult(list, modern);
+    switch (method) {
+      case 'tools/call': {
+        const route = this.tools.get(params?.name);
+        if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
+        return this.forward(route.backend, 'tools/call', 'tools', route.name, { ...params, name: route.name }, ctx, modern);
+      }
+      case 'prompts/get': {
+        const route = this.prompts.get(params?.name);
+        if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Prompt ${params?.name} not found`);
+        return this.forward(route.backend, 'prompts/get', 'prompts', route.name, { ...params, name: route.name }, ctx, modern);
+      }
+      case 'resources/read': {
+        const uri = params?.uri;
+        const exact = this.resources.get(uri);
+        if (exact) return this.forward(exact.backend, method, 'resources', exact.name, { ...params, uri: exact.name }, ctx, modern);
+        const t = typeof uri === 'string' ? this.templates.find((x) => x.re.test(uri)) : undefined;
+        if (!t) throw new RpcError(-32002, `Resource ${uri} not found`, { uri });
+        return this.forward(t.backend, method, 'resourceTemplates', t.uriTemplate, { ...params }, ctx, modern);
+      }
+      case 'completion/complete':
+        return this.complete(params, ctx, modern);
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const route = this.resources.get(params?.uri);
+        if (!route) throw new RpcError(-32002, `Resource ${params?.uri} not found`);
+        return this.forward(route.backend, method, 'resources', route.name, { ...params, uri: route.name }, ctx, modern);
+      }
+      case 'ping':
+        return modern ? '{"resultType":"complete"}' : '{}';
+      default:
+        throw new RpcError(ERR.METHOD_NOT_FOUND, `Method not found: ${method}`);
+    }
+  }
+
+  /** Records a session's level; when the most verbose wanted level changes, fans it out upstream. */
+  setUpstreamLogLevel(levels: Iterable<number>): void {
+    let min: number | undefined;
+    for (const l of levels) if (min === undefined || l < min) min = l;
+    if (min === undefined || min === this.upstreamLogLevel) return;
+    this.upstreamLogLevel = min;
+    for (const b of this.backends) {
+      if (b.state === 'ready' && b.capabilities.logging) b.call('logging/setLevel', { level: LOG_LEVELS[min] }).catch(() => {});
+    }
+  }
+
+  /** Re-sends the wanted log level to a backend that (re)connected. */
+  replayLogLevel(b: Backend): void {
+    if (this.upstreamLogLevel !== undefined && b.capabilities.logging) b.call('logging/setLevel', { level: LOG_LEVELS[this.upstreamLogLevel] }).catch(() => {});
+  }
+
+  private complete(params: any, ctx: CallContext, modern: boolean): Promise<string> {
+    const ref = params?.ref;
+    if (ref?.type === 'ref/prompt') {
+      const route = this.prompts.get(ref.name);
+      if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Prompt ${ref.name} not found`);
+      return this.forward(route.backend, 'completion/complete', 'prompts', route.name, { ...params, ref: { ...ref, name: route.name } }, ctx, modern);
+    }
+    if (ref?.type === 'ref/resource') {
+      const t = this.gw.resourceTemplates.find((x) => x.uriTemplate === ref.uri);
+      const exact = this.resources.get(ref.uri);
+      const backend = t?.backend ?? exact?.backend;
+      if (backend === undefined) throw new RpcError(ERR.INVALID_PARAMS, `Resource template ${ref.uri} not found`);
+      return this.forward(backend, 'completion/complete', 'resourceTemplates', ref.uri, params, ctx, modern);
+    }
+    throw new RpcError(ERR.INVALID_PARAMS, 'completion/complete: unknown ref type');
+  }
+
+  private async forward(index: number, method: string, kind: string, name: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
+    const b = this.backends[index];
+    if (b.blocked.has(`${kind}:${name}`)) {
+      throw new RpcError(ERR.INVALID_PARAMS, `vmcp: ${kind === 'tools' ? 'tool' : 'item'} "${name}" of backend "${b.name}" changed since compile (drift); it is blocked until the next vmcp compile`, { backend: b.name, drift: 'changed' });
+    }
+    let token: string | number | undefined;
+    const meta = params._meta;
+    if (meta !== undefined) {
+      token = meta.progressToken;
+      // The envelope keys are the downstream era's business; backends speak 2025-11-25.
+      const upMeta: Record<string, unknown> = {};
+      for (const k in meta) if (k !== 'progressToken' && !k.startsWith(ENVELOPE_PREFIX)) upMeta[k] = meta[k];
+      params._meta = Object.keys(upMeta).length > 0 ? upMeta : undefined;
+    }
+    if (modern) {
+      delete params.inputResponses;
+      delete params.requestState;
+    }
+    const started = performance.now();
+    let failed = true;
+    try {
+      const result = await b.call(method, params, ctx, token);
+      failed = false;
+      if (modern && result && typeof result === 'object' && result.resultType === undefined) {
+        result.resultType = 'complete';
+        if (method === 'resources/read' && result.ttlMs === undefined) {
+          result.ttlMs = 0;
+          result.cacheScope = 'private';
+        }
+      }
+      return JSON.stringify(result ?? {});
+    } finally {
+      this.metrics.observe(index, (performance.now() - started) / 1000, failed);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+/** The downstream HTTP server: `/mcp` for both eras, plus /health, /readyz, /status and /metrics. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayCore } from '../gateway.ts';
+import { ERR, type RpcError } from '../jsonrpc.ts';
+import type { JsonRpcMessage } from '../plugins.ts';
+import { HttpExchange } from './http-exchange.ts';
+import { handleLegacyDelete, handleLegacyGet, handleLegacyPost } from './legacy.ts';
+import { checkEnvelope, isModernMessage, serveModern } from './modern.ts';
+import { sendJson, sendJsonError } from './respond.ts';
+import { checkModernHeaders } from './modern-headers.ts';
+import { hostAllowed, isLoopbackHost, originAllowed } from './dns-rebinding.ts';
+
+/** Largest accepted POST body. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** A listening HTTP front end. */
+export interface HttpFrontEnd {
+  server: Server;
+  port: number;
+  url: string;
+  /** Stops accepting connections; resolves when in-flight responses are done or `graceMs` passed. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Starts listening on host:port (port 0 picks a free one). */
+export function startHttp(core: GatewayCore, host: string, port: number): Promise<HttpFrontEnd> {
+  const loopback = isLoopbackHost(host);
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    handle(core, req, res, loopback).catch((err) => {
+      core.log.error({ error: (err as Error).message }, 'request handler failed');
+      sendJsonError(res, 500, ERR.INTERNAL, 'Internal server error');
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const actual = (server.address() as AddressInfo).port;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        server,
+        port: actual,
+        url: `http://${shownHost}:${actual}/mcp`,
+        close: (graceMs) => closeServer(server, graceMs),
+      });
+    });
+  });
+}
+
+async function handle(core: GatewayCore, req: IncomingMessage, res: ServerResponse, loopback: boolean): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  // DNS-rebinding protection applies to every endpoint, ops included.
+  if (!hostAllowed(req.headers.host, loopback)) return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Host header: ${req.headers.host}`);
+  if (!originAllowed(req.headers.origin, req.headers.host, loopback)) return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Origin header: ${req.headers.origin}`);
+  if (path === '/mcp') {
+    if (req.method === 'POST') return post(core, req, res);
+    if (req.method === 'GET') return handleLegacyGet(core, req, res);
+    if (req.method === 'DELETE') return handleLegacyDelete(core, req, res);
+    return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.', null, undefined, { allow: 'GET, POST, DELETE' });
+  }
+  if (req.method !== 'GET') return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.');
+  if (path === '/health') return sendJson(res, 200, '{"status":"ok"}');
+  if (path === '/readyz') return core.ready() ? sendJson(res, 200, '{"status":"ready"}') : sendJson(res, 503, { status: 'not ready', backends: core.backends.map((b) => ({ name: b.name, state: b.state })) });
+  if (path === '/status') return sendJson(res, 200, core.status());
+  if (path === '/metrics') {
+    const text = core.metrics.render(core.backends.map((b) => ({ up: b.state === 'ready' ? 1 : 0, restarts: b.restarts })));
+    return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+  }
+  sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found');
+}
+
+async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const accept = req.headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+    return sendJsonError(res, 406, ERR.CONNECTION_CLOSED, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+  }
+  if (!String(req.headers['content-type'] ?? '').includes('application/json')) {
+    return sendJsonError(res, 415, ERR.CONNECTION_CLOSED, 'Unsupported Media Type: Content-Type must be application/json');
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) return tooLarge(req, res);
+  const body = await readBody(req);
+  if (body === undefined) return tooLarge(req, res);
+  let msg: JsonRpcMessage;
+  try {
+    msg = JSON.parse(body);
+  } catch {
+    return sendJsonError(res, 400, ERR.PARSE, 'Parse error: Invalid JSON');
+  }
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg) || msg.jsonrpc !== '2.0') {
+    return sendJsonError(res, 400, ERR.INVALID_REQUEST, Array.isArray(msg) ? 'Bad Request: JSON-RPC batches are not supported' : 'Bad Request: the request body is not a valid JSON-RPC message');
+  }
+  const headerVersion = req.headers['mcp-protocol-version'];
+  if (!isModernMessage(msg)) {
+    if (typeof headerVersion === 'string' && headerVersion >= '2026-07-28' && msg.method !== undefined && msg.id !== undefined) {
+      return sendJsonError(res, 400, ERR.INVALID_PARAMS, `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`, msg.id);
+    }
+    if (msg.method === 'initialize' && typeof headerVersion === 'string' && headerVersion >= '2026-07-28') {
+      return sendJsonError(res, 400, ERR.HEADER_MISMATCH, 'Bad Request: an initialize request (legacy handshake) was sent with a modern MCP-Protocol-Version header', msg.id);
+    }
+    return handleLegacyPost(core, req, res, msg);
+  }
+  if (msg.id === undefined || msg.method === undefined) return void res.writeHead(202).end();
+  try {
+    checkEnvelope(msg);
+    checkModernHeaders(req.headers, msg);
+  } catch (err) {
+    const e = err as RpcError;
+    return sendJsonError(res, 400, e.code, e.message, msg.id, e.data);
+  }
+  const exchange = new HttpExchange(res);
+  await serveModern(core, msg, exchange, (abort) => res.on('close', abort));
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  sendJsonError(res, 413, ERR.INVALID_REQUEST, `Payload Too Large: the request body exceeds ${MAX_BODY_BYTES} bytes`, null, undefined, { connection: 'close' });
+  req.resume();
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        resolve(undefined);
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+

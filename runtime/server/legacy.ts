@@ -1,0 +1,113 @@
+/** 2025-11-25 (and earlier 2025) sessions over Streamable HTTP: initialize, session ids, GET, DELETE. */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LOG_LEVELS, type CallContext } from '../call-context.ts';
+import { LEGACY_VERSIONS, type GatewayCore } from '../gateway.ts';
+import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
+import type { JsonRpcMessage } from '../plugins.ts';
+import { HttpExchange } from './http-exchange.ts';
+import { Session } from './session.ts';
+import { sendJsonError } from './respond.ts';
+
+/** Handles a POST that carries no 2026 envelope. */
+export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, res: ServerResponse, msg: JsonRpcMessage): Promise<void> {
+  if (msg.method === 'initialize') {
+    if (msg.id === undefined || msg.id === null) return sendJsonError(res, 400, ERR.INVALID_REQUEST, 'Bad Request: initialize must be a request');
+    const session = new Session(randomUUID(), '', msg.params?.capabilities ?? {});
+    core.sessions.set(session.id, session);
+    const json = resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion));
+    res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id, 'content-length': Buffer.byteLength(json) }).end(json);
+    return;
+  }
+  const session = findSession(core, req, res);
+  if (!session) return;
+  if (msg.method === undefined) {
+    // A client's answer to one of our server→client requests.
+    session.resolveClient(msg);
+    return void res.writeHead(202).end();
+  }
+  if (msg.id === undefined || msg.id === null) {
+    if (msg.method === 'notifications/cancelled') session.inflight.get(msg.params?.requestId)?.abort();
+    return void res.writeHead(202).end();
+  }
+  const exchange = new HttpExchange(res);
+  if (msg.method === 'logging/setLevel') {
+    const level = LOG_LEVELS.indexOf(msg.params?.level);
+    if (level < 0) return exchange.end(errorJson(msg.id, { code: ERR.INVALID_PARAMS, message: `Invalid log level: ${msg.params?.level}` }));
+    session.logLevel = level;
+    core.updateLogLevels();
+    return exchange.end(resultJson(msg.id, '{}'));
+  }
+  const ac = new AbortController();
+  session.inflight.set(msg.id, ac);
+  res.on('close', () => {
+    if (!exchange.done) ac.abort();
+  });
+  const ctx: CallContext = {
+    notify: (method, params) => exchange.write(notificationJson(method, params)),
+    request: (method, params) => session.request(method, params, (json) => exchange.write(json)),
+    signal: ac.signal,
+    clientCapabilities: session.clientCapabilities,
+    sessionId: session.id,
+  };
+  try {
+    exchange.end(resultJson(msg.id, await core.router.dispatch(msg.method, msg.params, ctx, false)));
+  } catch (err) {
+    if (ac.signal.aborted) exchange.abandon();
+    else exchange.end(errorJson(msg.id, toRpcError(err)));
+  } finally {
+    session.inflight.delete(msg.id);
+  }
+}
+
+/** GET /mcp: the standalone SSE stream for logging and list_changed notifications. */
+export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
+  if (!String(req.headers.accept ?? '').includes('text/event-stream')) {
+    return sendJsonError(res, 406, ERR.CONNECTION_CLOSED, 'Not Acceptable: Client must accept text/event-stream');
+  }
+  const session = findSession(core, req, res);
+  if (!session) return;
+  if (session.push) return sendJsonError(res, 409, ERR.CONNECTION_CLOSED, 'Conflict: Only one SSE stream is allowed per session');
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'mcp-session-id': session.id });
+  res.write(': stream open\n\n');
+  const push = (json: string) => void res.write(`event: message\ndata: ${json}\n\n`);
+  session.push = push;
+  session.endStream = () => res.end();
+  const keepAlive = setInterval(() => res.write(': keepalive\n\n'), 25_000);
+  keepAlive.unref();
+  res.on('close', () => {
+    clearInterval(keepAlive);
+    if (session.push === push) session.push = undefined;
+  });
+}
+
+/** DELETE /mcp: ends the session. */
+export function handleLegacyDelete(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
+  const session = findSession(core, req, res);
+  if (!session) return;
+  session.close();
+  core.sessions.delete(session.id);
+  core.updateLogLevels();
+  res.writeHead(200).end();
+}
+
+function findSession(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Session | undefined {
+  const id = req.headers['mcp-session-id'];
+  if (typeof id !== 'string') {
+    sendJsonError(res, 400, ERR.CONNECTION_CLOSED, 'Bad Request: Mcp-Session-Id header is required');
+    return undefined;
+  }
+  const session = core.sessions.get(id);
+  if (!session) {
+    sendJsonError(res, 404, ERR.TIMEOUT, 'Session not found');
+    return undefined;
+  }
+  const version = req.headers['mcp-protocol-version'];
+  if (typeof version === 'string' && !LEGACY_VERSIONS.includes(version)) {
+    sendJsonError(res, 400, ERR.CONNECTION_CLOSED, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${LEGACY_VERSIONS.join(', ')})`);
+    return undefined;
+  }
+  session.lastSeen = Date.now();
+  return session;
+}
+

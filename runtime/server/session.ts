@@ -1,0 +1,64 @@
+/** A 2025-era downstream session (HTTP `Mcp-Session-Id`, or the one stdio connection). */
+import { ERR, RpcError, requestJson, toRpcError } from '../jsonrpc.ts';
+import type { JsonRpcMessage } from '../plugins.ts';
+
+interface ClientWait {
+  resolve(result: unknown): void;
+  reject(err: RpcError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** How long a server→client request (sampling, elicitation) may wait for the client's answer. */
+const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+/** Per-session state: client capabilities, log level, the standalone stream, pending client requests. */
+export class Session {
+  /** Minimum log level (index into LOG_LEVELS) set by logging/setLevel; undefined: all. */
+  logLevel: number | undefined;
+  /** Writes a message to the standalone stream (HTTP GET /mcp, or stdout for stdio). */
+  push: ((json: string) => void) | undefined;
+  /** Ends the standalone stream (shutdown). */
+  endStream: (() => void) | undefined;
+  readonly inflight = new Map<string | number, AbortController>();
+  lastSeen = Date.now();
+  private readonly waits = new Map<string, ClientWait>();
+  private nextId = 0;
+
+  constructor(readonly id: string, readonly protocolVersion: string, readonly clientCapabilities: Record<string, unknown>) {}
+
+  /** Sends a server→client request through `write` (the stream of the call it belongs to). */
+  request(method: string, params: unknown, write: (json: string) => void): Promise<unknown> {
+    const id = `vmcp-${++this.nextId}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waits.delete(id);
+        reject(new RpcError(ERR.TIMEOUT, `client did not answer ${method} within ${CLIENT_REQUEST_TIMEOUT_MS} ms`));
+      }, CLIENT_REQUEST_TIMEOUT_MS);
+      timer.unref();
+      this.waits.set(id, { resolve, reject, timer });
+      write(requestJson(id, method, params));
+    });
+  }
+
+  /** Takes a client response to one of our requests; false when no request waits for it. */
+  resolveClient(msg: JsonRpcMessage): boolean {
+    const wait = typeof msg.id === 'string' ? this.waits.get(msg.id) : undefined;
+    if (!wait) return false;
+    this.waits.delete(msg.id as string);
+    clearTimeout(wait.timer);
+    if (msg.error) wait.reject(new RpcError(msg.error.code, msg.error.message, msg.error.data));
+    else wait.resolve(msg.result);
+    return true;
+  }
+
+  /** Ends the session: in-flight calls are cancelled upstream, pending client requests fail. */
+  close(): void {
+    for (const ac of this.inflight.values()) ac.abort();
+    for (const [id, w] of this.waits) {
+      clearTimeout(w.timer);
+      w.reject(new RpcError(ERR.CONNECTION_CLOSED, toRpcError(new Error('session closed')).message));
+      this.waits.delete(id);
+    }
+    this.push = undefined;
+  }
+}

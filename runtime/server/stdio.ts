@@ -1,0 +1,86 @@
+/** `--stdio`: the same gateway over stdin/stdout; stdout carries only protocol messages. */
+import { LOG_LEVELS, type CallContext } from '../call-context.ts';
+import type { GatewayCore } from '../gateway.ts';
+import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
+import type { JsonRpcMessage } from '../plugins.ts';
+import { checkEnvelope, isModernMessage, serveModern, type Exchange } from './modern.ts';
+import { Session } from './session.ts';
+
+/** Serves one client on stdio until stdin ends; resolves then. */
+export function serveStdio(core: GatewayCore): Promise<void> {
+  const out = (json: string) => void process.stdout.write(`${json}\n`);
+  let session: Session | undefined;
+  const exchange: Exchange = { write: out, end: out, abandon: () => {} };
+
+  const onMessage = async (msg: JsonRpcMessage) => {
+    if (isModernMessage(msg) && msg.method !== undefined && msg.id !== undefined) {
+      try {
+        checkEnvelope(msg);
+      } catch (err) {
+        return out(errorJson(msg.id, toRpcError(err)));
+      }
+      return serveModern(core, msg, exchange, () => {});
+    }
+    if (msg.method === 'initialize' && msg.id !== undefined) {
+      session?.close();
+      session = new Session('stdio', '', msg.params?.capabilities ?? {});
+      session.push = out;
+      core.sessions.set(session.id, session);
+      return out(resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion)));
+    }
+    const s = session;
+    if (msg.method === undefined) return void s?.resolveClient(msg);
+    if (msg.id === undefined || msg.id === null) {
+      if (msg.method === 'notifications/cancelled') s?.inflight.get(msg.params?.requestId)?.abort();
+      return;
+    }
+    if (msg.method === 'logging/setLevel' && s) {
+      const level = LOG_LEVELS.indexOf(msg.params?.level);
+      if (level < 0) return out(errorJson(msg.id, { code: ERR.INVALID_PARAMS, message: `Invalid log level: ${msg.params?.level}` }));
+      s.logLevel = level;
+      core.updateLogLevels();
+      return out(resultJson(msg.id, '{}'));
+    }
+    const ac = new AbortController();
+    s?.inflight.set(msg.id, ac);
+    const ctx: CallContext = {
+      notify: (method, params) => out(notificationJson(method, params)),
+      request: s ? (method, params) => s.request(method, params, out) : undefined,
+      signal: ac.signal,
+      clientCapabilities: s?.clientCapabilities,
+      sessionId: s?.id,
+    };
+    try {
+      out(resultJson(msg.id, await core.router.dispatch(msg.method, msg.params, ctx, false)));
+    } catch (err) {
+      if (!ac.signal.aborted) out(errorJson(msg.id, toRpcError(err)));
+    } finally {
+      s?.inflight.delete(msg.id);
+    }
+  };
+
+  return new Promise((resolve) => {
+    let buffer = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+        if (!line) continue;
+        let msg: JsonRpcMessage;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          out(errorJson(null, { code: ERR.PARSE, message: 'Parse error' }));
+          continue;
+        }
+        onMessage(msg).catch((err) => core.log.error({ error: (err as Error).message }, 'stdio handler failed'));
+      }
+    });
+    process.stdin.on('end', () => resolve());
+    process.stdin.on('close', () => resolve());
+  });
+}

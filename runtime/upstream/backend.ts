@@ -1,0 +1,290 @@
+/**
+ * Supervises one backend: connects in the background, restarts with exponential backoff, checks
+ * health with ping, keeps a circuit breaker, checks drift on every connect, and bounds every call.
+ */
+import type { CallContext } from '../call-context.ts';
+import { ERR, RpcError } from '../jsonrpc.ts';
+import type { Logger } from '../log.ts';
+import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire } from '../plugins.ts';
+import type { CompiledGateway } from '../types.ts';
+import { Circuit } from './circuit.ts';
+import { diffCatalog, listLiveCatalog, type DriftItem } from './drift.ts';
+import { Peer } from './peer.ts';
+
+/** Lifecycle states, as reported in /status. */
+export type BackendState = 'connecting' | 'ready' | 'unhealthy' | 'down' | 'failed' | 'closed';
+
+/** How a backend reports to the gateway. */
+export interface BackendEvents {
+  onStateChange(b: Backend): void;
+  onNotification(b: Backend, msg: JsonRpcMessage): void;
+  onServerRequest(b: Backend, msg: JsonRpcMessage, target: CallContext | undefined): void;
+  /** `drift: fail` found drift; the gateway decides whether to stop. */
+  onFatalDrift(b: Backend, items: DriftItem[]): void;
+}
+
+/** The protocol revision the gateway speaks upstream. */
+export const UPSTREAM_PROTOCOL_VERSION = '2025-11-25';
+const BACKOFF_START_MS = 250;
+const BACKOFF_MAX_MS = 30_000;
+const STABLE_MS = 10_000;
+
+/** One supervised backend. */
+export class Backend {
+  state: BackendState = 'connecting';
+  restarts = 0;
+  lastError: string | undefined;
+  drift: DriftItem[] = [];
+  /** `kind:name` of items not callable (block-changed policy). */
+  blocked = new Set<string>();
+  capabilities: Record<string, any> = {};
+  serverInfo: unknown;
+  readonly circuit: Circuit;
+  peer: Peer | undefined;
+  private wire: Wire | undefined;
+  private generation = 0;
+  private backoffMs = BACKOFF_START_MS;
+  private connectedAt = 0;
+  private healthFailures = 0;
+  private waiters = new Set<() => void>();
+  private timers = new Set<ReturnType<typeof setTimeout>>();
+  private health: ReturnType<typeof setInterval> | undefined;
+  private driftLogged = new Set<string>();
+  private everSettled = false;
+
+  constructor(
+    readonly index: number,
+    readonly cfg: ResolvedBackend,
+    private readonly transport: TransportFactory,
+    private readonly gw: CompiledGateway,
+    private readonly events: BackendEvents,
+    readonly log: Logger,
+  ) {
+    this.circuit = new Circuit(gw.operational.circuitBreaker);
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  /** True once the first connect attempt has either succeeded or failed. */
+  get settled(): boolean {
+    return this.everSettled;
+  }
+
+  /** Child pid for stdio backends. */
+  get pid(): number | undefined {
+    return this.wire?.pid;
+  }
+
+  /** Starts connecting in the background and arms the health check. */
+  start(): void {
+    void this.connect();
+    const every = this.gw.operational.healthCheckIntervalMs;
+    if (every > 0) {
+      this.health = setInterval(() => void this.checkHealth(), every);
+      this.health.unref();
+    }
+  }
+
+  /** Sends one call, waiting for readiness within the same `timeoutMs` budget. */
+  async call(method: string, params: any, ctx?: CallContext, token?: string | number): Promise<any> {
+    const started = Date.now();
+    if (this.state !== 'ready') await this.waitReady(this.cfg.timeoutMs);
+    if (!this.circuit.allow()) {
+      throw new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" is unavailable: circuit open after ${this.circuit.failures} failures (retry in ${this.circuit.retryInMs()} ms)`, { backend: this.name, circuit: 'open' });
+    }
+    const remaining = Math.max(1, this.cfg.timeoutMs - (Date.now() - started));
+    try {
+      const result = await (this.peer as Peer).request(method, params, remaining, ctx, token);
+      this.circuit.success();
+      return result;
+    } catch (err) {
+      if (isInfrastructureFailure(err)) this.circuit.failure();
+      throw err;
+    }
+  }
+
+  /** Stops health checks and timers, fails pending calls, closes the connection (kills the child). */
+  async close(): Promise<void> {
+    this.state = 'closed';
+    clearInterval(this.health);
+    for (const t of this.timers) clearTimeout(t);
+    this.peer?.failAll(new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" is shutting down`));
+    this.wake();
+    await this.wire?.close();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.state === 'closed') return;
+    const gen = ++this.generation;
+    this.setState('connecting');
+    const peer = new Peer(this.name, {
+      onNotification: (msg) => this.onNotification(msg),
+      onServerRequest: (msg, target) => this.events.onServerRequest(this, msg, target),
+    });
+    let wire: Wire | undefined;
+    try {
+      wire = await this.transport(this.cfg, {
+        onmessage: (m, related) => peer.onMessage(m, related),
+        onclose: (reason) => gen === this.generation && this.onDisconnect(reason),
+        log: this.log,
+      });
+      peer.wire = wire;
+      this.wire = wire;
+      this.peer = peer;
+      if (gen !== this.generation || (this.state as BackendState) === 'closed') return void wire.close();
+      const init = await peer.request('initialize', {
+        protocolVersion: UPSTREAM_PROTOCOL_VERSION,
+        capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+        clientInfo: { name: `vmcp:${this.gw.name}`, version: this.gw.vmcpVersion },
+      }, this.cfg.timeoutMs);
+      wire.setProtocolVersion?.(String(init?.protocolVersion ?? UPSTREAM_PROTOCOL_VERSION));
+      peer.notify('notifications/initialized', {});
+      this.capabilities = init?.capabilities ?? {};
+      this.serverInfo = init?.serverInfo;
+      if (!(await this.checkDrift())) return;
+      this.connectedAt = Date.now();
+      this.healthFailures = 0;
+      this.everSettled = true;
+      this.setState('ready');
+      this.wake();
+      this.log.info({ restarts: this.restarts }, 'backend ready');
+    } catch (err) {
+      if (gen !== this.generation || (this.state as BackendState) === 'closed') return;
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.log.warn({ error: this.lastError }, 'backend connect failed');
+      this.generation++; // ignore the close of the wire we are tearing down
+      peer.failAll(new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" connect failed: ${this.lastError}`, { backend: this.name }));
+      void wire?.close();
+      this.everSettled = true;
+      this.setState('down');
+      this.scheduleReconnect();
+    }
+  }
+
+  /** Lists the live catalog and applies the drift policy; false when the backend must not serve. */
+  async checkDrift(): Promise<boolean> {
+    const peer = this.peer as Peer;
+    const live = await listLiveCatalog(peer, this.capabilities, this.cfg.timeoutMs);
+    const items = diffCatalog(live, this.cfg.itemHashes, this.capabilities);
+    const policy = this.gw.operational.drift;
+    this.drift = items;
+    const blocked = new Set<string>();
+    for (const item of items) {
+      const key = `${item.kind}:${item.name}`;
+      if (policy === 'block-changed' && item.change === 'changed') blocked.add(key);
+      if (this.driftLogged.has(`${key}:${item.change}`)) continue;
+      this.driftLogged.add(`${key}:${item.change}`);
+      const action = policy === 'fail' ? 'backend refused' : policy === 'warn' || item.change !== 'changed' ? 'still served as compiled' : 'blocked until the next vmcp compile';
+      this.log.warn({ drift: item.change, kind: item.kind, item: item.name, policy }, `drift: ${item.kind} "${item.name}" ${item.change} since compile; ${action}`);
+    }
+    this.blocked = blocked;
+    if (policy === 'fail' && items.length > 0) {
+      this.lastError = `drift: ${items.length} item(s) differ from the lock`;
+      this.everSettled = true;
+      this.setState('failed');
+      this.wake();
+      this.events.onFatalDrift(this, items);
+      return false;
+    }
+    return true;
+  }
+
+  private onNotification(msg: JsonRpcMessage): void {
+    if (msg.method?.endsWith('/list_changed') && this.state === 'ready') {
+      // Re-check drift so a changed item stays blocked; the gateway forwards only what the lock allows.
+      void this.checkDrift().then(() => this.events.onStateChange(this), () => {});
+    }
+    this.events.onNotification(this, msg);
+  }
+
+  private onDisconnect(reason: string): void {
+    if (this.state === 'closed') return;
+    this.generation++;
+    this.lastError = reason;
+    this.log.warn({ reason }, 'backend connection lost');
+    this.peer?.failAll(new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" connection lost: ${reason}`, { backend: this.name }));
+    if (this.connectedAt && Date.now() - this.connectedAt > STABLE_MS) this.backoffMs = BACKOFF_START_MS;
+    this.connectedAt = 0;
+    void this.wire?.close();
+    this.setState('down');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state === 'closed') return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.restarts++;
+      void this.connect();
+    }, delay);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  // Health checks use ping only: a stdio child is never re-initialized; a dead child restarts via exit.
+  private async checkHealth(): Promise<void> {
+    if ((this.state !== 'ready' && this.state !== 'unhealthy') || !this.peer) return;
+    try {
+      await this.peer.request('ping', {}, Math.min(this.cfg.timeoutMs, Math.max(1000, this.gw.operational.healthCheckIntervalMs)));
+      this.healthFailures = 0;
+      if (this.state === 'unhealthy') {
+        this.setState('ready');
+        this.log.info({}, 'backend healthy again');
+      }
+    } catch (err) {
+      if (this.state !== 'ready' && this.state !== 'unhealthy') return;
+      this.healthFailures++;
+      if (this.healthFailures >= this.gw.operational.unhealthyThreshold && this.state === 'ready') {
+        this.lastError = `health check failed ${this.healthFailures} time(s): ${(err as Error).message}`;
+        this.log.warn({ failures: this.healthFailures }, 'backend unhealthy');
+        this.setState('unhealthy');
+        // HTTP sessions may have expired: reconnecting is safe there (never for stdio children).
+        if (this.cfg.transport !== 'stdio') this.onDisconnect(this.lastError);
+      }
+    }
+  }
+
+  private waitReady(timeoutMs: number): Promise<void> {
+    if (this.state === 'failed' || this.state === 'closed' || this.state === 'unhealthy') return Promise.reject(this.notReadyError(0));
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const waiter = () => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        if (this.state === 'ready') resolve();
+        else reject(this.notReadyError(Date.now() - started));
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(this.notReadyError(timeoutMs));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private notReadyError(waitedMs: number): RpcError {
+    const last = this.lastError ? `; last error: ${this.lastError}` : '';
+    return new RpcError(ERR.TIMEOUT, `vmcp: backend "${this.name}" is not available (${this.state}) after ${waitedMs} ms (timeout ${this.cfg.timeoutMs} ms)${last}`, { backend: this.name, state: this.state, timeoutMs: this.cfg.timeoutMs });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private setState(state: BackendState): void {
+    if (this.state === state || this.state === 'closed') return;
+    this.state = state;
+    this.events.onStateChange(this);
+  }
+}
+
+/** Timeouts, lost connections and transport errors count against the circuit; tool errors do not. */
+function isInfrastructureFailure(err: unknown): boolean {
+  if (!(err instanceof RpcError)) return true;
+  const data = err.data as { vmcpTransport?: boolean; backend?: string } | undefined;
+  return Boolean(data?.vmcpTransport || data?.backend);
+}

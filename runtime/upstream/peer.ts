@@ -1,0 +1,126 @@
+/** The JSON-RPC client side of one upstream connection: ids, pending calls, timeouts, progress. */
+import type { CallContext } from '../call-context.ts';
+import { ERR, RpcError, errorJson, notificationJson, requestJson, resultJson } from '../jsonrpc.ts';
+import type { JsonRpcMessage, Wire } from '../plugins.ts';
+
+interface Pending {
+  resolve(result: any): void;
+  reject(err: RpcError): void;
+  method: string;
+  ctx?: CallContext;
+  /** The downstream progress token this call's upstream token (its id) stands for. */
+  token?: string | number;
+  timer?: ReturnType<typeof setTimeout>;
+  onAbort?: () => void;
+}
+
+/** Handlers for upstream traffic that is not a response to one of our requests. */
+export interface PeerHandlers {
+  onNotification(msg: JsonRpcMessage): void;
+  onServerRequest(msg: JsonRpcMessage, target: CallContext | undefined): void;
+}
+
+/** Correlates requests and responses on one wire. Upstream progress tokens are the upstream request ids. */
+export class Peer {
+  wire!: Wire;
+  readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(private readonly backend: string, private readonly handlers: PeerHandlers) {}
+
+  /** Sends a request; rejects with RpcError on error response, timeout, cancellation or lost connection. */
+  request(method: string, params: any, timeoutMs: number, ctx?: CallContext, token?: string | number): Promise<any> {
+    const id = this.nextId++;
+    if (token !== undefined) params._meta = { ...params._meta, progressToken: id };
+    return new Promise((resolve, reject) => {
+      const p: Pending = { resolve, reject, method, ctx, token };
+      p.timer = setTimeout(() => {
+        this.cancel(id, 'timeout', new RpcError(ERR.TIMEOUT, `vmcp: backend "${this.backend}" did not answer ${method} within ${timeoutMs} ms`, { backend: this.backend, timeoutMs }));
+      }, timeoutMs);
+      const signal = ctx?.signal;
+      if (signal) {
+        p.onAbort = () => this.cancel(id, 'cancelled by the client', new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.pending.set(id, p);
+      this.wire.send(requestJson(id, method, params), id);
+    });
+  }
+
+  /** Sends a notification upstream. */
+  notify(method: string, params: unknown): void {
+    this.wire.send(notificationJson(method, params));
+  }
+
+  /** Answers a server→client request upstream. */
+  respond(id: JsonRpcMessage['id'], result: unknown): void {
+    this.wire.send(resultJson(id, JSON.stringify(result ?? {})));
+  }
+
+  /** Answers a server→client request upstream with an error. */
+  respondError(id: JsonRpcMessage['id'], error: { code: number; message: string; data?: unknown }): void {
+    this.wire.send(errorJson(id, error));
+  }
+
+  /** Stops waiting for `id`: tells the backend (notifications/cancelled), aborts its HTTP exchange, rejects. */
+  cancel(id: number, reason: string, err: RpcError): void {
+    const p = this.take(id);
+    if (!p) return;
+    this.notify('notifications/cancelled', { requestId: id, reason });
+    this.wire.abort?.(id);
+    p.reject(err);
+  }
+
+  /** Rejects every pending call at once (the connection is gone). */
+  failAll(err: RpcError): void {
+    for (const id of [...this.pending.keys()]) this.take(id)?.reject(err);
+  }
+
+  /** Entry point for every upstream message. */
+  onMessage(msg: JsonRpcMessage, relatedId?: number): void {
+    if (msg.method === undefined) {
+      const p = typeof msg.id === 'number' ? this.take(msg.id) : undefined;
+      if (!p) return;
+      if (msg.error) p.reject(new RpcError(msg.error.code, msg.error.message, msg.error.data));
+      else p.resolve(msg.result);
+      return;
+    }
+    if (msg.id !== undefined && msg.id !== null) {
+      this.handlers.onServerRequest(msg, this.targetFor(relatedId));
+      return;
+    }
+    if (msg.method === 'notifications/progress') {
+      const p = this.pending.get(msg.params?.progressToken);
+      if (p?.ctx && p.token !== undefined) p.ctx.notify('notifications/progress', { ...msg.params, progressToken: p.token });
+      return;
+    }
+    this.handlers.onNotification(msg);
+  }
+
+  /**
+   * Which downstream call a server→client request belongs to: the call whose HTTP stream carried it,
+   * else the only in-flight call that can take requests. Undefined when ambiguous or none.
+   */
+  private targetFor(relatedId?: number): CallContext | undefined {
+    if (relatedId !== undefined) {
+      const ctx = this.pending.get(relatedId)?.ctx;
+      if (ctx?.request) return ctx;
+    }
+    let found: CallContext | undefined;
+    for (const p of this.pending.values()) {
+      if (!p.ctx?.request || p.ctx === found) continue;
+      if (found) return undefined;
+      found = p.ctx;
+    }
+    return found;
+  }
+
+  private take(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (p.onAbort) p.ctx?.signal?.removeEventListener('abort', p.onAbort);
+    return p;
+  }
+}
