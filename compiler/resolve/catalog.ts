@@ -58,7 +58,7 @@ export function buildCatalog(
   const byName = new Map(backends.map((b) => [b.name, b]));
   const add: Add = (code, message, path, hint, severity = 'error', at) => {
     const useOrigin = at && (path.length === 0 || at.origin.file !== ctx.file);
-    const loc = useOrigin ? at.origin.locator.at(at.origin.path) : ctx.locator.at(path, 'value');
+    const loc = useOrigin ? at.origin.locator.at(at.origin.path) : locate(ctx.locator, path);
     diagnostics.push({
       code, severity, message, file: useOrigin ? at.origin.file : ctx.file, line: loc.line, column: loc.column,
       endLine: loc.endLine, endColumn: loc.endColumn, ...(hint ? { hint } : {}),
@@ -88,6 +88,13 @@ export function buildCatalog(
     pattern: templatePattern(e.key),
   }));
   return { value: { tools: resolvedTools, prompts: resolvedPrompts, resources, resourceTemplates }, diagnostics };
+}
+
+/** A scalar's value, or the key of a block value (`search:` above its override mapping). */
+function locate(locator: Locator, path: ConfigPath) {
+  const value = locator.at(path, 'value');
+  const key = locator.at(path, 'key');
+  return path.length && value.line !== key.line ? key : value;
 }
 
 function resolveConflicts(
@@ -132,7 +139,9 @@ function resolveConflicts(
     }
     const where = claimants.find((c) => c.namedAt)?.namedAt ?? ['aggregation', 'conflictResolution'];
     const hint =
-      agg.conflictResolution === 'manual'
+      kind === 'prompt'
+        ? 'prompts cannot be renamed by overrides; use the prefix or priority strategy, or remove one backend'
+        : agg.conflictResolution === 'manual'
         ? `rename all but one in aggregation.tools[].overrides: ${claimants.map((c) => `workload ${c.backend}, tool ${c.original}`).join('; ')}`
         : 'the prefixed names still collide; include {workload} in prefixFormat or rename with an override';
     add('NAME_CONFLICT', `${kind} name "${name}" is claimed by ${claimants.length} backends: ${list}`, where, hint, 'error', claimants[0].namedAt ? undefined : byName.get(claimants[0].backend));

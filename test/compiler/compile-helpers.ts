@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compile } from '../../compiler/compile.ts';
+import { hashBackend, lockItem, serializeLock, type BackendIdentity, type LockedBackend, type LockedItem } from '../../compiler/lock.ts';
+import type { CompiledGateway } from '../../runtime/types.ts';
+
+/** The repository root. */
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+/** A backend's pinned catalog, written by hand: names, or whole definitions for tools. */
+export interface FakeBackend {
+  tools?: Array<string | Record<string, unknown>>;
+  prompts?: string[];
+  resources?: string[];
+  templates?: string[];
+  absent?: boolean;
+}
+
+/** The identity `fakeConfig` gives backend `name` (stdio `node <name>.mjs`). */
+export function fakeIdentity(name: string): BackendIdentity {
+  return { transport: 'stdio', command: 'node', args: [`${name}.mjs`] };
+}
+
+const items = (defs: Array<Record<string, unknown>>, key: string): Record<string, LockedItem> =>
+  Object.fromEntries(defs.map((d) => [String(d[key]), lockItem(d)]));
+
+/** A hand-written lock entry, hashed like the real one. */
+export function fakeLockedBackend(identity: BackendIdentity, fb: FakeBackend): LockedBackend {
+  const tool = (t: string | Record<string, unknown>) =>
+    typeof t === 'string' ? { name: t, description: `${t} tool`, inputSchema: { type: 'object' } } : t;
+  const b = {
+    identity,
+    status: fb.absent ? ('absent' as const) : ('ok' as const),
+    ...(fb.absent ? {} : { serverInfo: { name: 'fake', version: '1.0.0' }, protocolVersion: '2025-06-18', capabilities: { tools: {}, prompts: {}, resources: {} } }),
+    tools: items((fb.tools ?? []).map(tool), 'name'),
+    prompts: items((fb.prompts ?? []).map((p) => ({ name: p, description: `${p} prompt` })), 'name'),
+    resources: items((fb.resources ?? []).map((uri) => ({ uri, name: uri })), 'uri'),
+    resourceTemplates: items((fb.templates ?? []).map((uriTemplate) => ({ uriTemplate, name: uriTemplate })), 'uriTemplate'),
+  };
+  return { ...b, hash: hashBackend(b) };
+}
+
+/** The text of vmcp.lock.json for fake backends keyed by name. */
+export function fakeLockText(backends: Record<string, FakeBackend>): string {
+  const entries = Object.entries(backends).map(([n, fb]) => [n, fakeLockedBackend(fakeIdentity(n), fb)]);
+  return serializeLock({ lockfileVersion: 1, backends: Object.fromEntries(entries) });
+}
+
+/**
+ * A vmcp.yaml with one stdio backend per name and `rest` (top-level YAML, e.g. an aggregation
+ * block) appended verbatim. Example: fakeConfig(['a'], 'aggregation:\n  conflictResolution: manual').
+ */
+export function fakeConfig(names: string[], rest = '', gateway = 'routing'): string {
+  const backends = names.map((n) => `  - name: ${n}\n    transport: stdio\n    command: node\n    args: ["${n}.mjs"]\n`).join('');
+  return `name: ${gateway}\nbackends:\n${backends}${rest.trimEnd()}\n`;
+}
+
+/** Compiles from an in-memory lock (`--frozen`): no network, no files. */
+export function compileFrozen(text: string, lockText: string, env: Record<string, string> = {}) {
+  return compile({
+    file: 'vmcp.yaml',
+    text,
+    lockText,
+    env,
+    readFile: () => undefined,
+    frozen: true,
+    allowMissing: false,
+    introspect: () => Promise.reject(new Error('a frozen compile must not introspect')),
+  });
+}
+
+/** 1-based line and column of the first occurrence of `needle` in `text`. */
+export function positionOf(text: string, needle: string): { line: number; column: number } {
+  const at = text.indexOf(needle);
+  if (at < 0) throw new Error(`"${needle}" is not in the config text`);
+  const before = text.slice(0, at).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+/** A fresh temporary directory (outside the repository), removed by the returned function. */
+export function tempDir(prefix: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `vmcp-${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs a node program synchronously with the test's own node binary. */
+export function runNode(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' };
+}
+
+/** Outcome of `node <bundle> --dump-gateway`: the gateway, or why the flag is unsupported. */
+export type DumpResult = { gateway: CompiledGateway } | { unsupported: string };
+
+/**
+ * Writes a bundle into a fresh directory outside the repository (no node_modules anywhere near)
+ * and asks it for its CompiledGateway. A bundle that crashes throws: only a bundle that ignores
+ * the flag (keeps serving, or says it does not know it) counts as "unsupported".
+ */
+export function dumpGateway(code: string, name = 'bundle'): DumpResult {
+  const tmp = tempDir('dump');
+  try {
+    const file = join(tmp.dir, `${name}.vmcp.mjs`);
+    writeFileSync(file, code);
+    const r = runNode([file, '--dump-gateway'], { cwd: tmp.dir, timeoutMs: 15_000 });
+    if (r.timedOut) return { unsupported: 'the bundle kept running instead of printing its gateway (no --dump-gateway support)' };
+    if (/unknown (option|flag|argument).*dump-gateway/i.test(r.stderr)) return { unsupported: r.stderr.trim().split('\n')[0] };
+    if (r.status !== 0) throw new Error(`bundle --dump-gateway exited ${r.status ?? r.signal}:\n${r.stderr}`);
+    return { gateway: JSON.parse(r.stdout) as CompiledGateway };
+  } finally {
+    tmp.remove();
+  }
+}
