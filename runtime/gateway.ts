@@ -2,7 +2,7 @@
  * The gateway core shared by the HTTP and stdio front ends: backends, router, catalog, sessions,
  * and the glue for upstream notifications and server→client requests.
  */
-import { Catalog } from './catalog.ts';
+import { Catalog, own } from './catalog.ts';
 import { LOG_LEVELS, type CallContext } from './call-context.ts';
 import { notificationJson, toRpcError } from './jsonrpc.ts';
 import type { Logger } from './log.ts';
@@ -26,6 +26,9 @@ const LIST_CHANGED: Record<ItemKind, string> = {
   resourceTemplates: 'notifications/resources/list_changed',
 };
 const CAPABILITY_FOR: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+
+/** Sessions idle this long (no request, no open stream) are dropped. */
+export const SESSION_IDLE_MS = 30 * 60_000;
 
 /** Everything a front end needs. */
 export class GatewayCore {
@@ -61,7 +64,20 @@ export class GatewayCore {
   /** Starts every backend connecting in the background. */
   start(): void {
     for (const b of this.backends) b.start();
+    // Clients often vanish without DELETE: drop sessions idle for SESSION_IDLE_MS with no stream.
+    this.sweeper = setInterval(() => {
+      const cutoff = Date.now() - SESSION_IDLE_MS;
+      for (const [id, s] of this.sessions) {
+        if (s.lastSeen < cutoff && !s.push && s.inflight.size === 0 && id !== 'stdio') {
+          s.close();
+          this.sessions.delete(id);
+        }
+      }
+    }, 60_000);
+    this.sweeper.unref();
   }
+
+  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   /** The serialized initialize result for a requested 2025-era version. */
   initializeResult(requested: unknown): string {
@@ -126,6 +142,7 @@ export class GatewayCore {
 
   /** Stops every backend (children are killed). */
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const s of this.sessions.values()) s.close();
     await Promise.all(this.backends.map((b) => b.close()));
   }
@@ -142,19 +159,22 @@ export class GatewayCore {
   private onNotification(b: Backend, msg: JsonRpcMessage): void {
     if (msg.method === 'notifications/message') {
       const level = LOG_LEVELS.indexOf(msg.params?.level);
-      const json = notificationJson('notifications/message', msg.params);
-      this.broadcast(json, (s) => s.logLevel === undefined || level >= s.logLevel);
-      // 2026 clients opt in per request: deliver to their calls in flight on this backend.
-      const seen = new Set<CallContext>();
+      // A session with a call in flight on this backend gets the message on that call's stream,
+      // before the call's answer; 2026 calls only when they opted in with a log level.
+      const done = new Set<unknown>();
       for (const p of b.peer?.pending.values() ?? []) {
         const ctx = p.ctx;
-        if (ctx && !ctx.sessionId && ctx.logLevel !== undefined && level >= ctx.logLevel && !seen.has(ctx)) {
-          seen.add(ctx);
-          ctx.notify('notifications/message', msg.params);
-        }
+        const key = ctx?.sessionId ?? ctx;
+        if (!ctx || done.has(key)) continue;
+        done.add(key);
+        const min = ctx.sessionId !== undefined ? this.sessions.get(ctx.sessionId)?.logLevel : ctx.logLevel;
+        if (ctx.sessionId === undefined && min === undefined) continue;
+        if (min === undefined || level >= min) ctx.notify('notifications/message', msg.params);
       }
+      const json = notificationJson('notifications/message', msg.params);
+      this.broadcast(json, (s) => !done.has(s.id) && (s.logLevel === undefined || level >= s.logLevel));
     } else if (msg.method === 'notifications/resources/updated') {
-      if (this.gw.resources[msg.params?.uri]) this.broadcast(notificationJson(msg.method, msg.params));
+      if (own(this.gw.resources, msg.params?.uri)) this.broadcast(notificationJson(msg.method, msg.params));
     }
     // list_changed is handled by the backend (drift re-check) and onStateChange (catalog diff).
   }
