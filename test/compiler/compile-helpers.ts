@@ -113,3 +113,26 @@ export function dumpGateway(code: string, name = 'bundle'): DumpResult {
     tmp.remove();
   }
 }
+
+/**
+ * Runs a bundle with `--stdio` from a fresh directory outside the repository, sends initialize
+ * and then `requests` (JSON-RPC methods, ids 2…), and returns the responses by id.
+ */
+export function askBundleOverStdio(code: string, methods: string[], env: Record<string, string> = {}): { responses: Map<number, Record<string, unknown>>; stderr: string; status: number | null } {
+  const tmp = tempDir('stdio');
+  try {
+    const file = join(tmp.dir, 'gateway.vmcp.mjs');
+    writeFileSync(file, code);
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } } };
+    const lines = [init, { jsonrpc: '2.0', method: 'notifications/initialized' }, ...methods.map((method, i) => ({ jsonrpc: '2.0', id: i + 2, method }))];
+    const r = spawnSync(process.execPath, [file, '--stdio'], { cwd: tmp.dir, env: { PATH: process.env.PATH, ...env }, input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n', encoding: 'utf8', timeout: 20_000 });
+    const responses = new Map<number, Record<string, unknown>>();
+    for (const line of (r.stdout ?? '').split('\n').filter(Boolean)) {
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      if (typeof msg.id === 'number') responses.set(msg.id, msg);
+    }
+    return { responses, stderr: r.stderr ?? '', status: r.status };
+  } finally {
+    tmp.remove();
+  }
+}
