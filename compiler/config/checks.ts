@@ -45,7 +45,8 @@ export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBa
   for (const b of backends) {
     const first = seen.get(b.name);
     if (first) {
-      const s = b.origin.locator.at([...b.origin.path, ...(b.origin.file === ctx.file ? ['name'] : [])]);
+      // Inline: the `name:` value; imported: the server's key in mcpServers/servers.
+      const s = b.origin.file === ctx.file ? b.origin.locator.at([...b.origin.path, 'name']) : b.origin.locator.at(b.origin.path, 'key');
       const f = first.origin.locator.at([...first.origin.path]);
       out.push({
         code: 'DUPLICATE_BACKEND', severity: 'error', message: `backend "${b.name}" is declared twice`, file: b.origin.file, line: s.line, column: s.column,

@@ -1,4 +1,4 @@
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { Diagnostic, PhaseResult } from '../diagnostics.ts';
 import { createLocator, type Locator } from './locate.ts';
 
@@ -17,7 +17,8 @@ export interface ParsedConfig {
  */
 export function parseConfig(file: string, text: string): PhaseResult<ParsedConfig | undefined> {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  // logLevel 'error': yaml would otherwise print process warnings (collection keys) past our diagnostics.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, logLevel: 'error' });
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number) => {
     // yaml reports errors found at end of input (an unclosed quote or bracket) past the last
@@ -25,6 +26,10 @@ export function parseConfig(file: string, text: string): PhaseResult<ParsedConfi
     const clamped = offset >= text.length ? text.trimEnd().length : offset;
     const p = lineCounter.linePos(Math.max(0, clamped));
     return { line: p.line, column: p.col };
+  };
+  const span = ([start, end]: readonly number[]) => {
+    const e = lineCounter.linePos(end);
+    return { ...at(start), endLine: e.line, endColumn: e.col };
   };
   for (const err of doc.errors) {
     const dup = err.code === 'DUPLICATE_KEY';
@@ -50,7 +55,9 @@ export function parseConfig(file: string, text: string): PhaseResult<ParsedConfi
   const locator = createLocator(doc, lineCounter);
   if (diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics };
 
-  if (doc.contents === null || doc.contents === undefined) {
+  // A file of only comments has no contents; one of only `---` has an empty null scalar.
+  const empty = isScalar(doc.contents) && doc.contents.value === null && !doc.contents.source;
+  if (doc.contents === null || doc.contents === undefined || empty) {
     diagnostics.push({
       code: 'EMPTY_FILE',
       severity: 'error',
@@ -75,6 +82,21 @@ export function parseConfig(file: string, text: string): PhaseResult<ParsedConfi
     });
     return { value: undefined, diagnostics };
   }
+  // `{a: 1}: x` or `[a]: x` parses, but a config key must be a plain name.
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key === null || isScalar(pair.key)) return;
+      diagnostics.push({
+        code: 'YAML_SYNTAX',
+        severity: 'error',
+        message: 'a mapping key must be a plain name, not a list or mapping',
+        file,
+        ...span((pair.key as { range?: [number, number] }).range ?? [0, 0]),
+        hint: 'check the indentation and the `:` on this line; quote the key if it really contains brackets',
+      });
+    },
+  });
+  if (diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });

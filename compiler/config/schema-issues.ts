@@ -10,21 +10,23 @@ type AnySchema = z.core.$ZodType;
 /** Maps every zod issue to a positioned diagnostic. `schema` is walked for "did you mean" hints. */
 export function issuesToDiagnostics(issues: readonly Issue[], file: string, locator: Locator, schema: AnySchema): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const issue of issues) {
-    for (const d of issueToDiagnostics(issue, schema)) {
-      const span = d.anchorNearest ? locator.nearest(d.path).span : locator.at(d.path, d.anchor);
-      out.push({
-        code: d.code,
-        severity: 'error',
-        message: d.message,
-        file,
-        line: span.line,
-        column: span.column,
-        endLine: span.endLine,
-        endColumn: span.endColumn,
-        ...(d.hint ? { hint: d.hint } : {}),
-      });
-    }
+  const drafts = issues.flatMap((issue) => issueToDiagnostics(issue, schema));
+  // `comand: x` yields both "unknown comand" (did you mean "command"?) and "missing command": keep only the first.
+  const guessed = new Set(drafts.flatMap((d) => (d.guess !== undefined ? [formatPath([...d.path.slice(0, -1), d.guess])] : [])));
+  for (const d of drafts) {
+    if (d.code === 'MISSING_KEY' && guessed.has(formatPath(d.path))) continue;
+    const span = d.anchorNearest ? locator.nearest(d.path).span : locator.at(d.path, d.anchor);
+    out.push({
+      code: d.code,
+      severity: 'error',
+      message: d.message,
+      file,
+      line: span.line,
+      column: span.column,
+      endLine: span.endLine,
+      endColumn: span.endColumn,
+      ...(d.hint ? { hint: d.hint } : {}),
+    });
   }
   return out;
 }
@@ -36,6 +38,8 @@ interface Draft {
   anchor?: 'key' | 'value';
   anchorNearest?: boolean;
   hint?: string;
+  /** For an unknown key: the known key it was probably meant to be. */
+  guess?: string;
 }
 
 function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
@@ -53,6 +57,7 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
           message: `unknown key "${key}" ${path.length ? `in ${formatPath(path)}` : "at the top level"}`,
           path: [...path, key],
           anchor: 'key' as const,
+          guess,
           hint: guess ? `did you mean "${guess}"?` : known.length ? `known keys here: ${known.join(', ')}` : undefined,
         };
       });
@@ -97,7 +102,11 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
         const options = ((issue as unknown as { options?: unknown[] }).options ?? []).map(String);
         const value = issue.input && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>)[disc] : issue.input;
         if (value === undefined) {
-          return [{ code: 'MISSING_KEY', message: `missing required key "${disc}" in ${parent}`, path, anchorNearest: true, hint: `add \`${disc}:\` with one of: ${options.join(', ')}` }];
+          // The discriminator is missing, so zod cannot report the misspelt key (`transprt:`) as unknown.
+          const keys = issue.input && typeof issue.input === 'object' ? Object.keys(issue.input) : [];
+          const typo = suggest(disc, keys);
+          const hint = typo ? `did you mean "${disc}" instead of "${typo}"?` : `add \`${disc}:\` with one of: ${options.join(', ')}`;
+          return [{ code: 'MISSING_KEY', message: `missing required key "${disc}" in ${parent}`, path, anchorNearest: true, hint }];
         }
         const guess = typeof value === 'string' ? guessName(value, options) : undefined;
         return [
