@@ -39,11 +39,13 @@ export function errorJson(id: unknown, error: { code: number; message: string; d
 
 /** Serializes a notification. */
 export function notificationJson(method: string, params: unknown): string {
+  if (params === undefined) return `{"jsonrpc":"2.0","method":${JSON.stringify(method)}}`;
   return `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
 }
 
 /** Serializes a request. */
 export function requestJson(id: unknown, method: string, params: unknown): string {
+  if (params === undefined) return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"method":${JSON.stringify(method)}}`;
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
 }
 

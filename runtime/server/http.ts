@@ -116,7 +116,13 @@ async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  sendJsonError(res, 413, ERR.INVALID_REQUEST, `Payload Too Large: the request body exceeds ${MAX_BODY_BYTES} bytes`, null, undefined, { connection: 'close' });
+  sendJsonError(res, 413, ERR.INVALID_REQUEST, `Payload Too Large: the request body exceeds ${MAX_BODY_BYTES} bytes`);
+  // Drain a moderately oversized body so the client sees the 413 instead of EPIPE; cut off abuse.
+  let drained = 0;
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > 4 * MAX_BODY_BYTES) req.destroy();
+  });
   req.resume();
 }
 
