@@ -14,6 +14,10 @@ const HTTP_BACKEND = '  - name: web\n    transport: streamable-http\n    url: ht
 const WITH_HEADER_AUTH =
   'outgoingAuth:\n  backends:\n    web:\n      type: header_injection\n      headerInjection:\n        headerName: Authorization\n        headerValueEnv: WEB_TOKEN\n';
 
+// A description with every character a generated string literal must escape.
+const TRICKY = 'it\'s "quoted" \\ back\nslash\ttab \u2028 ${x} `tick` </script>';
+const PLAIN = { tools: [{ name: 'x', description: TRICKY, inputSchema: { type: 'object' } }, 'y'], prompts: ['p'] };
+
 async function build(text: string, lock: Record<string, ReturnType<typeof fakeLockedBackend>>): Promise<CompileOutput> {
   const out = await compileFrozen(text, serializeLock({ lockfileVersion: 1, backends: lock }));
   expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -28,7 +32,7 @@ describe('bundle contents', () => {
   let headerAuth: CompileOutput;
 
   beforeAll(async () => {
-    plain = await build(fakeConfig(['a']), { a: fakeLockedBackend(fakeIdentity('a'), { tools: ['x', 'y'], prompts: ['p'] }) });
+    plain = await build(fakeConfig(['a']), { a: fakeLockedBackend(fakeIdentity('a'), PLAIN) });
     // fakeConfig ends inside `backends:`, so the HTTP backend joins the list.
     headerAuth = await build(fakeConfig(['a']) + HTTP_BACKEND + WITH_HEADER_AUTH, {
       a: fakeLockedBackend(fakeIdentity('a'), { tools: ['x'] }),
@@ -61,7 +65,7 @@ describe('bundle contents', () => {
     expect(responses.get(1)?.result, stderr).toMatchObject({ serverInfo: { name: 'routing' } });
     expect((responses.get(2)?.result as { tools: unknown[] }).tools).toEqual(JSON.parse(plain.gateway.lists.tools));
     expect((responses.get(3)?.result as { prompts: unknown[] }).prompts).toEqual(JSON.parse(plain.gateway.lists.prompts));
-    expect(JSON.parse(plain.gateway.lists.tools).map((t: { name: string }) => t.name)).toEqual(['a_x', 'a_y']);
+    expect(JSON.parse(plain.gateway.lists.tools).map((t: { name: string; description: string }) => [t.name, t.description])).toEqual([['a_x', TRICKY], ['a_y', 'y tool']]);
   });
 
   it('answers --dump-gateway with its CompiledGateway, from a directory with no node_modules', (ctx) => {
@@ -71,7 +75,7 @@ describe('bundle contents', () => {
   });
 
   it('is byte-identical when built twice from the same inputs', async () => {
-    const again = await build(fakeConfig(['a']), { a: fakeLockedBackend(fakeIdentity('a'), { tools: ['x', 'y'], prompts: ['p'] }) });
+    const again = await build(fakeConfig(['a']), { a: fakeLockedBackend(fakeIdentity('a'), PLAIN) });
     expect(again.bundle.code).toBe(plain.bundle.code);
     expect(again.manifestText).toBe(plain.manifestText);
     expect(again.routerSource).toBe(plain.routerSource);
