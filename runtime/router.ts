@@ -112,9 +112,6 @@ export class Router {
 
   private async forward(index: number, method: string, kind: string, name: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
     const b = this.backends[index];
-    if (b.blocked.has(`${kind}:${name}`)) {
-      throw new RpcError(ERR.INVALID_PARAMS, `vmcp: ${kind === 'tools' ? 'tool' : 'item'} "${name}" of backend "${b.name}" changed since compile (drift); it is blocked until the next vmcp compile`, { backend: b.name, drift: 'changed' });
-    }
     let token: string | number | undefined;
     const meta = params._meta;
     if (meta !== undefined) {
@@ -131,7 +128,7 @@ export class Router {
     const started = performance.now();
     let failed = true;
     try {
-      const result = await b.call(method, params, ctx, token);
+      const result = await b.call(method, params, ctx, token, `${kind}:${name}`);
       failed = false;
       if (modern && result && typeof result === 'object' && result.resultType === undefined) {
         result.resultType = 'complete';

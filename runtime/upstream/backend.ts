@@ -88,9 +88,14 @@ export class Backend {
   }
 
   /** Sends one call, waiting for readiness within the same `timeoutMs` budget. */
-  async call(method: string, params: any, ctx?: CallContext, token?: string | number): Promise<any> {
+  async call(method: string, params: any, ctx?: CallContext, token?: string | number, item?: string): Promise<any> {
     const started = Date.now();
     if (this.state !== 'ready') await this.waitReady(this.cfg.timeoutMs);
+    // Checked after readiness: drift is only known once the backend has connected.
+    if (item !== undefined && this.blocked.has(item)) {
+      const [kind, name] = [item.slice(0, item.indexOf(':')), item.slice(item.indexOf(':') + 1)];
+      throw new RpcError(ERR.INVALID_PARAMS, `vmcp: ${kind === 'tools' ? 'tool' : 'item'} "${name}" of backend "${this.name}" changed since compile (drift); it is blocked until the next vmcp compile`, { backend: this.name, drift: 'changed' });
+    }
     if (!this.circuit.allow()) {
       throw new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" is unavailable: circuit open after ${this.circuit.failures} failures (retry in ${this.circuit.retryInMs()} ms)`, { backend: this.name, circuit: 'open' });
     }

@@ -22,6 +22,12 @@ beforeAll(async () => {
     { name: 'dead', args: [FAULT], env: { FAULT: 'exit-at-start' }, timeoutMs: TIMEOUT, catalog: emptyCatalog(['gone']) },
     { name: 'mute', args: [FAULT], env: { FAULT: 'hang-init' }, timeoutMs: TIMEOUT, catalog: emptyCatalog(['mute_tool']) },
   ], { prefix: true, operational: { partialFailureMode: 'fail' } });
+  // Under load children start slowly; the fault cases must meet a started backend, not a cold one.
+  await waitFor(async () => {
+    const bs = (await getJson(g, '/status')).body.backends as any[];
+    const ready = bs.filter((b) => b.state === 'ready').map((b) => b.name).sort().join(',');
+    return ready === 'echo,garbage,killer,silent,slow' && /code 3/.test(bs.find((b) => b.name === 'dead').lastError ?? '');
+  }, 20_000, 'backends settled');
   client = new Client({ name: 'faults', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(g.url)));
 });

@@ -59,7 +59,7 @@ describe('2025-11-25 sessions', () => {
     expect(p.messages[0].content).toEqual({ type: 'text', text: 'Hello, Ada!' });
     expect((await client.listPrompts()).prompts.map((x) => x.name)).toEqual(['echo_greet']);
     expect((await client.readResource({ uri: 'fixture://hello' })).contents).toEqual([{ uri: 'fixture://hello', mimeType: 'text/plain', text: 'hello' }]);
-    expect((await client.readResource({ uri: 'fixture://items/42' })).contents[0].text).toBe('{"id":"42"}');
+    expect(((await client.readResource({ uri: 'fixture://items/42' })).contents[0] as any).text).toBe('{"id":"42"}');
     await expect(client.readResource({ uri: 'fixture://missing' })).rejects.toMatchObject({ code: -32002 });
     expect((await client.listResourceTemplates()).resourceTemplates[0].uriTemplate).toBe('fixture://items/{id}');
     const c = await client.complete({ ref: { type: 'ref/prompt', name: 'echo_greet' }, argument: { name: 'name', value: 'al' } });

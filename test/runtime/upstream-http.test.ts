@@ -50,7 +50,7 @@ describe('HTTP upstreams', () => {
     const seen: number[] = [];
     await client.callTool({ name: 'slow', arguments: { ms: 100 } }, CallToolResultSchema, { onprogress: (p) => seen.push(p.progress) });
     expect(seen).toEqual([1, 2, 3, 4]);
-    expect((await client.readResource({ uri: 'fixture://items/3' })).contents[0].text).toBe('{"id":"3"}');
+    expect(((await client.readResource({ uri: 'fixture://items/3' })).contents[0] as any).text).toBe('{"id":"3"}');
   });
 
   it('forwards to a legacy SSE backend', async () => {
