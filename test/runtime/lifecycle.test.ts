@@ -1,0 +1,99 @@
+/** Process lifecycle: stdio mode, start-up errors, graceful shutdown without orphans, bundle contents. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ECHO, buildGateway, bundleGateway, getJson, runBundle, waitFor } from './harness.ts';
+
+const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('stdio mode', () => {
+  it('serves the same gateway over stdio; stdout carries only protocol', async () => {
+    const bundle = await bundleGateway(await buildGateway([{ name: 'echo', args: [ECHO] }], { prefix: true }));
+    const transport = new StdioClientTransport({ command: process.execPath, args: [bundle, '--stdio'], stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr?.on('data', (c) => (stderr += c));
+    const errors: Error[] = [];
+    const c = new Client({ name: 'stdio-test', version: '1' });
+    c.onerror = (e) => void errors.push(e);
+    await c.connect(transport);
+    expect((await c.listTools()).tools.map((t) => t.name)).toContain('echo_echo');
+    const seen: number[] = [];
+    expect((await c.callTool({ name: 'echo_echo', arguments: { text: 'piped' } })).content).toEqual([{ type: 'text', text: 'piped' }]);
+    await c.callTool({ name: 'echo_slow', arguments: { ms: 80 } }, undefined, { onprogress: (p) => seen.push(p.progress) });
+    expect(seen).toEqual([1, 2, 3, 4]);
+    await c.close();
+    expect(errors).toEqual([]);
+    expect(stderr).toMatch(/"msg":"vmcp serving on stdio"/); // logs go to stderr
+  });
+});
+
+describe('start-up errors', () => {
+  it('a missing env var stops start-up with one line naming it and the backend, exit 1', async () => {
+    const gw = await buildGateway([{ name: 'echo', args: [ECHO] }]);
+    gw.backends[0].auth = { type: 'header_injection', headerName: 'authorization', headerValueEnv: 'VMCP_SURELY_UNSET_TOKEN' };
+    gw.backends[0].env = { API: '${env:VMCP_SURELY_UNSET_TOKEN}' };
+    const bundle = await bundleGateway(gw);
+    const env = { ...process.env };
+    delete env.VMCP_SURELY_UNSET_TOKEN;
+    const proc = spawn(process.execPath, [bundle, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (c) => (err += c));
+    const code = await new Promise((r) => proc.once('exit', r));
+    expect(code).toBe(1);
+    expect(err.trim()).toMatch(/^vmcp: error: environment variable VMCP_SURELY_UNSET_TOKEN is not set \(needed by backend "echo"/);
+    expect(err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a bad flag is a one-line error', async () => {
+    const bundle = await bundleGateway(await buildGateway([{ name: 'echo', args: [ECHO] }]));
+    const proc = spawn(process.execPath, [bundle, '--prot', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (c) => (err += c));
+    expect(await new Promise((r) => proc.once('exit', r))).toBe(1);
+    expect(err).toMatch(/^vmcp: error: unknown option --prot/);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('SIGTERM drains the in-flight call, then exits 0 leaving no child process', async () => {
+    const gw = await buildGateway([{ name: 'echo', args: [ECHO] }, { name: 'probe', args: [PROBE] }]);
+    const g = await runBundle(await bundleGateway(gw));
+    const pids = await waitFor(async () => {
+      const bs = (await getJson(g, '/status')).body.backends as any[];
+      return bs.every((b) => b.state === 'ready') && bs.map((b) => b.pid as number);
+    }, 10_000, 'backends ready');
+    expect(pids.every(alive)).toBe(true);
+    const c = new Client({ name: 'drain', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+    const call = c.callTool({ name: 'wait', arguments: { ms: 600 } });
+    await new Promise((r) => setTimeout(r, 100));
+    const code = g.stop('SIGTERM');
+    expect((await call).content).toEqual([{ type: 'text', text: 'waited' }]);
+    expect(await code).toBe(0);
+    await waitFor(() => pids.every((p) => !alive(p)), 5000, 'children gone');
+  });
+});
+
+describe('bundle contents', () => {
+  it('contains only the transports and strategies the config uses, and no compiler or SDK code', async () => {
+    const bundle = await bundleGateway(await buildGateway([{ name: 'echo', args: [ECHO] }]));
+    const text = readFileSync(bundle, 'utf8');
+    expect(text).toContain('child_process');
+    expect(text).not.toMatch(/text\/event-stream, application\/json|endpoint event/); // no HTTP/SSE client transports
+    expect(text).not.toContain('header_injection needs');
+    for (const banned of ['ts-morph', 'zod', 'esbuild', 'yaml', '@modelcontextprotocol', 'ZodError']) expect(text).not.toContain(banned);
+    expect(text.length).toBeLessThan(200_000);
+  });
+});
