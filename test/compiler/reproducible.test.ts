@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../runtime/canonical.ts';
@@ -46,5 +48,55 @@ describe('reproducible builds', () => {
     expect(manifest).toMatchObject({ vmcpVersion: expect.any(String), nodeTarget: expect.stringMatching(/^node\d+/), inputs: { config: expect.stringMatching(/^sha256-/), lock: expect.stringMatching(/^sha256-/) } });
     expect(one.files[0]).not.toContain(a.dir);
     expect(one.files[0]).not.toMatch(/20\d\d-\d\d-\d\d/);
+  });
+});
+
+/** A free TCP port on the loopback interface. */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => done(port));
+    });
+    srv.on('error', fail);
+  });
+}
+
+describe('release image inputs', () => {
+  const c = tempDir('release');
+  afterAll(() => c.remove());
+
+  it('the Dockerfile compiles --frozen in one stage and runs only the bundle, as non-root, with a /health check', () => {
+    const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    expect(text.match(/^FROM /gm)?.length).toBe(2);
+    expect(text).toMatch(/RUN npm ci/);
+    expect(text).toMatch(/vmcp\.mjs compile --frozen/);
+    expect(text).toMatch(/vmcp\.mjs verify/);
+    expect(text).toMatch(/^USER node$/m);
+    expect(text).toMatch(/^HEALTHCHECK [^\n]*\n[^\n]*\/health/m);
+    expect(text).toMatch(/CMD \["node", "\/app\/gateway\.vmcp\.mjs", "--host", "0\.0\.0\.0"/);
+    // The runtime stage copies the release folder from the build stage and nothing else.
+    const runtime = text.slice(text.lastIndexOf('FROM '));
+    expect(runtime.match(/^COPY .*$/gm)).toEqual(['COPY --from=build --chown=root:root /release/ /app/']);
+  });
+
+  it('the bundle the image copies runs with plain node from an empty folder and answers /health', async () => {
+    const built = build({ tz: 'UTC', lang: 'C', epoch: '0', fromInside: true }, c.dir);
+    expect(built.bundle).toMatch(/^sha256-/);
+    const alone = join(c.dir, 'alone');
+    mkdirSync(alone);
+    copyFileSync(join(c.dir, 'deep/er/dist/diffcase.vmcp.mjs'), join(alone, 'gateway.vmcp.mjs'));
+    const port = await freePort();
+    const child = spawn(process.execPath, ['gateway.vmcp.mjs', '--host', '127.0.0.1', '--port', String(port)], { cwd: alone, stdio: 'ignore' });
+    try {
+      let status = 0;
+      for (let i = 0; i < 60 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        status = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0);
+      }
+      expect(status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
