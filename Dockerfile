@@ -15,7 +15,8 @@ WORKDIR /src
 # The postinstall script lives in scripts/, so it must be present before `npm ci`.
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
-RUN npm ci --no-audit --no-fund
+# Runtime dependencies are enough to compile (tsx, esbuild, ts-morph, yaml, zod).
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ARG VMCP_CONFIG=vmcp.yaml
 # The bundle is copied under one fixed name so the runtime stage works whatever the gateway is called.

@@ -27,11 +27,15 @@ export async function diffCase(name: string, format: DiffFormat, failOn: FailOn)
   return { out: io.stdout.join(''), code, err: io.stderr.join('\n') };
 }
 
-/** Compares with a golden file; writes it when missing, except under CI, where a missing golden fails. */
+/**
+ * Compares with a golden file. A missing golden fails the run; outside CI it is also written, for
+ * review before the next run. UPDATE_GOLDEN=1 rewrites goldens (never under CI).
+ */
 function expectGolden(path: string, actual: string): void {
-  if (!existsSync(path) || (process.env.UPDATE_GOLDEN && !process.env.CI)) {
-    if (process.env.CI) throw new Error(`missing golden file ${path}: run the test locally and review it`);
-    writeFileSync(path, actual);
+  if (process.env.UPDATE_GOLDEN && !process.env.CI) writeFileSync(path, actual);
+  if (!existsSync(path)) {
+    if (!process.env.CI) writeFileSync(path, actual);
+    throw new Error(`missing golden file ${path}${process.env.CI ? '' : ' (written now: review it and rerun)'}`);
   }
   expect(actual).toBe(readFileSync(path, 'utf8'));
 }
