@@ -65,6 +65,8 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
     diagnostics.push(...parsed.diagnostics);
     if (!parsed.value) return done();
     diagnostics.push(...checkLockFreshness(valid, parsed.value));
+    // A stale lock no longer describes the backends: conflicts computed from it would mislead.
+    if (diagnostics.some((d) => d.severity === 'error')) return done();
     lock = parsed.value;
   } else {
     const results = await ctx.introspect(introspectionTargets(valid, ctx.env));
@@ -91,6 +93,8 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
     }
   }
   const lockText = serializeLock(lock);
+  // Later phases read the lock as --frozen would (sorted keys), so both paths emit the same bytes.
+  lock = JSON.parse(lockText) as Lockfile;
   const catalog = buildCatalog(valid.config, valid.backends, lock, { file: ctx.file, locator: valid.parsed.locator });
   diagnostics.push(...catalog.diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return done();
