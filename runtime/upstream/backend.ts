@@ -28,6 +28,7 @@ export const UPSTREAM_PROTOCOL_VERSION = '2025-11-25';
 const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 const STABLE_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** One supervised backend. */
 export class Backend {
@@ -143,7 +144,7 @@ export class Backend {
         protocolVersion: UPSTREAM_PROTOCOL_VERSION,
         capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
         clientInfo: { name: `vmcp:${this.gw.name}`, version: this.gw.vmcpVersion },
-      }, this.cfg.timeoutMs);
+      }, this.connectTimeoutMs());
       wire.setProtocolVersion?.(String(init?.protocolVersion ?? UPSTREAM_PROTOCOL_VERSION));
       peer.notify('notifications/initialized', {});
       this.capabilities = init?.capabilities ?? {};
@@ -171,7 +172,7 @@ export class Backend {
   /** Lists the live catalog and applies the drift policy; false when the backend must not serve. */
   async checkDrift(): Promise<boolean> {
     const peer = this.peer as Peer;
-    const live = await listLiveCatalog(peer, this.capabilities, this.cfg.timeoutMs);
+    const live = await listLiveCatalog(peer, this.capabilities, this.connectTimeoutMs());
     const items = diffCatalog(live, this.cfg.itemHashes, this.capabilities);
     const policy = this.gw.operational.drift;
     this.drift = items;
@@ -212,6 +213,7 @@ export class Backend {
     this.peer?.failAll(new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" connection lost: ${reason}`, { backend: this.name }));
     if (this.connectedAt && Date.now() - this.connectedAt > STABLE_MS) this.backoffMs = BACKOFF_START_MS;
     this.connectedAt = 0;
+    this.everSettled = true;
     void this.wire?.close();
     this.setState('down');
     this.scheduleReconnect();
@@ -251,6 +253,11 @@ export class Backend {
         if (this.cfg.transport !== 'stdio') this.onDisconnect(this.lastError);
       }
     }
+  }
+
+  // Start-up is not a call: a cold child may need longer than a tight per-call timeout.
+  private connectTimeoutMs(): number {
+    return Math.max(this.cfg.timeoutMs, CONNECT_TIMEOUT_MS);
   }
 
   private waitReady(timeoutMs: number): Promise<void> {
