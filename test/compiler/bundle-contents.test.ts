@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompileOutput } from '../../compiler/compile.ts';
-import { askBundleOverStdio, compileFrozen, dumpGateway, fakeConfig, fakeIdentity, fakeLockedBackend } from './compile-helpers.ts';
+import { askBundleOverStdio, compileFrozen, dumpGateway, fakeConfig, fakeIdentity, fakeLockedBackend, ROOT } from './compile-helpers.ts';
 import { serializeLock } from '../../compiler/lock.ts';
 
 // Packages and source trees that belong to the compiler and must never reach a bundle.
@@ -46,6 +46,9 @@ describe('bundle contents', () => {
       expect(inputs(out).some((p) => p.startsWith('runtime/'))).toBe(true);
       for (const re of FORBIDDEN_INPUTS) expect(inputs(out).filter((p) => re.test(p))).toEqual([]);
       for (const s of FORBIDDEN_TEXT) expect(out.bundle.code.includes(s), `bundle text contains "${s}"`).toBe(false);
+      // No absolute path of this machine: the same inputs give the same bytes anywhere.
+      expect(out.bundle.code.includes(ROOT)).toBe(false);
+      expect(out.routerSource.includes(ROOT)).toBe(false);
     }
   });
 
