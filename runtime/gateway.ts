@@ -48,7 +48,7 @@ export class GatewayCore {
       onStateChange: (b) => this.onStateChange(b),
       onNotification: (b, msg) => this.onNotification(b, msg),
       onServerRequest: (b, msg, target) => this.onServerRequest(b, msg, target),
-      onFatalDrift: (b, items) => this.onFatalDrift(b, items),
+      onFatalDrift: (b, items, atStartup) => this.onFatalDrift(b, items, atStartup),
     };
     this.backends = resolved.map((cfg, i) => {
       const transport = plugins.transports[cfg.transport];
@@ -195,8 +195,11 @@ export class GatewayCore {
     );
   }
 
-  private onFatalDrift(b: Backend, items: DriftItem[]): void {
+  private onFatalDrift(b: Backend, items: DriftItem[], atStartup: boolean): void {
     const list = items.slice(0, 5).map((i) => `${i.kind} "${i.name}" ${i.change}`).join(', ');
-    this.onFatal?.(`backend "${b.name}" drifted from the lock (drift: fail): ${list}${items.length > 5 ? ', …' : ''}; recompile with vmcp compile`);
+    const message = `backend "${b.name}" drifted from the lock (drift: fail): ${list}${items.length > 5 ? ', …' : ''}; recompile with vmcp compile`;
+    // At start-up the gateway refuses to run; later, only this backend is taken out of service.
+    if (atStartup) this.onFatal?.(message);
+    else this.log.error({ backend: b.name }, `${message}; backend marked failed`);
   }
 }

@@ -19,8 +19,8 @@ export interface BackendEvents {
   onStateChange(b: Backend): void;
   onNotification(b: Backend, msg: JsonRpcMessage): void;
   onServerRequest(b: Backend, msg: JsonRpcMessage, target: CallContext | undefined): void;
-  /** `drift: fail` found drift; the gateway decides whether to stop. */
-  onFatalDrift(b: Backend, items: DriftItem[]): void;
+  /** `drift: fail` found drift; `atStartup` when the backend never served (the gateway stops then). */
+  onFatalDrift(b: Backend, items: DriftItem[], atStartup: boolean): void;
 }
 
 /** The protocol revision the gateway speaks upstream. */
@@ -52,6 +52,7 @@ export class Backend {
   private health: ReturnType<typeof setInterval> | undefined;
   private driftLogged = new Set<string>();
   private everSettled = false;
+  private connectedOnce = false;
 
   constructor(
     readonly index: number,
@@ -151,6 +152,7 @@ export class Backend {
       this.serverInfo = init?.serverInfo;
       if (!(await this.checkDrift())) return;
       this.connectedAt = Date.now();
+      this.connectedOnce = true;
       this.healthFailures = 0;
       this.everSettled = true;
       this.setState('ready');
@@ -191,7 +193,7 @@ export class Backend {
       this.everSettled = true;
       this.setState('failed');
       this.wake();
-      this.events.onFatalDrift(this, items);
+      this.events.onFatalDrift(this, items, !this.connectedOnce);
       return false;
     }
     return true;
