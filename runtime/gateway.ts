@@ -57,7 +57,8 @@ export class GatewayCore {
     });
     this.metrics = new Metrics(resolved.map((b) => b.name));
     this.catalog = new Catalog(gw, this.backends);
-    this.router = new Router(gw, this.backends, this.catalog, this.metrics);
+    this.router = new Router(gw, this.backends, this.catalog, this.metrics, (i, ctx) => this.pick(i, ctx));
+    this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
   }
 
@@ -68,16 +69,49 @@ export class GatewayCore {
     this.sweeper = setInterval(() => {
       const cutoff = Date.now() - SESSION_IDLE_MS;
       for (const [id, s] of this.sessions) {
-        if (s.lastSeen < cutoff && !s.push && s.inflight.size === 0 && id !== 'stdio') {
-          s.close();
-          this.sessions.delete(id);
-        }
+        if (s.lastSeen < cutoff && !s.push && s.inflight.size === 0 && id !== 'stdio') this.closeSession(id);
       }
     }, 60_000);
     this.sweeper.unref();
   }
 
   private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly transports: RuntimePlugins;
+  /** Session-scoped upstreams (`sessionAffinity: per-session`), keyed by session id, then backend index. */
+  private readonly scoped = new Map<string, Map<number, Backend>>();
+
+  /** The upstream a call uses: its session's own connection for per-session backends, else the shared one. */
+  private pick(index: number, ctx: CallContext): Backend {
+    const shared = this.backends[index];
+    const sid = ctx.sessionId;
+    if (shared.cfg.sessionAffinity !== 'per-session' || sid === undefined) return shared;
+    let mine = this.scoped.get(sid);
+    if (!mine) this.scoped.set(sid, (mine = new Map()));
+    let b = mine.get(index);
+    if (!b) {
+      const events: BackendEvents = {
+        onStateChange: (x) => x.state === 'ready' && this.router.replayLogLevel(x),
+        onNotification: (x, msg) => this.onNotification(x, msg),
+        onServerRequest: (x, msg, target) => this.onServerRequest(x, msg, target),
+        onFatalDrift: (x, items) => this.onFatalDrift(x, items, false),
+      };
+      b = new Backend(index, shared.cfg, this.transports.transports[shared.cfg.transport]!, this.gw, events, this.log.child({ backend: shared.name, session: sid.slice(0, 8) }));
+      mine.set(index, b);
+      b.start();
+    }
+    return b;
+  }
+
+  /** Ends a session: closes its session-scoped upstreams (kills their children). */
+  closeSession(id: string): void {
+    const s = this.sessions.get(id);
+    s?.close();
+    this.sessions.delete(id);
+    const mine = this.scoped.get(id);
+    this.scoped.delete(id);
+    for (const b of mine?.values() ?? []) void b.close();
+    this.updateLogLevels();
+  }
 
   /** The serialized initialize result for a requested 2025-era version. */
   initializeResult(requested: unknown): string {
@@ -124,6 +158,7 @@ export class GatewayCore {
         lastError: b.lastError,
         drift: b.drift,
         blocked: [...b.blocked],
+        sessionScoped: [...this.scoped.values()].flatMap((m) => (m.has(b.index) ? [{ state: m.get(b.index)!.state, pid: m.get(b.index)!.pid }] : [])),
       })),
     };
   }
@@ -144,7 +179,8 @@ export class GatewayCore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     for (const s of this.sessions.values()) s.close();
-    await Promise.all(this.backends.map((b) => b.close()));
+    const scoped = [...this.scoped.values()].flatMap((m) => [...m.values()]);
+    await Promise.all([...this.backends, ...scoped].map((b) => b.close()));
   }
 
   private onStateChange(b: Backend): void {

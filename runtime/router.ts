@@ -32,6 +32,8 @@ export class Router {
     private readonly backends: Backend[],
     readonly catalog: Catalog,
     private readonly metrics: Metrics,
+    /** Picks the upstream for a call: the shared backend, or the caller's session-scoped one. */
+    private readonly pick: (index: number, ctx: CallContext) => Backend = (i) => backends[i],
   ) {
     this.tools = new Map(Object.entries(gw.tools));
     this.prompts = new Map(Object.entries(gw.prompts));
@@ -111,7 +113,7 @@ export class Router {
   }
 
   private async forward(index: number, method: string, kind: string, name: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
-    const b = this.backends[index];
+    const b = this.pick(index, ctx);
     let token: string | number | undefined;
     const meta = params._meta;
     if (meta !== undefined) {

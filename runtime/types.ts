@@ -40,6 +40,8 @@ export interface CompiledBackend {
   headers?: Record<string, string>;
   /** Per-call timeout in milliseconds. */
   timeoutMs: number;
+  /** Upstream connection per downstream session ('per-session') or one for all ('shared', default). */
+  sessionAffinity?: SessionAffinity;
   auth: CompiledOutgoingAuth;
   /** The backend's catalog hash from the lock; empty when the lock records it as absent. */
   catalogHash: string;
@@ -92,3 +94,11 @@ export interface CompiledGateway {
     circuitBreaker: { enabled: boolean; failureThreshold: number; timeoutMs: number };
   };
 }
+
+/**
+ * Optional runtime fields (added by the runtime; the compiler may emit them).
+ * `CompiledBackend.sessionAffinity`: 'shared' (default) keeps one upstream connection per backend;
+ * 'per-session' gives every 2025-era downstream session its own upstream (a child process per
+ * session for stdio), so sampling, elicitation and roots requests always reach the right session.
+ */
+export type SessionAffinity = 'shared' | 'per-session';

@@ -85,9 +85,7 @@ export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: Se
 export function handleLegacyDelete(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
   const session = findSession(core, req, res);
   if (!session) return;
-  session.close();
-  core.sessions.delete(session.id);
-  core.updateLogLevels();
+  core.closeSession(session.id);
   res.writeHead(200).end();
 }
 

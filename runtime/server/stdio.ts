@@ -22,7 +22,7 @@ export function serveStdio(core: GatewayCore): Promise<void> {
       return serveModern(core, msg, exchange, () => {});
     }
     if (msg.method === 'initialize' && msg.id !== undefined) {
-      session?.close();
+      if (session) core.closeSession(session.id);
       session = new Session('stdio', '', msg.params?.capabilities ?? {});
       session.push = out;
       core.sessions.set(session.id, session);
