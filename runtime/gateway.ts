@@ -29,6 +29,8 @@ const CAPABILITY_FOR: Record<string, string> = { 'sampling/createMessage': 'samp
 
 /** Sessions idle this long (no request, no open stream) are dropped. */
 export const SESSION_IDLE_MS = 30 * 60_000;
+/** Session-scoped upstreams (sessionAffinity: per-session) idle this long are closed. */
+export const SCOPED_IDLE_MS = 5 * 60_000;
 
 /** Everything a front end needs. */
 export class GatewayCore {
@@ -70,6 +72,14 @@ export class GatewayCore {
       const cutoff = Date.now() - SESSION_IDLE_MS;
       for (const [id, s] of this.sessions) {
         if (s.lastSeen < cutoff && !s.push && s.inflight.size === 0 && id !== 'stdio') this.closeSession(id);
+      }
+      // Session-scoped children are costly: stop them sooner; the next call of the session reopens one.
+      const scopedCutoff = Date.now() - SCOPED_IDLE_MS;
+      for (const [id, mine] of this.scoped) {
+        const s = this.sessions.get(id);
+        if (s && (s.lastSeen >= scopedCutoff || s.inflight.size > 0)) continue;
+        this.scoped.delete(id);
+        for (const b of mine.values()) void b.close();
       }
     }, 60_000);
     this.sweeper.unref();

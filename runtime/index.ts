@@ -50,6 +50,7 @@ export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlu
     process.stderr.write(`vmcp: error: ${message}\n`);
     exit(1);
   };
+  process.on('unhandledRejection', (err) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'unhandled rejection'));
   process.once('SIGINT', () => exit(0));
   process.once('SIGTERM', () => exit(0));
   if (args.stdio) {

@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire } from '../plugins.ts';
 import type { CompiledGateway } from '../types.ts';
 import { Circuit } from './circuit.ts';
-import { diffCatalog, listLiveCatalog, type DriftItem } from './drift.ts';
+import { applyDriftPolicy, diffCatalog, listLiveCatalog, type DriftItem } from './drift.ts';
 import { Peer } from './peer.ts';
 
 /** Lifecycle states, as reported in /status. */
@@ -133,7 +133,14 @@ export class Backend {
     let wire: Wire | undefined;
     try {
       wire = await this.transport(this.cfg, {
-        onmessage: (m, related) => peer.onMessage(m, related),
+        onmessage: (m, related) => {
+          try {
+            peer.onMessage(m, related);
+          } catch (err) {
+            // One bad upstream message must never take the gateway down.
+            this.log.error({ error: (err as Error).message }, 'failed to handle a backend message');
+          }
+        },
         onclose: (reason) => gen === this.generation && this.onDisconnect(reason),
         log: this.log,
       });
@@ -178,16 +185,7 @@ export class Backend {
     const items = diffCatalog(live, this.cfg.itemHashes, this.capabilities);
     const policy = this.gw.operational.drift;
     this.drift = items;
-    const blocked = new Set<string>();
-    for (const item of items) {
-      const key = `${item.kind}:${item.name}`;
-      if (policy === 'block-changed' && item.change === 'changed') blocked.add(key);
-      if (this.driftLogged.has(`${key}:${item.change}`)) continue;
-      this.driftLogged.add(`${key}:${item.change}`);
-      const action = policy === 'fail' ? 'backend refused' : policy === 'warn' || item.change !== 'changed' ? 'still served as compiled' : 'blocked until the next vmcp compile';
-      this.log.warn({ drift: item.change, kind: item.kind, item: item.name, policy }, `drift: ${item.kind} "${item.name}" ${item.change} since compile; ${action}`);
-    }
-    this.blocked = blocked;
+    this.blocked = applyDriftPolicy(items, policy, this.driftLogged, this.log);
     if (policy === 'fail' && items.length > 0) {
       this.lastError = `drift: ${items.length} item(s) differ from the lock`;
       this.everSettled = true;

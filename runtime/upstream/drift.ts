@@ -1,6 +1,7 @@
 /** Drift detection: the live catalog of a backend against the per-item hashes pinned in the lock. */
 import { hashJson } from '../canonical.ts';
-import type { CompiledBackend } from '../types.ts';
+import type { Logger } from '../log.ts';
+import type { CompiledBackend, DriftPolicy } from '../types.ts';
 import type { Peer } from './peer.ts';
 
 /** The four catalog kinds, keyed as in `CompiledBackend.itemHashes`. */
@@ -59,4 +60,18 @@ export function diffCatalog(live: Record<ItemKind, Map<string, unknown>>, pinned
     for (const name of Object.keys(hashes)) if (!live[l.kind].has(name)) out.push({ kind: l.kind, name, change: 'removed' });
   }
   return out;
+}
+
+/** Logs each drift once (per item and change) and returns the `kind:name` keys that are blocked. */
+export function applyDriftPolicy(items: DriftItem[], policy: DriftPolicy, logged: Set<string>, log: Logger): Set<string> {
+  const blocked = new Set<string>();
+  for (const item of items) {
+    const key = `${item.kind}:${item.name}`;
+    if (policy === 'block-changed' && item.change === 'changed') blocked.add(key);
+    if (logged.has(`${key}:${item.change}`)) continue;
+    logged.add(`${key}:${item.change}`);
+    const action = policy === 'fail' ? 'backend refused' : policy === 'warn' || item.change !== 'changed' ? 'still served as compiled' : 'blocked until the next vmcp compile';
+    log.warn({ drift: item.change, kind: item.kind, item: item.name, policy }, `drift: ${item.kind} "${item.name}" ${item.change} since compile; ${action}`);
+  }
+  return blocked;
 }
