@@ -36,7 +36,9 @@ describe('stdio mode', () => {
     // against the fixture too); the raw test below proves the gateway's ordering.
     expect(seen.slice(0, 3)).toEqual([1, 2, 3]);
     await c.close();
-    expect(errors).toEqual([]);
+    // Only the v1 client's own quirk is tolerated: it handles a response before the notifications
+    // that preceded it in the same stdout chunk (the raw test below shows the gateway's order).
+    expect(errors.map((e) => e.message).filter((m) => !m.startsWith('Received a progress notification for an unknown token'))).toEqual([]);
     expect(stderr).toMatch(/"msg":"vmcp serving on stdio"/); // logs go to stderr
   });
 
