@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { ECHO, buildGateway, bundleGateway, getJson, runBundle, waitFor } from './harness.ts';
 
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');
@@ -40,6 +42,15 @@ describe('stdio mode', () => {
     // that preceded it in the same stdout chunk (the raw test below shows the gateway's order).
     expect(errors.map((e) => e.message).filter((m) => !m.startsWith('Received a progress notification for an unknown token'))).toEqual([]);
     expect(stderr).toMatch(/"msg":"vmcp serving on stdio"/); // logs go to stderr
+  });
+
+  it('serves 2026-07-28 over stdio to the v2 client (auto negotiation)', async () => {
+    const bundle = await bundleGateway(await buildGateway([{ name: 'echo', args: [ECHO] }]));
+    const c = new ClientV2({ name: 'v2-stdio', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    await c.connect(new StdioTransportV2({ command: process.execPath, args: [bundle, '--stdio'] }));
+    expect(c.getNegotiatedProtocolVersion?.()).toBe('2026-07-28');
+    expect((await c.callTool({ name: 'echo', arguments: { text: 'v2 over stdio' } })).structuredContent).toEqual({ text: 'v2 over stdio' });
+    await c.close();
   });
 
   it('writes every progress notification before the result, with the client token (raw stdio)', async () => {
