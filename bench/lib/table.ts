@@ -75,6 +75,8 @@ export function rows(r: BenchResults): Row[] {
     out.push({ metric: '6 idle RSS MB', baseline: pick(b.baseline, 'idleRssMb', 1), vmcp: rss, target: '≤ 70', ok: check(rss, (x) => x <= 70) });
     const scale = compileScaleMs(r.build.compileScale);
     out.push({ metric: '6 compile ms, 100 backends × 50 tools from a lock (compile-scale.json)', vmcp: scale ?? 'n/a', target: '≤ 3000', ok: check(scale, (x) => x <= 3000) });
+    const cs = r.build.compileScale as { bundleBytes?: unknown } | undefined;
+    if (cs && typeof cs.bundleBytes === 'number') out.push({ metric: '6 bundle KB, 100 backends × 50 tools (compile-scale.json)', vmcp: num(cs.bundleBytes / 1024, 0) });
   }
   return out;
 }
@@ -83,6 +85,8 @@ export function rows(r: BenchResults): Row[] {
 function compileScaleMs(j: unknown): number | undefined {
   if (!j || typeof j !== 'object') return undefined;
   const o = j as Record<string, unknown>;
+  const c = o.compileMs as { median?: unknown } | undefined;
+  if (c && typeof c === 'object' && typeof c.median === 'number') return c.median;
   for (const k of ['compileMs', 'medianMs', 'ms', 'wallMs', 'totalMs']) if (typeof o[k] === 'number') return num(o[k], 0) as number;
   for (const v of Object.values(o)) {
     const x = compileScaleMs(v);
