@@ -3,14 +3,23 @@
 /** MCP log levels in increasing severity, for per-session filtering. */
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
+/** Marks a call cancelled and stops its upstream request (cheaper than an AbortSignal per call). */
+export function cancelCall(ctx: CallContext | undefined): void {
+  if (!ctx || ctx.cancelled) return;
+  ctx.cancelled = true;
+  ctx.onCancel?.();
+}
+
 /** The downstream side of one in-flight call, built by the HTTP or stdio front end. */
 export interface CallContext {
   /** Sends a notification (progress, log) to the client, on the stream of this call. */
   notify(method: string, params: unknown): void;
   /** Sends a server→client request (sampling, elicitation, roots); absent when the client cannot take one. */
   request?(method: string, params: unknown): Promise<unknown>;
-  /** Aborts when the client cancels the call or goes away. */
-  signal?: AbortSignal;
+  /** True once the client cancelled the call or went away. */
+  cancelled?: boolean;
+  /** Set by the upstream while the call is in flight; invoked by `cancelCall`. */
+  onCancel?: () => void;
   /** Minimum log level (index into LOG_LEVELS) the client opted into for this call, if any. */
   logLevel?: number;
   /** Capabilities the client declared (initialize, or the 2026 per-request envelope). */

@@ -1,7 +1,7 @@
 /** 2025-11-25 (and earlier 2025) sessions over Streamable HTTP: initialize, session ids, GET, DELETE. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOG_LEVELS, type CallContext } from '../call-context.ts';
+import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import { LEGACY_VERSIONS, type GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
@@ -27,7 +27,7 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
     return void res.writeHead(202).end();
   }
   if (msg.id === undefined || msg.id === null) {
-    if (msg.method === 'notifications/cancelled') session.inflight.get(msg.params?.requestId)?.abort();
+    if (msg.method === 'notifications/cancelled') cancelCall(session.inflight.get(msg.params?.requestId));
     return void res.writeHead(202).end();
   }
   const exchange = new HttpExchange(res);
@@ -38,22 +38,20 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
     core.updateLogLevels();
     return exchange.end(resultJson(msg.id, '{}'));
   }
-  const ac = new AbortController();
-  session.inflight.set(msg.id, ac);
-  res.on('close', () => {
-    if (!exchange.done) ac.abort();
-  });
   const ctx: CallContext = {
     notify: (method, params) => exchange.write(notificationJson(method, params)),
     request: (method, params) => session.request(method, params, (json) => exchange.write(json)),
-    signal: ac.signal,
     clientCapabilities: session.clientCapabilities,
     sessionId: session.id,
   };
+  session.inflight.set(msg.id, ctx);
+  res.on('close', () => {
+    if (!exchange.done) cancelCall(ctx);
+  });
   try {
     exchange.end(resultJson(msg.id, await core.router.dispatch(msg.method, msg.params, ctx, false)));
   } catch (err) {
-    if (ac.signal.aborted) exchange.abandon();
+    if (ctx.cancelled) exchange.abandon();
     else exchange.end(errorJson(msg.id, toRpcError(err)));
   } finally {
     session.inflight.delete(msg.id);

@@ -5,7 +5,7 @@
  * client's retry (same call + `inputResponses` + our `requestState`) resumes it.
  */
 import { randomUUID } from 'node:crypto';
-import { LOG_LEVELS, type CallContext } from '../call-context.ts';
+import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import { MODERN_VERSIONS, type GatewayCore } from '../gateway.ts';
 import { ERR, RpcError, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
@@ -37,7 +37,7 @@ const MULTI_ROUND = new Set(['tools/call', 'prompts/get', 'resources/read']);
 /** A call that may span several client round trips. */
 class RoundTripCall {
   exchange: Exchange;
-  readonly ac = new AbortController();
+  ctx: CallContext | undefined;
   pending: Extract<Event, { kind: 'input' }> | undefined;
   pendingKey = '';
   expiry: ReturnType<typeof setTimeout> | undefined;
@@ -122,20 +122,20 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
     const ctx: CallContext = {
       notify: (m, p) => c.exchange.write(notificationJson(m, p)),
       request: (m, p) => new Promise((resolve, reject) => c.push({ kind: 'input', method: m, params: p, resolve, reject })),
-      signal: c.ac.signal,
       clientCapabilities: meta[META.clientCapabilities],
       logLevel: level < 0 ? undefined : level,
     };
+    c.ctx = ctx;
     core.router.dispatch(method, params, ctx, true).then((json) => c.push({ kind: 'done', json }), (err) => c.push({ kind: 'error', err }));
   }
   let answered = false;
   onGone(() => {
-    if (!answered) call.ac.abort();
+    if (!answered) cancelCall(call.ctx);
   });
   const event = await call.next();
   answered = true;
   if (event.kind === 'done') return exchange.end(resultJson(id, event.json));
-  if (event.kind === 'error') return call.ac.signal.aborted ? exchange.abandon() : exchange.end(errorJson(id, toRpcError(event.err)));
+  if (event.kind === 'error') return call.ctx?.cancelled ? exchange.abandon() : exchange.end(errorJson(id, toRpcError(event.err)));
   const key = `vmcp-input-${++inputSeq}`;
   const token = `vmcp:${randomUUID()}`;
   call.pending = event;

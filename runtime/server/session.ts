@@ -1,4 +1,5 @@
 /** A 2025-era downstream session (HTTP `Mcp-Session-Id`, or the one stdio connection). */
+import { cancelCall, type CallContext } from '../call-context.ts';
 import { ERR, RpcError, requestJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
 
@@ -19,7 +20,7 @@ export class Session {
   push: ((json: string) => void) | undefined;
   /** Ends the standalone stream (shutdown). */
   endStream: (() => void) | undefined;
-  readonly inflight = new Map<string | number, AbortController>();
+  readonly inflight = new Map<string | number, CallContext>();
   lastSeen = Date.now();
   private readonly waits = new Map<string, ClientWait>();
   private nextId = 0;
@@ -53,7 +54,7 @@ export class Session {
 
   /** Ends the session: in-flight calls are cancelled upstream, pending client requests fail. */
   close(): void {
-    for (const ac of this.inflight.values()) ac.abort();
+    for (const ctx of this.inflight.values()) cancelCall(ctx);
     for (const [id, w] of this.waits) {
       clearTimeout(w.timer);
       w.reject(new RpcError(ERR.CONNECTION_CLOSED, toRpcError(new Error('session closed')).message));

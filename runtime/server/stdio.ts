@@ -1,5 +1,5 @@
 /** `--stdio`: the same gateway over stdin/stdout; stdout carries only protocol messages. */
-import { LOG_LEVELS, type CallContext } from '../call-context.ts';
+import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import type { GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
@@ -31,7 +31,7 @@ export function serveStdio(core: GatewayCore): Promise<void> {
     const s = session;
     if (msg.method === undefined) return void s?.resolveClient(msg);
     if (msg.id === undefined || msg.id === null) {
-      if (msg.method === 'notifications/cancelled') s?.inflight.get(msg.params?.requestId)?.abort();
+      if (msg.method === 'notifications/cancelled') cancelCall(s?.inflight.get(msg.params?.requestId));
       return;
     }
     if (msg.method === 'logging/setLevel' && s) {
@@ -41,19 +41,17 @@ export function serveStdio(core: GatewayCore): Promise<void> {
       core.updateLogLevels();
       return out(resultJson(msg.id, '{}'));
     }
-    const ac = new AbortController();
-    s?.inflight.set(msg.id, ac);
     const ctx: CallContext = {
       notify: (method, params) => out(notificationJson(method, params)),
       request: s ? (method, params) => s.request(method, params, out) : undefined,
-      signal: ac.signal,
       clientCapabilities: s?.clientCapabilities,
       sessionId: s?.id,
     };
+    s?.inflight.set(msg.id, ctx);
     try {
       out(resultJson(msg.id, await core.router.dispatch(msg.method, msg.params, ctx, false)));
     } catch (err) {
-      if (!ac.signal.aborted) out(errorJson(msg.id, toRpcError(err)));
+      if (!ctx.cancelled) out(errorJson(msg.id, toRpcError(err)));
     } finally {
       s?.inflight.delete(msg.id);
     }

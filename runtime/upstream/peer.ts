@@ -11,7 +11,6 @@ interface Pending {
   /** The downstream progress token this call's upstream token (its id) stands for. */
   token?: string | number;
   timer?: ReturnType<typeof setTimeout>;
-  onAbort?: () => void;
 }
 
 /** Handlers for upstream traffic that is not a response to one of our requests. */
@@ -30,6 +29,7 @@ export class Peer {
 
   /** Sends a request; rejects with RpcError on error response, timeout, cancellation or lost connection. */
   request(method: string, params: any, timeoutMs: number, ctx?: CallContext, token?: string | number): Promise<any> {
+    if (ctx?.cancelled) return Promise.reject(new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
     const id = this.nextId++;
     if (token !== undefined) params._meta = { ...params._meta, progressToken: id };
     return new Promise((resolve, reject) => {
@@ -37,11 +37,7 @@ export class Peer {
       p.timer = setTimeout(() => {
         this.cancel(id, 'timeout', new RpcError(ERR.TIMEOUT, `vmcp: backend "${this.backend}" did not answer ${method} within ${timeoutMs} ms`, { backend: this.backend, timeoutMs }));
       }, timeoutMs);
-      const signal = ctx?.signal;
-      if (signal) {
-        p.onAbort = () => this.cancel(id, 'cancelled by the client', new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
-        signal.addEventListener('abort', p.onAbort, { once: true });
-      }
+      if (ctx) ctx.onCancel = () => this.cancel(id, 'cancelled by the client', new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
       this.pending.set(id, p);
       this.wire.send(requestJson(id, method, params), id);
     });
@@ -120,7 +116,7 @@ export class Peer {
     if (!p) return undefined;
     this.pending.delete(id);
     clearTimeout(p.timer);
-    if (p.onAbort) p.ctx?.signal?.removeEventListener('abort', p.onAbort);
+    if (p.ctx) p.ctx.onCancel = undefined;
     return p;
   }
 }
