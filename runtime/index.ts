@@ -2,7 +2,7 @@
  * The runtime entry point a compiled bundle calls: `startGateway(GATEWAY, plugins)`. It never
  * imports a transport or auth strategy itself; the generated module passes the ones it uses.
  */
-import { parseArgs } from './args.ts';
+import { parseArgs, USAGE } from './args.ts';
 import { StartupError } from './env.ts';
 import { GatewayCore } from './gateway.ts';
 import { createLogger } from './log.ts';
@@ -37,6 +37,11 @@ export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlu
   let args;
   try {
     args = parseArgs(argv);
+    if (args.dumpGateway || args.help) {
+      // Inspection modes: no backend is started and no env secret is resolved.
+      process.stdout.write(args.help ? `${USAGE}\n` : `${JSON.stringify(gateway)}\n`, () => process.exit(0));
+      return await new Promise<never>(() => {});
+    }
     core = new GatewayCore(gateway, resolveBackends(gateway, plugins, process.env), plugins, log);
   } catch (err) {
     return fail(err);
