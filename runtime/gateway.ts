@@ -145,7 +145,8 @@ export class GatewayCore {
   /** True when the backends required by the failure mode are connected. */
   ready(): boolean {
     if (this.gw.operational.partialFailureMode === 'best_effort') return this.backends.every((b) => b.settled) && this.backends.some((b) => b.state === 'ready');
-    return this.backends.every((b) => b.state === 'ready');
+    // `required: false` backends never hold readiness back.
+    return this.backends.every((b) => b.cfg.required === false || b.state === 'ready');
   }
 
   /** Per-backend state for /status; never includes env, headers or other secrets. */

@@ -42,6 +42,8 @@ export interface CompiledBackend {
   timeoutMs: number;
   /** Upstream connection per downstream session ('per-session') or one for all ('shared', default). */
   sessionAffinity?: SessionAffinity;
+  /** False when /readyz should not wait for this backend (default true). */
+  required?: boolean;
   auth: CompiledOutgoingAuth;
   /** The backend's catalog hash from the lock; empty when the lock records it as absent. */
   catalogHash: string;

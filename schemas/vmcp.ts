@@ -51,6 +51,10 @@ const backendCommon = {
   metadata: stringMap.optional(),
   /** Whether /readyz waits for this backend (default true). */
   required: z.boolean().default(true).meta({ description: 'Whether /readyz waits for this backend.' }),
+  sessionAffinity: z
+    .enum(['shared', 'per-session'])
+    .default('shared')
+    .meta({ description: 'per-session: one upstream connection per client session (2025 era), for backends whose tools send sampling, elicitation or roots requests.' }),
 };
 
 const stdioBackend = z.strictObject({

@@ -25,7 +25,8 @@ export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBack
     };
     if (b.transport === 'stdio') Object.assign(out, { command: b.command, args: b.args ?? [] }, b.env ? { env: b.env } : {}, b.cwd ? { cwd: b.cwd } : {});
     else Object.assign(out, { url: b.url }, b.headers ? { headers: b.headers } : {});
-    if (!b.required) (out as CompiledBackend & { required?: boolean }).required = false;
+    if (!b.required) out.required = false;
+    if (b.sessionAffinity === 'per-session') out.sessionAffinity = 'per-session';
     return out;
   });
   const route = (backend: string, name: string): Route => ({ backend: index.get(backend)!, name });

@@ -18,6 +18,7 @@ export interface ResolvedBackend {
   url?: string;
   headers?: Record<string, string>;
   required: boolean;
+  sessionAffinity?: 'shared' | 'per-session';
   identity: BackendIdentity;
   /** The file and path that declared it: `vmcp.yaml` + `backends[2]`, or an imported client config. */
   origin: { file: string; path: ConfigPath; locator: Locator };
@@ -69,7 +70,7 @@ export function resolveGroup(
 }
 
 function fromConfig(b: BackendConfig, origin: ResolvedBackend['origin']): ResolvedBackend {
-  const base = { name: b.name, transport: b.transport, required: b.required, origin };
+  const base = { name: b.name, transport: b.transport, required: b.required, sessionAffinity: b.sessionAffinity, origin };
   if (b.transport === 'stdio') {
     const r = { ...base, command: b.command, args: b.args, env: b.env, cwd: b.cwd };
     return { ...r, identity: identityOf(r) };

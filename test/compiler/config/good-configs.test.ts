@@ -124,7 +124,7 @@ describe('good configs load', () => {
     expect(c.operational.timeouts.default).toBe('30s');
     expect(c.operational.drift).toBe('block-changed');
     expect(c.incomingAuth.type).toBe('anonymous');
-    expect(c.backends[0]).toEqual({ name: 'a', transport: 'stdio', command: 'node', args: [], required: true });
+    expect(c.backends[0]).toEqual({ name: 'a', transport: 'stdio', command: 'node', args: [], required: true, sessionAffinity: 'shared' });
     expect(VmcpConfigSchema.parse(c)).toEqual(c);
   });
 
