@@ -66,7 +66,16 @@ export class GatewayCore {
 
   /** Starts every backend connecting in the background. */
   start(): void {
-    for (const b of this.backends) b.start();
+    // Spawning a child is synchronous (~5-20 ms each). Start one backend per event-loop turn so a
+    // client's initialize and tools/list, answered from the compiled catalog, never wait behind
+    // the whole fan-out. A backend closed meanwhile ignores start().
+    let next = 0;
+    const startNext = () => {
+      if (next >= this.backends.length) return;
+      this.backends[next++].start();
+      setImmediate(startNext);
+    };
+    setImmediate(startNext);
     // Clients often vanish without DELETE: drop sessions idle for SESSION_IDLE_MS with no stream.
     this.sweeper = setInterval(() => {
       const cutoff = Date.now() - SESSION_IDLE_MS;
