@@ -28,8 +28,8 @@ export interface CompiledOutgoingAuth {
   subjectTokenType?: string;
 }
 
-/** A backend as the runtime needs it. Strings may hold `${env:NAME}` references. */
-export interface CompiledBackend {
+/** How to reach a backend: stdio takes command/args/env/cwd, HTTP takes url/headers. */
+export interface BackendEndpoint {
   name: string;
   transport: TransportKind;
   command?: string;
@@ -38,6 +38,10 @@ export interface CompiledBackend {
   cwd?: string;
   url?: string;
   headers?: Record<string, string>;
+}
+
+/** A backend as the runtime needs it. Strings may hold `${env:NAME}` references. */
+export interface CompiledBackend extends BackendEndpoint {
   /** Per-call timeout in milliseconds. */
   timeoutMs: number;
   /** Upstream connection per downstream session ('per-session') or one for all ('shared', default). */

@@ -5,18 +5,10 @@ import type { BackendIdentity } from '../lock.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { compareStrings } from '../../runtime/canonical.ts';
 import { createLocator, type ConfigPath, type Locator } from '../config/locate.ts';
-import type { TransportKind } from '../../runtime/types.ts';
+import type { BackendEndpoint, TransportKind } from '../../runtime/types.ts';
 
 /** A backend after group resolution, with where it was declared (for diagnostics). */
-export interface ResolvedBackend {
-  name: string;
-  transport: TransportKind;
-  command?: string;
-  args?: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-  url?: string;
-  headers?: Record<string, string>;
+export interface ResolvedBackend extends BackendEndpoint {
   required: boolean;
   sessionAffinity?: 'shared' | 'per-session';
   identity: BackendIdentity;

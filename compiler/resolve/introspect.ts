@@ -5,23 +5,16 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { compareStrings } from '../../runtime/canonical.ts';
+import type { BackendEndpoint } from '../../runtime/types.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics.ts';
 import { CATALOG_KINDS, hashBackend, type BackendIdentity, type CatalogKind, type LockedBackend, type LockedItem } from '../lock.ts';
 import { listKind, listMethod } from './introspect-lists.ts';
 import { openUpstream, withinMs, type ChildExit, type UpstreamConnection } from './introspect-transport.ts';
 
 /** One backend to introspect; env and header values are resolved and may be secrets. */
-export interface IntrospectTarget {
-  name: string;
+export interface IntrospectTarget extends BackendEndpoint {
   /** What goes in the lock (never resolved secrets). */
   identity: BackendIdentity;
-  transport: 'stdio' | 'sse' | 'streamable-http';
-  command?: string;
-  args?: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-  url?: string;
-  headers?: Record<string, string>;
   /** Budget for connect plus every list, in milliseconds. */
   timeoutMs: number;
 }
