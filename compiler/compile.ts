@@ -4,7 +4,7 @@ import { bundleRouter, NODE_TARGET, type BundleOutput } from './bundle.ts';
 import { loadConfig, type ConfigContext, type ValidConfig } from './config/validate.ts';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { buildGateway } from './emit/gateway.ts';
-import { emitRouter, runtimeImports } from './emit/router.ts';
+import { emitRouter, hasRuntimeAuth, runtimeImports } from './emit/router.ts';
 import { LOCKFILE_VERSION, absentBackend, serializeLock, type Lockfile } from './lock.ts';
 import { buildCatalog, type Catalog } from './resolve/catalog.ts';
 import { checkLockFreshness, parseLock } from './resolve/lock-check.ts';
@@ -58,6 +58,14 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
   const done = (value?: CompileOutput) => ({ value: diagnostics.some((d) => d.severity === 'error') ? undefined : value, diagnostics: sortDiagnostics(diagnostics) });
   if (!loaded.value) return done();
   const valid = loaded.value;
+  // The config language accepts every ToolHive strategy; only those the runtime implements compile.
+  const oa = valid.config.outgoingAuth;
+  for (const [path, s] of [[['outgoingAuth', 'default'], oa.default], ...Object.entries(oa.backends).map(([n, s]) => [['outgoingAuth', 'backends', n], s] as const)] as const) {
+    if (hasRuntimeAuth(s.type)) continue;
+    const at = valid.parsed.locator.at([...path, 'type']);
+    diagnostics.push({ code: 'UNSUPPORTED', severity: 'error', message: `outgoing auth strategy "${s.type}" is validated but not yet implemented by the vmcp runtime`, file: ctx.file, line: at.line, column: at.column, hint: 'use header_injection with headerValueEnv for now' });
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return done();
 
   let lock: Lockfile;
   if (ctx.frozen) {

@@ -11,9 +11,12 @@ const TRANSPORT_MODULES: Record<TransportKind, { file: string; name: string }> =
 const AUTH_MODULES: Record<string, { file: string; name: string }> = {
   unauthenticated: { file: 'auth/out/unauthenticated.ts', name: 'unauthenticated' },
   header_injection: { file: 'auth/out/header-injection.ts', name: 'headerInjection' },
-  token_exchange: { file: 'auth/out/token-exchange.ts', name: 'tokenExchange' },
-  client_credentials: { file: 'auth/out/client-credentials.ts', name: 'clientCredentials' },
 };
+
+/** True when the runtime has an implementation of this outgoing auth strategy to bundle. */
+export function hasRuntimeAuth(type: string): boolean {
+  return Object.hasOwn(AUTH_MODULES, type);
+}
 
 /** What the generated module pulls in from the runtime, derived from the gateway data. */
 export interface RuntimeImports {
