@@ -47,6 +47,9 @@ export type DiagnosticCode =
   | 'NAME_TOO_LONG'
   | 'DUPLICATE_URI'
   | 'UNKNOWN_TOOL'
+  // Compile: authorization policies
+  | 'POLICY_SYNTAX'
+  | 'POLICY_UNKNOWN_ENTITY'
   | 'OUTPUT_STALE'
   | 'SECRET_LEAK'
   | 'INTERNAL';

@@ -3,7 +3,7 @@
  * the transports and outgoing-auth strategies its config uses and hands them to `startGateway`, so
  * the bundle carries nothing else (index.ts never imports a transport or strategy statically).
  */
-import type { CompiledBackend, CompiledOutgoingAuth, TransportKind } from './types.ts';
+import type { CompiledAuthz, CompiledBackend, CompiledIncomingAuth, CompiledOutgoingAuth, TransportKind } from './types.ts';
 import type { Logger } from './log.ts';
 
 /** A backend after start-up resolution: `${env:NAME}` references replaced, auth headers merged. */
@@ -40,18 +40,94 @@ export interface Wire {
 /** Opens a wire to a backend; resolves once messages can be sent. */
 export type TransportFactory = (backend: ResolvedBackend, hooks: WireHooks) => Promise<Wire>;
 
-/** What an outgoing-auth strategy contributes to every upstream HTTP request. */
+/**
+ * The authenticated caller of a request (incoming auth). Anonymous gateways have none.
+ * The raw token is kept only as the subject token of an RFC 8693 exchange; it is never forwarded.
+ */
+export interface Principal {
+  /** `${iss}\n${sub}`: 2025-era sessions are bound to it. */
+  key: string;
+  iss: string;
+  sub: string;
+  /** The verified JWT claims. */
+  claims: Record<string, unknown>;
+  /** The client's bearer token (the subject token for token_exchange). Never logged, never forwarded. */
+  token: string;
+  /** Seconds since the epoch when the token expires (`exp`), if it says. */
+  exp?: number;
+}
+
+/** Why a request was refused by incoming auth: 401 (no/bad token) or 403 (insufficient scope). */
+export class AuthFailure extends Error {
+  constructor(
+    readonly status: 401 | 403,
+    /** RFC 6750 error code: invalid_request | invalid_token | insufficient_scope. */
+    readonly error: 'invalid_request' | 'invalid_token' | 'insufficient_scope',
+    message: string,
+    /** Scopes to name in WWW-Authenticate (insufficient_scope). */
+    readonly scope?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Verifies the bearer tokens of incoming requests. */
+export interface IncomingAuth {
+  /** Resolves to the caller, or rejects with AuthFailure (never another error type). */
+  authenticate(authorization: string | undefined): Promise<Principal>;
+  /** RFC 9728 Protected Resource Metadata for the resource `resourceUrl` (the gateway's /mcp URL). */
+  resourceMetadata(resourceUrl: string): Record<string, unknown>;
+}
+
+/** Builds the incoming verifier at start-up (network fetches happen lazily, per request). */
+export type IncomingAuthFactory = (auth: CompiledIncomingAuth, log: Logger) => IncomingAuth;
+
+/** Cedar's actions, as in ToolHive's entity model. */
+export type AuthzAction = 'call_tool' | 'get_prompt' | 'read_resource';
+/** The entity type of the resource an action is on. */
+export type AuthzResourceType = 'Tool' | 'Prompt' | 'Resource';
+
+/** Decides whether a caller may use an item; the same decision filters lists and gates calls. */
+export interface Authorizer {
+  /**
+   * True when `principal` may perform `action` on `Type::"id"` (`id`: the exposed name or URI).
+   * `args` are the call's arguments, when there are any (tools/call, prompts/get).
+   * Fails closed: an evaluation error is a denial.
+   */
+  isAllowed(principal: Principal | undefined, action: AuthzAction, type: AuthzResourceType, id: string, args?: Record<string, unknown>): boolean;
+}
+
+/** Builds the authorizer at start-up; throws StartupError when policies or entities do not parse. */
+export type AuthorizerFactory = (authz: CompiledAuthz, log: Logger) => Authorizer;
+
+/** What an outgoing-auth strategy contributes to upstream HTTP requests. */
 export interface OutgoingAuth {
+  /** Static headers, resolved at start-up, sent on every request. */
   headers: Record<string, string>;
+  /**
+   * Per-request credentials for strategies that fetch tokens (client_credentials, token_exchange).
+   * Called before every upstream HTTP request with the caller the upstream connection belongs to;
+   * returns cached headers synchronously when it can. Rejects with an Error whose message names
+   * the backend and the token endpoint's answer (never a secret).
+   */
+  credentials?(subject: Principal | undefined): Record<string, string> | Promise<Record<string, string>>;
+  /** The backend answered 401: forget the cached token for this subject, so the next call refetches. */
+  invalidate?(subject: Principal | undefined): void;
+  /** True when credentials need the caller's token (token_exchange): upstreams are opened per subject. */
+  perSubject?: boolean;
 }
 
 /** Builds an outgoing-auth strategy at start-up; throws StartupError when a secret is missing. */
-export type OutgoingAuthFactory = (auth: CompiledOutgoingAuth, backend: string, env: NodeJS.ProcessEnv) => OutgoingAuth;
+export type OutgoingAuthFactory = (auth: CompiledOutgoingAuth, backend: string, env: NodeJS.ProcessEnv, log?: Logger) => OutgoingAuth;
 
 /** The strategies the generated module passes to `startGateway`. */
 export interface RuntimePlugins {
   transports: Partial<Record<TransportKind, TransportFactory>>;
   outgoingAuth: Partial<Record<string, OutgoingAuthFactory>>;
+  /** Present when the config uses `incomingAuth.type: oidc`. */
+  incomingAuth?: IncomingAuthFactory;
+  /** Present when the config uses `incomingAuth.authz.type: cedar`. */
+  authz?: AuthorizerFactory;
 }
 
 /** A JSON-RPC 2.0 message as it travels (loosely typed on purpose: no validation on the hot path). */

@@ -73,6 +73,42 @@ export interface TemplateRoute {
   backend: number;
 }
 
+/** Incoming OIDC/JWT validation as compiled (no secrets: the gateway validates, it holds no keys). */
+export interface CompiledOidc {
+  issuer: string;
+  /** The `aud` a token must carry: this gateway. */
+  audience: string;
+  /** JWKS location; when absent, discovered from `${issuer}/.well-known/openid-configuration`. */
+  jwksUrl?: string;
+  /** Scopes every token must carry (space-separated `scope` or `scp` array claim). */
+  scopes: string[];
+  /** Accepted JWS algorithms (asymmetric only unless configured). */
+  allowedAlgorithms: string[];
+  clockSkewMs: number;
+  /** The protected resource identifier served in RFC 9728 metadata; default: the request's /mcp URL. */
+  resource?: string;
+  /** Allows http:// issuer and JWKS URLs that are not loopback. */
+  insecureAllowHttp: boolean;
+}
+
+/** Cedar authorization as compiled: policy text is data, checked against the catalog at compile time. */
+export interface CompiledAuthz {
+  type: 'cedar';
+  policies: string[];
+  /** Extra entities, as Cedar JSON (a string, passed through). */
+  entitiesJson: string;
+  groupClaimName?: string;
+  roleClaimName?: string;
+  groupEntityType?: string;
+}
+
+/** Who may call the gateway, and what they may do. */
+export interface CompiledIncomingAuth {
+  type: 'anonymous' | 'oidc';
+  oidc?: CompiledOidc;
+  authz?: CompiledAuthz;
+}
+
 /** Everything the runtime serves, decided at compile time. */
 export interface CompiledGateway {
   name: string;
@@ -81,6 +117,8 @@ export interface CompiledGateway {
   capabilities: Record<string, unknown>;
   instructions?: string;
   backends: CompiledBackend[];
+  /** Incoming authentication and authorization; absent means anonymous with no authorization. */
+  incomingAuth?: CompiledIncomingAuth;
   tools: Record<string, Route>;
   prompts: Record<string, Route>;
   resources: Record<string, Route>;
