@@ -75,7 +75,9 @@ export async function requestToken(req: TokenRequest): Promise<TokenGrant> {
   try {
     res = await post(req.url, headers, body);
   } catch (err) {
-    throw new Error(`${where} is unreachable: ${redact((err as Error).message, req.secrets)}`);
+    // System errors (ECONNREFUSED, ENOTFOUND, ECONNRESET…) carry a code; ours (timeout, size) do not.
+    const how = (err as NodeJS.ErrnoException).code !== undefined ? 'is unreachable' : 'gave no usable answer';
+    throw new Error(`${where} ${how}: ${redact((err as Error).message, req.secrets)}`);
   }
   let json: any;
   try {
@@ -133,6 +135,8 @@ export class TokenCache {
     if (pending !== undefined) return pending;
     const p: Promise<Record<string, string>> = fetch().then(
       (entry) => {
+        // Every caller gets the same object: frozen, so no caller can change another's headers.
+        Object.freeze(entry.headers);
         // A delete() while fetching (the backend answered 401) means this result is already suspect.
         if (this.inflight.get(key) !== p) return entry.headers;
         this.inflight.delete(key);
@@ -173,7 +177,7 @@ export class TokenCache {
         }
       }
     }
-    this.entries.set(key, { headers: Object.freeze(entry.headers), expiresAt: entry.expiresAt });
+    this.entries.set(key, entry);
   }
 }
 
