@@ -9,6 +9,7 @@ import { LOCKFILE_VERSION, absentBackend, serializeLock, type Lockfile } from '.
 import { buildCatalog, type Catalog } from './resolve/catalog.ts';
 import { checkLockFreshness, parseLock } from './resolve/lock-check.ts';
 import { introspectionTargets, secretValues } from './resolve/targets.ts';
+import { addIntrospectionCredentials } from './resolve/introspect-credentials.ts';
 import type { IntrospectResult, IntrospectTarget } from './resolve/introspect.ts';
 import { VMCP_VERSION } from './version.ts';
 
@@ -77,7 +78,14 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
     if (diagnostics.some((d) => d.severity === 'error')) return done();
     lock = parsed.value;
   } else {
-    const results = await ctx.introspect(introspectionTargets(valid, ctx.env));
+    const prepared = await addIntrospectionCredentials(introspectionTargets(valid, ctx.env), valid, ctx.env);
+    for (const f of prepared.failures) {
+      const b = valid.backends.find((x) => x.name === f.name)!;
+      const at = b.origin.locator.at(b.origin.path);
+      diagnostics.push({ code: 'BACKEND_UNREACHABLE', severity: ctx.allowMissing ? 'warning' : 'error', message: `backend "${f.name}": cannot get credentials to list it: ${f.message}`, file: b.origin.file, line: at.line, column: at.column, hint: 'check the token endpoint and the client secret env variable, or pass --allow-missing' });
+    }
+    const failed = new Set(prepared.failures.map((f) => f.name));
+    const results = await ctx.introspect(prepared.targets.filter((t) => !failed.has(t.name)));
     lock = { lockfileVersion: LOCKFILE_VERSION, backends: {} };
     for (const r of results) {
       const b = valid.backends.find((x) => x.name === r.name)!;

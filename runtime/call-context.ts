@@ -1,4 +1,5 @@
 /** What a forwarded call may do toward the downstream client that made it. */
+import type { Principal } from './plugins.ts';
 
 /** MCP log levels in increasing severity, for per-session filtering. */
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -26,4 +27,6 @@ export interface CallContext {
   clientCapabilities?: Record<string, unknown>;
   /** The 2025-era session, when there is one (for logging fan-out and cancellation). */
   sessionId?: string;
+  /** The authenticated caller (incoming auth oidc); undefined for anonymous gateways and stdio. */
+  principal?: Principal;
 }

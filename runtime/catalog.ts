@@ -3,6 +3,7 @@
  * items; with partialFailureMode best_effort, items of backends that are down). Results are cached
  * strings, rebuilt only when a backend changes state.
  */
+import type { Authorizer, AuthzAction, AuthzResourceType, Principal } from './plugins.ts';
 import type { Backend } from './upstream/backend.ts';
 import type { ItemKind } from './upstream/drift.ts';
 import type { CompiledGateway } from './types.ts';
@@ -10,13 +11,46 @@ import type { CompiledGateway } from './types.ts';
 const FIELDS: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resourceTemplates' };
 /** 2026-07-28 list results carry cache hints; the catalog is the same for every client, hence public. */
 const MODERN_SUFFIX = ',"resultType":"complete","ttlMs":0,"cacheScope":"public"}';
+/** With an authorization policy each caller sees its own list: not cacheable across callers. */
+const MODERN_PRIVATE_SUFFIX = ',"resultType":"complete","ttlMs":0,"cacheScope":"private"}';
+/** The decision a list item is filtered by: the same one that gates calling it. */
+const AUTHZ: Record<ItemKind, { action: AuthzAction; type: AuthzResourceType; id: string }> = {
+  tools: { action: 'call_tool', type: 'Tool', id: 'name' },
+  prompts: { action: 'get_prompt', type: 'Prompt', id: 'name' },
+  resources: { action: 'read_resource', type: 'Resource', id: 'uri' },
+  resourceTemplates: { action: 'read_resource', type: 'Resource', id: 'uriTemplate' },
+};
+/** Per-caller filtered lists kept (by token), dropped oldest first. */
+const PER_CALLER_CACHE = 1000;
 
 /** Serves list results as strings for both eras. */
 export class Catalog {
   private cache = new Map<string, string>();
   private parsed: Partial<Record<ItemKind, any[]>> = {};
 
-  constructor(private readonly gw: CompiledGateway, private readonly backends: Backend[]) {}
+  /** Per-caller filtered list results, keyed by era, kind and the caller's token. */
+  private perCaller = new Map<string, string>();
+
+  constructor(private readonly gw: CompiledGateway, private readonly backends: Backend[], private readonly authorizer?: Authorizer) {}
+
+  /**
+   * The list result `principal` may see: with an authorization policy, only the items the same
+   * decision would let it use; otherwise the shared cached list.
+   */
+  listFor(kind: ItemKind, modern: boolean, principal: Principal | undefined): string {
+    const authz = this.authorizer;
+    if (!authz) return this.listResult(kind, modern);
+    const key = `${modern ? 'm' : 'l'}:${kind}:${principal?.token ?? ''}`;
+    let s = this.perCaller.get(key);
+    if (s !== undefined) return s;
+    const all = JSON.parse(this.items(kind)) as any[];
+    const { action, type, id } = AUTHZ[kind];
+    const mine = all.filter((item) => authz.isAllowed(principal, action, type, String(item?.[id])));
+    s = `{"${FIELDS[kind]}":${JSON.stringify(mine)}${modern ? MODERN_PRIVATE_SUFFIX : '}'}`;
+    if (this.perCaller.size >= PER_CALLER_CACHE) this.perCaller.delete(this.perCaller.keys().next().value as string);
+    this.perCaller.set(key, s);
+    return s;
+  }
 
   /** The serialized list result for `kind`, e.g. `{"tools":[...]}` (plus cache hints when modern). */
   listResult(kind: ItemKind, modern: boolean): string {
@@ -34,6 +68,7 @@ export class Catalog {
     const before = new Map((Object.keys(FIELDS) as ItemKind[]).map((k) => [k, this.items(k)]));
     this.cache.clear();
     this.filtered.clear();
+    this.perCaller.clear();
     return (Object.keys(FIELDS) as ItemKind[]).filter((k) => this.items(k) !== before.get(k));
   }
 

@@ -7,7 +7,9 @@ import { LOG_LEVELS, type CallContext } from './call-context.ts';
 import { notificationJson, toRpcError } from './jsonrpc.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './ops/metrics.ts';
-import type { JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
+import { StartupError } from './env.ts';
+import { ERR, RpcError } from './jsonrpc.ts';
+import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import { Router } from './router.ts';
 import type { Session } from './server/session.ts';
 import type { CompiledGateway } from './types.ts';
@@ -41,6 +43,10 @@ export class GatewayCore {
   readonly sessions = new Map<string, Session>();
   /** 2026 `subscriptions/listen` streams: a writer per subscription. */
   readonly listeners = new Set<(kind: ItemKind, json: string) => void>();
+  /** Verifies incoming bearer tokens (incomingAuth oidc); undefined for anonymous gateways. */
+  readonly incoming: IncomingAuth | undefined;
+  /** The authorization policy (authz cedar); undefined when every caller may use every item. */
+  readonly authorizer: Authorizer | undefined;
   /** Called when `drift: fail` trips during the first connect (the process stops). */
   onFatal: ((message: string) => void) | undefined;
   private readonly serverInfo: { name: string; version: string };
@@ -57,9 +63,20 @@ export class GatewayCore {
       if (!transport) throw new Error(`no transport plugin for "${cfg.transport}" (backend "${cfg.name}")`);
       return new Backend(i, cfg, transport, gw, events, log.child({ backend: cfg.name }));
     });
+    const ia = gw.incomingAuth;
+    if (ia?.type === 'oidc') {
+      if (!plugins.incomingAuth) throw new StartupError('incomingAuth oidc is configured but the bundle has no OIDC verifier');
+      this.incoming = plugins.incomingAuth(ia, log);
+    }
+    if (ia?.authz) {
+      if (!plugins.authz) throw new StartupError(`incomingAuth.authz ${ia.authz.type} is configured but the bundle has no authorizer`);
+      this.authorizer = plugins.authz(ia.authz, log);
+    }
+    // token_exchange upstreams are opened per caller on first use; the shared one never connects.
+    for (const b of this.backends) if (b.cfg.outgoing?.perSubject) b.state = 'on-demand';
     this.metrics = new Metrics(resolved.map((b) => b.name));
-    this.catalog = new Catalog(gw, this.backends);
-    this.router = new Router(gw, this.backends, this.catalog, this.metrics, (i, ctx) => this.pick(i, ctx));
+    this.catalog = new Catalog(gw, this.backends, this.authorizer);
+    this.router = new Router(gw, this.backends, this.catalog, this.metrics, (i, ctx) => this.pick(i, ctx), this.authorizer);
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
   }
@@ -72,7 +89,8 @@ export class GatewayCore {
     let next = 0;
     const startNext = () => {
       if (next >= this.backends.length) return;
-      this.backends[next++].start();
+      const b = this.backends[next++];
+      if (b.state !== 'on-demand') b.start();
       setImmediate(startNext);
     };
     setImmediate(startNext);
@@ -87,6 +105,7 @@ export class GatewayCore {
       for (const [id, mine] of this.scoped) {
         const s = this.sessions.get(id);
         if (s && (s.lastSeen >= scopedCutoff || s.inflight.size > 0)) continue;
+        if (!s && [...mine.values()].some((b) => (b.peer?.pending.size ?? 0) > 0 || b.lastUsed >= scopedCutoff)) continue;
         this.scoped.delete(id);
         for (const b of mine.values()) void b.close();
       }
@@ -96,16 +115,34 @@ export class GatewayCore {
 
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private readonly transports: RuntimePlugins;
-  /** Session-scoped upstreams (`sessionAffinity: per-session`), keyed by session id, then backend index. */
+  /**
+   * Scoped upstreams, keyed by session id (`sessionAffinity: per-session`) or by `sub:` + the
+   * caller's `(iss, sub)` (token_exchange: the backend sees one identity per connection), then
+   * by backend index.
+   */
   private readonly scoped = new Map<string, Map<number, Backend>>();
 
-  /** The upstream a call uses: its session's own connection for per-session backends, else the shared one. */
+  /** The upstream a call uses: the caller's own connection for per-session and per-subject backends, else the shared one. */
   private pick(index: number, ctx: CallContext): Backend {
     const shared = this.backends[index];
-    const sid = ctx.sessionId;
-    if (shared.cfg.sessionAffinity !== 'per-session' || sid === undefined) return shared;
-    let mine = this.scoped.get(sid);
-    if (!mine) this.scoped.set(sid, (mine = new Map()));
+    let key: string;
+    let cfg = shared.cfg;
+    if (shared.cfg.outgoing?.perSubject) {
+      const p = ctx.principal;
+      if (!p) throw new RpcError(ERR.INVALID_REQUEST, `vmcp: backend "${shared.name}" uses token exchange and needs an authenticated caller (incomingAuth oidc over HTTP)`, { backend: shared.name });
+      key = `sub:${p.key}`;
+      const existing = this.scoped.get(key)?.get(index);
+      if (existing) {
+        // The client may have refreshed its token: exchanges from now on use the newest one.
+        existing.cfg.subject!.current = p;
+        existing.lastUsed = Date.now();
+        return existing;
+      }
+      cfg = { ...shared.cfg, subject: { current: p } };
+    } else if (shared.cfg.sessionAffinity === 'per-session' && ctx.sessionId !== undefined) key = ctx.sessionId;
+    else return shared;
+    let mine = this.scoped.get(key);
+    if (!mine) this.scoped.set(key, (mine = new Map()));
     let b = mine.get(index);
     if (!b) {
       const events: BackendEvents = {
@@ -114,7 +151,8 @@ export class GatewayCore {
         onServerRequest: (x, msg, target) => this.onServerRequest(x, msg, target),
         onFatalDrift: (x, items) => this.onFatalDrift(x, items, false),
       };
-      b = new Backend(index, shared.cfg, this.transports.transports[shared.cfg.transport]!, this.gw, events, this.log.child({ backend: shared.name, session: sid.slice(0, 8) }));
+      const tag = key.startsWith('sub:') ? { subject: ctx.principal!.sub } : { session: key.slice(0, 8) };
+      b = new Backend(index, cfg, this.transports.transports[shared.cfg.transport]!, this.gw, events, this.log.child({ backend: shared.name, ...tag }));
       mine.set(index, b);
       b.start();
     }
@@ -154,8 +192,8 @@ export class GatewayCore {
   /** True when the backends required by the failure mode are connected. */
   ready(): boolean {
     if (this.gw.operational.partialFailureMode === 'best_effort') return this.backends.every((b) => b.settled) && this.backends.some((b) => b.state === 'ready');
-    // `required: false` backends never hold readiness back.
-    return this.backends.every((b) => b.cfg.required === false || b.state === 'ready');
+    // `required: false` and on-demand (per-caller) backends never hold readiness back.
+    return this.backends.every((b) => b.cfg.required === false || b.state === 'ready' || b.state === 'on-demand');
   }
 
   /** Per-backend state for /status; never includes env, headers or other secrets. */

@@ -14,6 +14,8 @@ export const ERR = {
   HEADER_MISMATCH: -32020,
   MISSING_CLIENT_CAPABILITY: -32021,
   UNSUPPORTED_PROTOCOL_VERSION: -32022,
+  /** vmcp: the authorization policy denied the request (sent with HTTP 403). */
+  FORBIDDEN: -32003,
 } as const;
 
 /** An error that becomes a JSON-RPC error response. */

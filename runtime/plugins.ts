@@ -12,6 +12,10 @@ export interface ResolvedBackend extends CompiledBackend {
   resolvedEnv?: Record<string, string>;
   /** Request headers (HTTP): configured headers plus outgoing-auth headers. */
   resolvedHeaders: Record<string, string>;
+  /** The outgoing-auth strategy instance, when it fetches per-request credentials. */
+  outgoing?: OutgoingAuth;
+  /** For per-subject upstreams (token_exchange): the caller, updated with the latest token on each call. */
+  subject?: { current: Principal | undefined };
 }
 
 /** Callbacks a transport uses to hand upstream traffic to the backend supervisor. */

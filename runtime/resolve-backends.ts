@@ -2,16 +2,19 @@
 import { StartupError, defaultEnvironment, resolveEnvMap, resolveEnvRefs } from './env.ts';
 import type { ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import type { CompiledGateway } from './types.ts';
+import type { Logger } from './log.ts';
 
 /** Resolves every backend or throws StartupError naming the missing variable and the backend. */
-export function resolveBackends(gw: CompiledGateway, plugins: RuntimePlugins, env: NodeJS.ProcessEnv): ResolvedBackend[] {
+export function resolveBackends(gw: CompiledGateway, plugins: RuntimePlugins, env: NodeJS.ProcessEnv, log?: Logger): ResolvedBackend[] {
   return gw.backends.map((b) => {
     const where = `backend "${b.name}"`;
     if (!plugins.transports[b.transport]) throw new StartupError(`${where}: transport "${b.transport}" is not in this bundle`);
     const factory = plugins.outgoingAuth[b.auth.type];
     if (!factory) throw new StartupError(`${where}: outgoing auth strategy "${b.auth.type}" is not in this bundle`);
     const resolvedHeaders = resolveEnvMap(b.headers, env, `${where} headers`);
-    Object.assign(resolvedHeaders, factory(b.auth, b.name, env).headers);
+    const outgoing = factory(b.auth, b.name, env, log);
+    if (outgoing.credentials && b.transport === 'stdio') throw new StartupError(`${where}: outgoing auth "${b.auth.type}" needs an HTTP transport (stdio backends take credentials through env)`);
+    Object.assign(resolvedHeaders, outgoing.headers);
     const str = (s: string | undefined, what: string) => (s === undefined ? undefined : resolveEnvRefs(s, env, `${where} ${what}`));
     return {
       ...b,
@@ -21,6 +24,7 @@ export function resolveBackends(gw: CompiledGateway, plugins: RuntimePlugins, en
       url: str(b.url, 'url'),
       resolvedEnv: b.transport === 'stdio' ? { ...defaultEnvironment(env), ...resolveEnvMap(b.env, env, `${where} env`) } : undefined,
       resolvedHeaders,
+      ...(outgoing.credentials ? { outgoing } : {}),
     };
   });
 }

@@ -6,6 +6,7 @@ import { Catalog } from './catalog.ts';
 import { LOG_LEVELS, type CallContext } from './call-context.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Metrics } from './ops/metrics.ts';
+import type { Authorizer, AuthzAction, AuthzResourceType } from './plugins.ts';
 import type { CompiledGateway, Route } from './types.ts';
 import type { Backend } from './upstream/backend.ts';
 
@@ -34,6 +35,8 @@ export class Router {
     private readonly metrics: Metrics,
     /** Picks the upstream for a call: the shared backend, or the caller's session-scoped one. */
     private readonly pick: (index: number, ctx: CallContext) => Backend = (i) => backends[i],
+    /** The authorization policy; checked before the name is looked up, so a denial reveals nothing. */
+    private readonly authz?: Authorizer,
   ) {
     this.tools = new Map(Object.entries(gw.tools));
     this.prompts = new Map(Object.entries(gw.prompts));
@@ -44,7 +47,8 @@ export class Router {
   /** Handles `method`; `modern` selects 2026-07-28 result shapes (resultType, cache hints). */
   async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
     const list = LISTS[method];
-    if (list !== undefined) return this.catalog.listResult(list, modern);
+    if (list !== undefined) return this.authz ? this.catalog.listFor(list, modern, ctx.principal) : this.catalog.listResult(list, modern);
+    if (this.authz) this.authorize(method, params, ctx);
     switch (method) {
       case 'tools/call': {
         const route = this.tools.get(params?.name);
@@ -76,6 +80,25 @@ export class Router {
         return modern ? '{"resultType":"complete"}' : '{}';
       default:
         throw new RpcError(ERR.METHOD_NOT_FOUND, `Method not found: ${method}`);
+    }
+  }
+
+  /** Throws FORBIDDEN unless the policy allows this call; unknown names are judged like known ones. */
+  private authorize(method: string, params: any, ctx: CallContext): void {
+    let action: AuthzAction;
+    let type: AuthzResourceType;
+    let id: unknown;
+    let args: Record<string, unknown> | undefined;
+    if (method === 'tools/call') [action, type, id, args] = ['call_tool', 'Tool', params?.name, params?.arguments];
+    else if (method === 'prompts/get') [action, type, id, args] = ['get_prompt', 'Prompt', params?.name, params?.arguments];
+    else if (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe') [action, type, id] = ['read_resource', 'Resource', params?.uri];
+    else if (method === 'completion/complete' && params?.ref?.type === 'ref/prompt') [action, type, id] = ['get_prompt', 'Prompt', params.ref.name];
+    else if (method === 'completion/complete' && params?.ref?.type === 'ref/resource') [action, type, id] = ['read_resource', 'Resource', params.ref.uri];
+    else return;
+    if (typeof id !== 'string') return; // malformed: the handler below answers with the protocol's error
+    const a = args !== null && typeof args === 'object' && !Array.isArray(args) ? args : undefined;
+    if (!this.authz!.isAllowed(ctx.principal, action, type, id, a)) {
+      throw new RpcError(ERR.FORBIDDEN, `Forbidden: the authorization policy does not allow ${action} on ${type} "${id}"`);
     }
   }
 

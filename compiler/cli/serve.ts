@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { compileFromDisk } from './compile.ts';
 import { displayPath, reportDiagnostics, type CliIo } from './io.ts';
 import { registerCommand } from './main.ts';
+import { isLoopbackHost } from '../../runtime/server/dns-rebinding.ts';
 
 /** Options of `vmcp serve`. */
 export interface ServeOptions {
@@ -36,7 +37,13 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
   let name = 'vmcp';
   if (!/\.m?js$/.test(opts.target)) {
     const { result } = await compileFromDisk({ config: opts.target, frozen: opts.frozen, allowMissing: false, concurrency: 4 }, { ...io, out: io.err }, !opts.stdio);
-    reportDiagnostics(io, result.diagnostics, false);
+    const diagnostics = [...result.diagnostics];
+    const v = result.value?.valid;
+    if (v && opts.host && !opts.stdio && !isLoopbackHost(opts.host) && v.config.incomingAuth.type === 'anonymous') {
+      const at = v.parsed.locator.at(['incomingAuth', 'type']);
+      diagnostics.push({ code: 'ANONYMOUS_NON_LOOPBACK', severity: 'warning', message: `anonymous incoming auth on ${opts.host}: every client that can reach the port can call every tool`, file: opts.target, line: at.line, column: at.column, hint: 'bind to 127.0.0.1, or set incomingAuth.type: oidc' });
+    }
+    reportDiagnostics(io, diagnostics, false);
     if (!result.value) return 1;
     const dir = mkdtempSync(join(tmpdir(), 'vmcp-serve-'));
     name = result.value.gateway.name;

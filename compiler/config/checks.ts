@@ -107,6 +107,20 @@ export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBa
       add('INSECURE_ISSUER', `issuer ${ia.oidc.issuer} uses plain http`, ['incomingAuth', 'oidc', 'issuer'], 'use https, or set insecureAllowHttp: true for a test issuer');
     }
   }
+  // Token strategies fetch credentials per HTTP request; token_exchange needs the caller's token.
+  const strategies: Array<[string | undefined, StrategyConfig, ConfigPath]> = [
+    [undefined, oa.default, ['outgoingAuth', 'default', 'type']],
+    ...Object.entries(oa.backends).map(([n, s]): [string, StrategyConfig, ConfigPath] => [n, s, ['outgoingAuth', 'backends', n, 'type']]),
+  ];
+  for (const [name, s, path] of strategies) {
+    if (s.type !== 'token_exchange' && s.type !== 'client_credentials') continue;
+    const users = backends.filter((b) => (name === undefined ? !oa.backends[b.name] : b.name === name));
+    const stdio = users.filter((b) => b.transport === 'stdio');
+    if (stdio.length > 0) add('BAD_VALUE', `outgoing auth ${s.type} needs an HTTP backend, but ${stdio.map((b) => `"${b.name}"`).join(', ')} ${stdio.length > 1 ? 'are' : 'is'} stdio`, path, 'pass credentials to stdio servers through env, or give the stdio backends their own strategy under outgoingAuth.backends');
+    if (s.type === 'token_exchange' && ia.type !== 'oidc' && users.length > 0) {
+      add('BAD_VALUE', 'token_exchange exchanges the caller\'s token, but incomingAuth is not oidc, so there is no caller token', path, 'set incomingAuth.type: oidc, or use client_credentials for a machine identity');
+    }
+  }
   if (ia.authz?.type === 'cedar' && ia.authz.policies.length === 0) add('MISSING_KEY', 'authz type cedar needs at least one policy', ['incomingAuth', 'authz', 'type'], 'add policies: ["permit(principal, action, resource);"]');
 
   // Operational.

@@ -1,6 +1,6 @@
 import type { VmcpConfig, StrategyConfig } from '../../schemas/vmcp.ts';
 import { parseDuration } from '../../runtime/duration.ts';
-import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth, Route } from '../../runtime/types.ts';
+import type { CompiledBackend, CompiledGateway, CompiledIncomingAuth, CompiledOutgoingAuth, Route } from '../../runtime/types.ts';
 import type { Lockfile } from '../lock.ts';
 import type { Catalog } from '../resolve/catalog.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';
@@ -36,11 +36,13 @@ export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBack
   if (catalog.prompts.length || anyCap('prompts')) capabilities.prompts = { listChanged: true };
   if (catalog.resources.length || catalog.resourceTemplates.length || anyCap('resources')) capabilities.resources = { listChanged: true };
   if (anyCap('completions')) capabilities.completions = {};
+  const incomingAuth = compileIncoming(config.incomingAuth);
   return {
     name: config.name,
     vmcpVersion: VMCP_VERSION,
     capabilities,
     backends: compiledBackends,
+    ...(incomingAuth ? { incomingAuth } : {}),
     tools: Object.fromEntries(catalog.tools.map((t) => [t.exposed, route(t.backend, t.original)])),
     prompts: Object.fromEntries(catalog.prompts.map((p) => [p.exposed, route(p.backend, p.original)])),
     resources: Object.fromEntries(catalog.resources.map((r) => [r.key, route(r.backend, r.key)])),
@@ -63,6 +65,37 @@ export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBack
       },
     },
   };
+}
+
+/** Incoming auth for the runtime; undefined for anonymous gateways without authorization. */
+export function compileIncoming(ia: VmcpConfig['incomingAuth']): CompiledIncomingAuth | undefined {
+  const authz = ia.authz && ia.authz.type === 'cedar' ? ia.authz : undefined;
+  if (ia.type !== 'oidc' && !authz) return undefined;
+  const out: CompiledIncomingAuth = { type: ia.type === 'oidc' ? 'oidc' : 'anonymous' };
+  if (ia.type === 'oidc' && ia.oidc) {
+    const o = ia.oidc;
+    out.oidc = {
+      issuer: o.issuer,
+      audience: o.audience,
+      scopes: o.scopes,
+      allowedAlgorithms: o.allowedAlgorithms ?? [],
+      clockSkewMs: parseDuration(o.clockSkew) ?? 30_000,
+      insecureAllowHttp: o.insecureAllowHttp,
+      ...(o.jwksUrl ? { jwksUrl: o.jwksUrl } : {}),
+      ...(o.resource ? { resource: o.resource } : {}),
+    };
+  }
+  if (authz) {
+    out.authz = {
+      type: 'cedar',
+      policies: authz.policies,
+      entitiesJson: authz.entitiesJson,
+      ...(authz.groupClaimName ? { groupClaimName: authz.groupClaimName } : {}),
+      ...(authz.roleClaimName ? { roleClaimName: authz.roleClaimName } : {}),
+      ...(authz.groupEntityType ? { groupEntityType: authz.groupEntityType } : {}),
+    };
+  }
+  return out;
 }
 
 /** Flattens ToolHive's nested strategy into the runtime's shape. Only env names, never values. */

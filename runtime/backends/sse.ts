@@ -1,5 +1,6 @@
 /** Legacy HTTP+SSE transport (client side): GET opens the event stream, POSTs go to its endpoint. */
 import type { ResolvedBackend, TransportFactory, Wire, WireHooks } from '../plugins.ts';
+import { CredentialsError, withCredentials } from './credentials.ts';
 import { deliverText, transportError } from './deliver.ts';
 import { httpRequest, readBody, readSse } from './http-client.ts';
 
@@ -11,12 +12,15 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
   const stream = new AbortController();
   const controllers = new Map<number, AbortController>();
   let closed = false;
+  const streamHeaders: Record<string, string> = { ...backend.resolvedHeaders, accept: 'text/event-stream' };
+  if (backend.outgoing) await withCredentials(backend, streamHeaders);
   const res = await httpRequest(url, {
     method: 'GET',
-    headers: { ...backend.resolvedHeaders, accept: 'text/event-stream' },
+    headers: streamHeaders,
     signal: stream.signal,
   });
   if (res.statusCode !== 200) {
+    if (res.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
     res.resume();
     stream.abort();
     throw new Error(`SSE endpoint answered HTTP ${res.statusCode}`);
@@ -38,16 +42,20 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
     const ac = new AbortController();
     if (id !== undefined) controllers.set(id, ac);
     try {
+      const h: Record<string, string> = { ...backend.resolvedHeaders, 'content-type': 'application/json' };
+      if (backend.outgoing) await withCredentials(backend, h);
       const r = await httpRequest(endpoint, {
         method: 'POST',
-        headers: { ...backend.resolvedHeaders, 'content-type': 'application/json' },
+        headers: h,
         body: data,
         signal: ac.signal,
       });
       const text = await readBody(r);
+      if (r.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
       if ((r.statusCode ?? 0) >= 400 && id !== undefined) hooks.onmessage(transportError(id, `backend answered HTTP ${r.statusCode}: ${text.slice(0, 200)}`));
     } catch (err) {
-      if (!ac.signal.aborted && !closed && id !== undefined) hooks.onmessage(transportError(id, `backend unreachable: ${(err as Error).message}`));
+      const why = err instanceof CredentialsError ? err.message : `backend unreachable: ${(err as Error).message}`;
+      if (!ac.signal.aborted && !closed && id !== undefined) hooks.onmessage(transportError(id, why));
     } finally {
       if (id !== undefined) controllers.delete(id);
     }

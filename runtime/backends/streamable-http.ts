@@ -1,5 +1,6 @@
 /** Streamable HTTP transport (client side): one POST per message, each with its own AbortController. */
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire, WireHooks } from '../plugins.ts';
+import { CredentialsError, withCredentials } from './credentials.ts';
 import { deliverText, transportError } from './deliver.ts';
 import { httpRequest, readBody, readSse } from './http-client.ts';
 
@@ -24,7 +25,9 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
     const ac = new AbortController();
     if (id !== undefined) controllers.set(id, ac);
     try {
-      const res = await httpRequest(url, { method: 'POST', headers: headers(), body: data, signal: ac.signal });
+      const h = headers();
+      if (backend.outgoing) await withCredentials(backend, h);
+      const res = await httpRequest(url, { method: 'POST', headers: h, body: data, signal: ac.signal });
       const sid = res.headers['mcp-session-id'];
       if (typeof sid === 'string') sessionId = sid;
       const status = res.statusCode ?? 0;
@@ -36,6 +39,7 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
         return;
       }
       if (status >= 400) {
+        if (status === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
         const text = await readBody(res);
         if (id !== undefined) deliver(transportError(id, `backend answered HTTP ${status}: ${text.slice(0, 200)}`));
         return;
@@ -48,7 +52,8 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       }
     } catch (err) {
       if (ac.signal.aborted || closed) return;
-      if (id !== undefined) deliver(transportError(id, `backend unreachable: ${(err as Error).message}`));
+      const why = err instanceof CredentialsError ? err.message : `backend unreachable: ${(err as Error).message}`;
+      if (id !== undefined) deliver(transportError(id, why));
     } finally {
       if (id !== undefined) controllers.delete(id);
     }
@@ -62,6 +67,7 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       const h = headers();
       h.accept = 'text/event-stream';
       delete h['content-type'];
+      if (backend.outgoing) await withCredentials(backend, h);
       const res = await httpRequest(url, { method: 'GET', headers: h, signal: listener.signal });
       if (res.statusCode !== 200) return void res.resume();
       await readSse(res, (event, text) => event === 'message' && deliverText(text, hooks));
@@ -92,7 +98,9 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       controllers.clear();
       if (!sessionId) return;
       try {
-        const res = await httpRequest(url, { method: 'DELETE', headers: headers(), signal: AbortSignal.timeout(1000) });
+        const h = headers();
+        if (backend.outgoing) await withCredentials(backend, h);
+        const res = await httpRequest(url, { method: 'DELETE', headers: h, signal: AbortSignal.timeout(1000) });
         res.resume();
       } catch {
         // Best effort: the backend expires the session on its own.

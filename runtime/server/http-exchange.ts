@@ -31,6 +31,15 @@ export class HttpExchange {
     }
   }
 
+  /** Sends a final error answer with an HTTP status (403 for a denial) when nothing was streamed yet. */
+  fail(json: string, status: number): void {
+    if (this.done || this.sse || this.res.destroyed) return this.end(json);
+    this.done = true;
+    this.headers['content-type'] = 'application/json';
+    this.headers['content-length'] = String(Buffer.byteLength(json));
+    this.res.writeHead(status, this.headers).end(json);
+  }
+
   /** Ends without an answer (the client cancelled the call). */
   abandon(): void {
     if (this.done) return;

@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { GatewayCore } from '../gateway.ts';
 import { ERR, type RpcError } from '../jsonrpc.ts';
-import type { JsonRpcMessage } from '../plugins.ts';
+import { AuthFailure, type JsonRpcMessage, type Principal } from '../plugins.ts';
 import { HttpExchange } from './http-exchange.ts';
 import { handleLegacyDelete, handleLegacyGet, handleLegacyPost } from './legacy.ts';
-import { checkEnvelope, isModernMessage, serveModern } from './modern.ts';
+import { cancelModern, checkEnvelope, isModernMessage, serveModern } from './modern.ts';
 import { sendJson, sendJsonError } from './respond.ts';
 import { checkModernHeaders } from './modern-headers.ts';
 import { hostAllowed, isLoopbackHost, originAllowed } from './dns-rebinding.ts';
@@ -26,6 +26,7 @@ export interface HttpFrontEnd {
 /** Starts listening on host:port (port 0 picks a free one). */
 export function startHttp(core: GatewayCore, host: string, port: number): Promise<HttpFrontEnd> {
   const loopback = isLoopbackHost(host);
+  if (!loopback && !core.incoming) core.log.warn({ host }, `anonymous incoming auth on ${host}: every client that can reach the port can call every tool; bind to 127.0.0.1 or use incomingAuth oidc`);
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     handle(core, req, res, loopback).catch((err) => {
       core.log.error({ error: (err as Error).message }, 'request handler failed');
@@ -56,10 +57,25 @@ async function handle(core: GatewayCore, req: IncomingMessage, res: ServerRespon
   if (!hostAllowed(req.headers.host, loopback)) return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Host header: ${req.headers.host}`);
   if (!originAllowed(req.headers.origin, req.headers.host, loopback)) return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Origin header: ${req.headers.origin}`);
   if (path === '/mcp') {
-    if (req.method === 'POST') return post(core, req, res);
-    if (req.method === 'GET') return handleLegacyGet(core, req, res);
-    if (req.method === 'DELETE') return handleLegacyDelete(core, req, res);
-    return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.', null, undefined, { allow: 'GET, POST, DELETE' });
+    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
+      return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.', null, undefined, { allow: 'GET, POST, DELETE' });
+    }
+    let principal: Principal | undefined;
+    if (core.incoming) {
+      try {
+        principal = await core.incoming.authenticate(req.headers.authorization);
+      } catch (err) {
+        return refuse(core, req, res, err);
+      }
+    }
+    if (req.method === 'POST') return post(core, req, res, principal);
+    if (req.method === 'GET') return handleLegacyGet(core, req, res, principal);
+    return handleLegacyDelete(core, req, res, principal);
+  }
+  if (path === PRM_PATH || path === '/.well-known/oauth-protected-resource') {
+    if (req.method !== 'GET') return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.');
+    if (!core.incoming) return sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found: this gateway does not require authorization');
+    return sendJson(res, 200, core.incoming.resourceMetadata(resourceUrl(req)));
   }
   if (req.method !== 'GET') return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.');
   if (path === '/health') return sendJson(res, 200, '{"status":"ok"}');
@@ -72,7 +88,31 @@ async function handle(core: GatewayCore, req: IncomingMessage, res: ServerRespon
   sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found');
 }
 
-async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** RFC 9728 metadata for the resource at /mcp (the well-known prefix inserted before the path). */
+const PRM_PATH = '/.well-known/oauth-protected-resource/mcp';
+
+/** The gateway's resource URL as the client reached it (the Host header is validated above). */
+function resourceUrl(req: IncomingMessage): string {
+  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return `${proto}://${req.headers.host ?? 'localhost'}/mcp`;
+}
+
+/** 401 (or 403 for missing scope) with an RFC 6750 WWW-Authenticate that points at the RFC 9728 metadata. */
+function refuse(core: GatewayCore, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const f = err instanceof AuthFailure ? err : new AuthFailure(401, 'invalid_token', 'the token could not be verified');
+  if (!(err instanceof AuthFailure)) core.log.error({ error: (err as Error)?.message }, 'incoming auth failed unexpectedly');
+  const base = resourceUrl(req);
+  const metadata = `${base.slice(0, base.length - '/mcp'.length)}${PRM_PATH}`;
+  const quote = (s: string) => s.replace(/["\\]/g, "'");
+  let challenge = `Bearer resource_metadata="${metadata}"`;
+  // RFC 6750 §3.1: a request without credentials gets no error code.
+  if (req.headers.authorization) challenge += `, error="${f.error}", error_description="${quote(f.message)}"`;
+  if (f.scope) challenge += `, scope="${quote(f.scope)}"`;
+  const message = f.status === 403 ? `Forbidden: ${f.message}` : `Unauthorized: ${f.message}`;
+  sendJsonError(res, f.status, ERR.CONNECTION_CLOSED, message, null, undefined, { 'www-authenticate': challenge });
+}
+
+async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal: Principal | undefined): Promise<void> {
   const accept = req.headers.accept ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
     return sendJsonError(res, 406, ERR.CONNECTION_CLOSED, 'Not Acceptable: Client must accept both application/json and text/event-stream');
@@ -101,9 +141,12 @@ async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse
     if (msg.method === 'initialize' && typeof headerVersion === 'string' && headerVersion >= '2026-07-28') {
       return sendJsonError(res, 400, ERR.HEADER_MISMATCH, 'Bad Request: an initialize request (legacy handshake) was sent with a modern MCP-Protocol-Version header', msg.id);
     }
-    return handleLegacyPost(core, req, res, msg);
+    return handleLegacyPost(core, req, res, msg, principal);
   }
-  if (msg.id === undefined || msg.method === undefined) return void res.writeHead(202).end();
+  if (msg.id === undefined || msg.method === undefined) {
+    if (msg.method === 'notifications/cancelled') cancelModern(principal, msg.params?.requestId);
+    return void res.writeHead(202).end();
+  }
   try {
     checkEnvelope(msg);
     checkModernHeaders(req.headers, msg);
@@ -112,7 +155,7 @@ async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse
     return sendJsonError(res, 400, e.code, e.message, msg.id, e.data);
   }
   const exchange = new HttpExchange(res);
-  await serveModern(core, msg, exchange, (abort) => res.on('close', abort));
+  await serveModern(core, msg, exchange, (abort) => res.on('close', abort), principal);
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {

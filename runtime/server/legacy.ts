@@ -4,22 +4,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import { LEGACY_VERSIONS, type GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
-import type { JsonRpcMessage } from '../plugins.ts';
+import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { HttpExchange } from './http-exchange.ts';
 import { Session } from './session.ts';
 import { sendJsonError } from './respond.ts';
 
 /** Handles a POST that carries no 2026 envelope. */
-export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, res: ServerResponse, msg: JsonRpcMessage): Promise<void> {
+export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, res: ServerResponse, msg: JsonRpcMessage, principal?: Principal): Promise<void> {
   if (msg.method === 'initialize') {
     if (msg.id === undefined || msg.id === null) return sendJsonError(res, 400, ERR.INVALID_REQUEST, 'Bad Request: initialize must be a request');
     const session = new Session(randomUUID(), '', msg.params?.capabilities ?? {});
+    session.principalKey = principal?.key;
     core.sessions.set(session.id, session);
     const json = resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion));
     res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id, 'content-length': Buffer.byteLength(json) }).end(json);
     return;
   }
-  const session = findSession(core, req, res);
+  const session = findSession(core, req, res, principal);
   if (!session) return;
   if (msg.method === undefined) {
     // A client's answer to one of our server→client requests.
@@ -43,6 +44,7 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
     request: (method, params) => session.request(method, params, (json) => exchange.write(json)),
     clientCapabilities: session.clientCapabilities,
     sessionId: session.id,
+    principal,
   };
   session.inflight.set(msg.id, ctx);
   res.on('close', () => {
@@ -52,18 +54,22 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
     exchange.end(resultJson(msg.id, await core.router.dispatch(msg.method, msg.params, ctx, false)));
   } catch (err) {
     if (ctx.cancelled) exchange.abandon();
-    else exchange.end(errorJson(msg.id, toRpcError(err)));
+    else {
+      const e = toRpcError(err);
+      if (e.code === ERR.FORBIDDEN) exchange.fail(errorJson(msg.id, e), 403);
+      else exchange.end(errorJson(msg.id, e));
+    }
   } finally {
     session.inflight.delete(msg.id);
   }
 }
 
 /** GET /mcp: the standalone SSE stream for logging and list_changed notifications. */
-export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
+export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal?: Principal): void {
   if (!String(req.headers.accept ?? '').includes('text/event-stream')) {
     return sendJsonError(res, 406, ERR.CONNECTION_CLOSED, 'Not Acceptable: Client must accept text/event-stream');
   }
-  const session = findSession(core, req, res);
+  const session = findSession(core, req, res, principal);
   if (!session) return;
   if (session.push) return sendJsonError(res, 409, ERR.CONNECTION_CLOSED, 'Conflict: Only one SSE stream is allowed per session');
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'mcp-session-id': session.id });
@@ -80,21 +86,23 @@ export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: Se
 }
 
 /** DELETE /mcp: ends the session. */
-export function handleLegacyDelete(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
-  const session = findSession(core, req, res);
+export function handleLegacyDelete(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal?: Principal): void {
+  const session = findSession(core, req, res, principal);
   if (!session) return;
   core.closeSession(session.id);
   res.writeHead(200).end();
 }
 
-function findSession(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Session | undefined {
+function findSession(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal: Principal | undefined): Session | undefined {
   const id = req.headers['mcp-session-id'];
   if (typeof id !== 'string') {
     sendJsonError(res, 400, ERR.CONNECTION_CLOSED, 'Bad Request: Mcp-Session-Id header is required');
     return undefined;
   }
   const session = core.sessions.get(id);
-  if (!session) {
+  // A session belongs to the subject that created it: another subject gets the same 404 as an
+  // unknown id, so session ids cannot be probed or hijacked with someone else's token.
+  if (!session || session.principalKey !== principal?.key) {
     sendJsonError(res, 404, ERR.TIMEOUT, 'Session not found');
     return undefined;
   }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import { MODERN_VERSIONS, type GatewayCore } from '../gateway.ts';
 import { ERR, RpcError, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
-import type { JsonRpcMessage } from '../plugins.ts';
+import type { JsonRpcMessage, Principal } from '../plugins.ts';
 
 /** The reserved `_meta` keys of the 2026-07-28 envelope. */
 export const META = {
@@ -24,6 +24,8 @@ export interface Exchange {
   write(json: string): void;
   end(json: string): void;
   abandon(): void;
+  /** Ends with an error and an HTTP status (HTTP only). */
+  fail?(json: string, status: number): void;
 }
 
 type Event =
@@ -62,6 +64,15 @@ class RoundTripCall {
 }
 
 const parked = new Map<string, RoundTripCall>();
+/** Modern calls in flight, by caller and request id, for `notifications/cancelled`. */
+const inflight = new Map<string, CallContext>();
+const inflightKey = (principal: Principal | undefined, id: unknown) => `${principal?.key ?? ''}\u0000${JSON.stringify(id)}`;
+
+/** Cancels the caller's modern call `requestId`, if it is in flight (2026 `notifications/cancelled`). */
+export function cancelModern(principal: Principal | undefined, requestId: unknown): void {
+  if (requestId === undefined) return;
+  cancelCall(inflight.get(inflightKey(principal, requestId)));
+}
 let inputSeq = 0;
 
 /** True when a message claims the 2026 envelope. */
@@ -85,7 +96,7 @@ export function checkEnvelope(msg: JsonRpcMessage): void {
 }
 
 /** Serves one modern request (already validated); writes its answer to `exchange`. */
-export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchange: Exchange, onGone: (abort: () => void) => void): Promise<void> {
+export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchange: Exchange, onGone: (abort: () => void) => void, principal?: Principal): Promise<void> {
   const { id, method = '', params } = msg;
   if (method === 'server/discover') return exchange.end(resultJson(id, core.discoverResult()));
   if (method === 'initialize' || method === 'logging/setLevel') {
@@ -95,18 +106,23 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
   const meta = params._meta;
   const level = LOG_LEVELS.indexOf(meta[META.logLevel]);
   if (!MULTI_ROUND.has(method)) {
-    const ctx: CallContext = { notify: (m, p) => exchange.write(notificationJson(m, p)), clientCapabilities: meta[META.clientCapabilities], logLevel: level < 0 ? undefined : level };
+    const ctx: CallContext = { notify: (m, p) => exchange.write(notificationJson(m, p)), clientCapabilities: meta[META.clientCapabilities], logLevel: level < 0 ? undefined : level, principal };
+    const key = inflightKey(principal, id);
+    inflight.set(key, ctx);
     try {
       return exchange.end(resultJson(id, await core.router.dispatch(method, params, ctx, true)));
     } catch (err) {
-      return exchange.end(errorJson(id, toRpcError(err)));
+      return ctx.cancelled ? exchange.abandon() : failWith(exchange, id, err);
+    } finally {
+      inflight.delete(key);
     }
   }
   let call: RoundTripCall;
   const state = params.requestState;
   if (typeof state === 'string' && state.startsWith('vmcp:')) {
     const found = parked.get(state);
-    if (!found?.pending) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: 'Unknown or expired requestState; retry the call without it' }));
+    // A parked call belongs to its caller: another subject cannot resume it.
+    if (!found?.pending || found.ctx?.principal?.key !== principal?.key) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: 'Unknown or expired requestState; retry the call without it' }));
     const answer = params.inputResponses?.[found.pendingKey];
     if (answer === undefined) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: `inputResponses.${found.pendingKey} is missing` }));
     parked.delete(state);
@@ -124,6 +140,7 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
       request: (m, p) => new Promise((resolve, reject) => c.push({ kind: 'input', method: m, params: p, resolve, reject })),
       clientCapabilities: meta[META.clientCapabilities],
       logLevel: level < 0 ? undefined : level,
+      principal,
     };
     c.ctx = ctx;
     core.router.dispatch(method, params, ctx, true).then((json) => c.push({ kind: 'done', json }), (err) => c.push({ kind: 'error', err }));
@@ -132,10 +149,13 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
   onGone(() => {
     if (!answered) cancelCall(call.ctx);
   });
+  const callKey = inflightKey(principal, id);
+  if (call.ctx) inflight.set(callKey, call.ctx);
   const event = await call.next();
+  inflight.delete(callKey);
   answered = true;
   if (event.kind === 'done') return exchange.end(resultJson(id, event.json));
-  if (event.kind === 'error') return call.ctx?.cancelled ? exchange.abandon() : exchange.end(errorJson(id, toRpcError(event.err)));
+  if (event.kind === 'error') return call.ctx?.cancelled ? exchange.abandon() : failWith(exchange, id, event.err);
   const key = `vmcp-input-${++inputSeq}`;
   const token = `vmcp:${randomUUID()}`;
   call.pending = event;
@@ -148,6 +168,13 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
   call.expiry.unref();
   const result = { resultType: 'input_required', inputRequests: { [key]: { method: event.method, params: event.params } }, requestState: token };
   exchange.end(resultJson(id, JSON.stringify(result)));
+}
+
+/** Ends with a JSON-RPC error; a policy denial also carries HTTP 403. */
+function failWith(exchange: Exchange, id: unknown, err: unknown): void {
+  const e = toRpcError(err);
+  if (e.code === ERR.FORBIDDEN && exchange.fail) exchange.fail(errorJson(id, e), 403);
+  else exchange.end(errorJson(id, e));
 }
 
 /** subscriptions/listen: an SSE stream of list_changed notifications the client asked for. */

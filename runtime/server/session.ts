@@ -22,6 +22,8 @@ export class Session {
   endStream: (() => void) | undefined;
   readonly inflight = new Map<string | number, CallContext>();
   lastSeen = Date.now();
+  /** The `(iss, sub)` key of the caller who created the session (incoming auth); only it may use the session. */
+  principalKey: string | undefined;
   private readonly waits = new Map<string, ClientWait>();
   private nextId = 0;
 

@@ -12,7 +12,7 @@ import { applyDriftPolicy, diffCatalog, listLiveCatalog, type DriftItem } from '
 import { Peer } from './peer.ts';
 
 /** Lifecycle states, as reported in /status. */
-export type BackendState = 'connecting' | 'ready' | 'unhealthy' | 'down' | 'failed' | 'closed';
+export type BackendState = 'connecting' | 'ready' | 'unhealthy' | 'down' | 'failed' | 'closed' | 'on-demand';
 
 /** How a backend reports to the gateway. */
 export interface BackendEvents {
@@ -40,6 +40,8 @@ export class Backend {
   blocked = new Set<string>();
   capabilities: Record<string, any> = {};
   serverInfo: unknown;
+  /** When a call last picked this upstream (scoped upstreams are closed after idling). */
+  lastUsed = Date.now();
   readonly circuit: Circuit;
   peer: Peer | undefined;
   private wire: Wire | undefined;
