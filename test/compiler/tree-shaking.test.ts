@@ -1,0 +1,72 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CompileOutput } from '../../compiler/compile.ts';
+import { serializeLock } from '../../compiler/lock.ts';
+import { compileFrozen, fakeLockedBackend } from './compile-helpers.ts';
+
+// The generated router imports only the auth code a config uses: proven from esbuild's metafile
+// (what went in) and from the bundle text (what came out).
+const WEB = { transport: 'streamable-http' as const, url: 'http://127.0.0.1:9/mcp' };
+const backends = '  - name: web\n    transport: streamable-http\n    url: http://127.0.0.1:9/mcp\n';
+const OIDC = 'incomingAuth:\n  type: oidc\n  oidc: { issuer: https://idp.example.com, audience: gw }\n';
+
+const CONFIGS = {
+  anonymous: `name: anon\nbackends:\n${backends}`,
+  oidcHeader: `name: oidchdr\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection: { headerName: X-Api-Key, headerValueEnv: WEB_KEY }\n`,
+  tokenExchange: `name: xchg\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: token_exchange\n    tokenExchange: { tokenUrl: https://idp.example.com/token, clientId: gw, clientSecretEnv: GW_SECRET, audience: web }\n`,
+};
+
+const inputs = (out: CompileOutput) => Object.keys(out.bundle.metafile.inputs);
+const uses = (out: CompileOutput, re: RegExp) => inputs(out).some((p) => re.test(p));
+const JOSE = /node_modules\/jose\//;
+const CEDAR = /@cedar-policy\/|runtime\/auth\/authz\//;
+const STRATEGY = (name: string) => new RegExp(`^runtime/auth/out/${name}\\.ts$`);
+
+describe('tree-shaking of auth code', () => {
+  const out: Record<string, CompileOutput> = {};
+  beforeAll(async () => {
+    const lock = serializeLock({ lockfileVersion: 1, backends: { web: fakeLockedBackend(WEB, { tools: ['fetch'] }) } });
+    for (const [k, text] of Object.entries(CONFIGS)) {
+      const r = await compileFrozen(text, lock, { WEB_KEY: 'k-123456', GW_SECRET: 's-123456' });
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      out[k] = r.value!;
+    }
+  });
+
+  it('anonymous: no jose, no cedar, no OIDC verifier, only the unauthenticated strategy', () => {
+    const a = out.anonymous;
+    expect(uses(a, JOSE)).toBe(false);
+    expect(uses(a, CEDAR)).toBe(false);
+    expect(uses(a, /runtime\/auth\/in\//)).toBe(false);
+    expect(uses(a, STRATEGY('unauthenticated'))).toBe(true);
+    for (const s of ['header-injection', 'token-exchange', 'client-credentials', 'token-cache']) expect(uses(a, STRATEGY(s)), s).toBe(false);
+    expect(a.bundle.code).not.toMatch(/JWKS|jwks_uri|openid-configuration/);
+  });
+
+  it('OIDC + header injection: jose and the verifier, header injection only, no cedar', () => {
+    const o = out.oidcHeader;
+    expect(uses(o, JOSE)).toBe(true);
+    expect(uses(o, /^runtime\/auth\/in\/oidc\.ts$/)).toBe(true);
+    expect(o.bundle.code).toContain('openid-configuration');
+    expect(uses(o, CEDAR)).toBe(false);
+    expect(uses(o, STRATEGY('header-injection'))).toBe(true);
+    for (const s of ['unauthenticated', 'token-exchange', 'client-credentials', 'token-cache']) expect(uses(o, STRATEGY(s)), s).toBe(false);
+  });
+
+  it('token exchange: the exchange strategy and its cache, no other strategy, no cedar', () => {
+    const x = out.tokenExchange;
+    expect(uses(x, STRATEGY('token-exchange'))).toBe(true);
+    expect(uses(x, STRATEGY('token-cache'))).toBe(true);
+    expect(x.bundle.code).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
+    for (const s of ['unauthenticated', 'header-injection', 'client-credentials']) expect(uses(x, STRATEGY(s)), s).toBe(false);
+    expect(uses(x, CEDAR)).toBe(false);
+  });
+
+  it('reports what auth costs in bundle bytes', () => {
+    const size = (k: string) => Buffer.byteLength(out[k].bundle.code);
+    // jose's verifier is a few tens of KB; the anonymous bundle stays far under the 1 MB budget.
+    expect(size('anonymous')).toBeLessThan(200_000);
+    expect(size('oidcHeader') - size('anonymous')).toBeGreaterThan(5_000);
+    expect(size('oidcHeader') - size('anonymous')).toBeLessThan(120_000);
+    console.log(`bundle bytes: anonymous ${size('anonymous')}, oidc+header ${size('oidcHeader')}, token exchange ${size('tokenExchange')}`);
+  });
+});
