@@ -119,10 +119,16 @@ async function loadBundleSide(path: string, text: string, label: string, read: (
   const manifestText = read(path.replace(/\.vmcp\.mjs$/, '.manifest.json'));
   const manifest = manifestText ? parseJson<Manifest>(manifestText) : undefined;
   let incoming: IncomingSurface | undefined;
-  const dumpedIncoming = (gateway as CompiledGateway & { incomingAuth?: { type?: string } }).incomingAuth;
-  if (manifest?.auth?.incoming) {
+  const dumpedIncoming = gateway.incomingAuth;
+  if (dumpedIncoming?.type) {
+    // Bundles carry their incoming auth in full (no secrets: the gateway only validates).
+    const o = dumpedIncoming.oidc;
+    incoming = { level: 'full', type: dumpedIncoming.type };
+    if (dumpedIncoming.authz) Object.assign(incoming, { authz: dumpedIncoming.authz.type, policies: [...dumpedIncoming.authz.policies] });
+    if (o) Object.assign(incoming, { issuer: o.issuer, audience: o.audience, resource: o.resource, jwksUrl: o.jwksUrl, scopes: o.scopes.length ? [...o.scopes] : undefined });
+  } else if (manifest?.auth?.incoming) {
     const [type, authz] = manifest.auth.incoming.split('+');
     incoming = { level: 'summary', type, ...(authz ? { authz } : {}) };
-  } else if (dumpedIncoming?.type) incoming = { level: 'summary', type: dumpedIncoming.type };
+  }
   return { surface: surfaceFromGateway(gateway, 'bundle', label, incoming), diagnostics: [] };
 }
