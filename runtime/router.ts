@@ -47,6 +47,8 @@ export class Router {
   /** Handles `method`; `modern` selects 2026-07-28 result shapes (resultType, cache hints). */
   async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
     const list = LISTS[method];
+    // Lists are complete in one page (no nextCursor is ever sent), so any cursor is not ours.
+    if (list !== undefined && typeof params?.cursor === 'string') throw new RpcError(ERR.INVALID_PARAMS, `Invalid params: unknown cursor for ${method} (vmcp returns the whole list in one page)`);
     if (list !== undefined) return this.authz ? this.catalog.listFor(list, modern, ctx.principal) : this.catalog.listResult(list, modern);
     if (this.authz) this.authorize(method, params, ctx);
     switch (method) {

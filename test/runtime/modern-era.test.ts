@@ -117,3 +117,27 @@ describe('2026-07-28 stateless', () => {
     expect(m.body.error.code).toBe(-32601);
   });
 });
+
+describe('2026-07-28 cancellation and cursors', () => {
+  it('notifications/cancelled stops the caller\'s in-flight call at once', async () => {
+    const started = Date.now();
+    const call = post({ jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow', arguments: { ms: 8000 }, _meta: envelope } }, { 'mcp-name': 'slow' });
+    await new Promise((r) => setTimeout(r, 300));
+    const cancel = await fetch(g.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28' },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-1', reason: 'user', _meta: envelope } }),
+    });
+    expect(cancel.status).toBe(202);
+    const res = await call;
+    // The abandoned call ends without an answer, long before the backend's 8 s.
+    expect(res.body?.result).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('a list cursor vmcp never issued is invalid params, not silently ignored', async () => {
+    const l = await post({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: { cursor: 'page-2', _meta: envelope } });
+    expect(l.body.error).toMatchObject({ code: -32602 });
+    expect(l.body.error.message).toContain('unknown cursor');
+  });
+});
