@@ -1,15 +1,17 @@
 /**
- * A tiny structured JSON logger writing one line per record to stderr, in pino's record shape
- * (`level` number, `time`, `msg`, fields). pino itself is CommonJS and, bundled to ESM by esbuild,
- * throws `Dynamic require of "node:os"` unless the bundler adds a createRequire banner; it also
- * adds ~63 KB. See ARCHITECTURE.md.
+ * Structured JSON logs with pino, one line per record on stderr (stdout carries only protocol in
+ * stdio mode). Writes are synchronous so the last lines before an exit are never lost, and
+ * credential-shaped fields are redacted by path as a second line of defence: the runtime never
+ * logs a token or secret on purpose.
  */
-const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 } as const;
+import pino, { type Logger as PinoLogger } from 'pino';
+
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 
 /** A log level name. */
 export type LevelName = keyof typeof LEVELS;
 
-/** The logger interface used across the runtime. */
+/** The logger interface used across the runtime (pino's, narrowed to what the runtime calls). */
 export interface Logger {
   debug(fields: Record<string, unknown>, msg: string): void;
   info(fields: Record<string, unknown>, msg: string): void;
@@ -19,29 +21,35 @@ export interface Logger {
   readonly level: number;
 }
 
+/** Field paths whose values are replaced by "[redacted]" wherever they appear (one level deep). */
+export const REDACT_PATHS = [
+  'authorization', '*.authorization', 'headers', '*.headers',
+  'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
+  'subjectToken', '*.subjectToken', 'subject_token', '*.subject_token',
+  'clientSecret', '*.clientSecret', 'client_secret', '*.client_secret', 'secret', '*.secret',
+  'password', '*.password', 'env', '*.env', 'resolvedEnv', '*.resolvedEnv', 'resolvedHeaders', '*.resolvedHeaders',
+];
+
 /** Creates a logger at `level` (env VMCP_LOG_LEVEL overrides) writing JSON lines with `write`. */
 export function createLogger(
   base: Record<string, unknown> = {},
   level: LevelName = (process.env.VMCP_LOG_LEVEL as LevelName) in LEVELS ? (process.env.VMCP_LOG_LEVEL as LevelName) : 'info',
-  write: (line: string) => void = (line) => process.stderr.write(line),
+  write?: (line: string) => void,
 ): Logger {
-  const threshold = LEVELS[level];
-  const emit = (n: number, fields: Record<string, unknown>, msg: string) => {
-    if (n < threshold) return;
-    let line: string;
-    try {
-      line = JSON.stringify({ level: n, time: Date.now(), ...base, ...fields, msg });
-    } catch {
-      line = JSON.stringify({ level: n, time: Date.now(), msg });
-    }
-    write(`${line}\n`);
-  };
+  const destination = write ? { write } : pino.destination({ fd: 2, sync: true });
+  const root = pino({ level, base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return wrap(root);
+}
+
+function wrap(p: PinoLogger): Logger {
   return {
-    level: threshold,
-    debug: (f, m) => emit(20, f, m),
-    info: (f, m) => emit(30, f, m),
-    warn: (f, m) => emit(40, f, m),
-    error: (f, m) => emit(50, f, m),
-    child: (fields) => createLogger({ ...base, ...fields }, level, write),
+    get level() {
+      return p.levelVal;
+    },
+    debug: (f, m) => p.debug(f, m),
+    info: (f, m) => p.info(f, m),
+    warn: (f, m) => p.warn(f, m),
+    error: (f, m) => p.error(f, m),
+    child: (fields) => wrap(p.child(fields)),
   };
 }

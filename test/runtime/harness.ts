@@ -5,11 +5,12 @@
  * Later the compiler's `vmcp compile` replaces `buildGateway` + `bundleGateway`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { afterAll } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -187,8 +188,23 @@ const AUTH_IMPORTS: Record<string, [string, string]> = {
   header_injection: ['headerInjection', 'auth/out/header-injection.ts'],
 };
 
+/** Temp dirs this module made, removed after the importing test file's tests. */
+const tempDirs: string[] = [];
+
+function makeTempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vmcp-rt-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+// Vitest evaluates this module once per test file, so this hook runs after that file's tests (and
+// after its own afterAll hooks stopped the gateways; a running bundle is already loaded anyway).
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Writes the entry module exactly as the compiler emits it, and bundles it; returns the bundle path. */
-export async function bundleGateway(gw: CompiledGateway, dir = mkdtempSync(join(tmpdir(), 'vmcp-rt-'))): Promise<string> {
+export async function bundleGateway(gw: CompiledGateway, dir = makeTempDir()): Promise<string> {
   const rt = join(REPO, 'runtime');
   const transports = [...new Set(gw.backends.map((b) => b.transport))].sort();
   const auths = [...new Set(gw.backends.map((b) => b.auth.type))].sort();
@@ -203,7 +219,9 @@ export async function bundleGateway(gw: CompiledGateway, dir = mkdtempSync(join(
   const entry = join(dir, 'entry.ts');
   writeFileSync(entry, `${lines.join('\n')}\n`);
   const outfile = join(dir, `${gw.name}.vmcp.mjs`);
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'silent' });
+  // The compiler's banner: bundled CommonJS (pino) calls require() for node built-ins.
+  const banner = { js: 'import{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);' };
+  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'silent', banner });
   return outfile;
 }
 
