@@ -1,11 +1,27 @@
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { embeddedCedarWasmModule } from './auth/cedar-wasm.ts';
 
 /** The package root: the generated module resolves `./runtime/...` from here. */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The Node target every bundle is built for; recorded in the manifest. */
 export const NODE_TARGET = 'node20';
+
+// The runtime module that reads the Cedar .wasm from node_modules (runtime/auth/authz/cedar.ts imports it).
+const CEDAR_WASM_BYTES = /[\\/]runtime[\\/]auth[\\/]authz[\\/]cedar-wasm-bytes\.ts$/;
+
+/**
+ * Embeds the Cedar .wasm in bundles whose config uses Cedar: esbuild loads the runtime's
+ * cedar-wasm-bytes module only when the generated module imports the Cedar authorizer, and this
+ * replaces it with the compressed bytes. Other bundles never reach it, so their bytes do not change.
+ */
+const embedCedarWasm: Plugin = {
+  name: 'vmcp-embed-cedar-wasm',
+  setup(b) {
+    b.onLoad({ filter: CEDAR_WASM_BYTES }, () => ({ contents: embeddedCedarWasmModule(), loader: 'js' }));
+  },
+};
 
 /** The bundled output: the program, its legal comments, and esbuild's metafile (for size tests). */
 export interface BundleOutput {
@@ -36,6 +52,7 @@ export async function bundleRouter(routerSource: string, name: string): Promise<
     // Bundled CommonJS dependencies may call require() for node built-ins; the banner provides it.
     mainFields: ['module', 'main'],
     conditions: ['node', 'import'],
+    plugins: [embedCedarWasm],
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))?.text ?? '';
   const legal = result.outputFiles.find((f) => f.path.endsWith('.LEGAL.txt'))?.text ?? '';
