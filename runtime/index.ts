@@ -2,6 +2,7 @@
  * The runtime entry point a compiled bundle calls: `startGateway(GATEWAY, plugins)`. It never
  * imports a transport or auth strategy itself; the generated module passes the ones it uses.
  */
+import { constants } from 'node:os';
 import { parseArgs, USAGE } from './args.ts';
 import { StartupError } from './env.ts';
 import { GatewayCore } from './gateway.ts';
@@ -14,6 +15,8 @@ import type { CompiledGateway } from './types.ts';
 
 export type { RuntimePlugins, TransportFactory, OutgoingAuthFactory, Wire, WireHooks, ResolvedBackend } from './plugins.ts';
 export { StartupError } from './env.ts';
+
+const osSignals = constants.signals as Partial<Record<NodeJS.Signals, number>>;
 
 /** How long shutdown waits for in-flight calls before closing everything. */
 export const DRAIN_MS = 5000;
@@ -56,8 +59,11 @@ export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlu
     exit(1);
   };
   process.on('unhandledRejection', (err) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'unhandled rejection'));
-  process.once('SIGINT', () => exit(0));
-  process.once('SIGTERM', () => exit(0));
+  // stdio backends run in their own process groups, so Ctrl-C or a hangup reaches only us. The
+  // first signal shuts down (killing them); a second exits at once, and the stdio transport's
+  // 'exit' hook SIGKILLs them. A signal's default action would skip that hook and orphan them.
+  const onSignal = (sig: NodeJS.Signals) => (closing ? process.exit(128 + (osSignals[sig] ?? 0)) : exit(0));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   if (args.stdio) {
     core.start();
     log.info({ mode: 'stdio', backends: core.backends.length }, 'vmcp serving on stdio');

@@ -2,16 +2,16 @@
  * Opens the upstream transport for one introspection and owns its clean-up: a bounded stderr
  * tail, the child's exit status, the raw initialize result, and a close that never leaves an orphan.
  */
-import type { ChildProcess } from 'node:child_process';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { IntrospectTarget } from './introspect.ts';
+import { GroupStdioTransport } from './introspect-stdio.ts';
 
 const STDERR_MAX_LINES = 20;
 const STDERR_MAX_BYTES = 4096;
-/** How long a child gets after stdin closes, then after SIGTERM, before the next step. */
+/** How long a stdio server's process group gets after SIGTERM before SIGKILL. */
 const CLOSE_GRACE_MS = 1000;
 
 /** How a stdio child ended. */
@@ -45,29 +45,22 @@ export interface UpstreamConnection {
 /** Builds (without starting) the SDK client transport for a target. */
 export function openUpstream(t: IntrospectTarget): UpstreamConnection {
   const tail = new StderrTail();
-  let child: ChildProcess | undefined;
   let raw: RawInitialize | undefined;
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
 
   let transport: Transport;
+  let stdio: GroupStdioTransport | undefined;
   if (t.transport === 'stdio') {
-    const stdio = new StdioClientTransport({
+    stdio = new GroupStdioTransport({
       command: t.command ?? '',
       args: t.args ?? [],
-      // Passing env replaces the child's environment, so keep PATH, HOME and friends.
+      // The child gets exactly this environment, so keep PATH, HOME and friends.
       env: { ...getDefaultEnvironment(), ...t.env },
       cwd: t.cwd,
-      stderr: 'pipe',
+      graceMs: CLOSE_GRACE_MS,
     });
-    stdio.stderr?.on('data', (chunk: Buffer) => tail.push(chunk));
-    const start = stdio.start.bind(stdio);
-    stdio.start = async () => {
-      await start();
-      // The exit code is only on the ChildProcess, which the SDK keeps private; without it we
-      // can still report "exited", just not the code.
-      child = (stdio as unknown as { _process?: ChildProcess })._process;
-    };
+    stdio.stderr.on('data', (chunk: Buffer) => tail.push(chunk));
     transport = stdio;
   } else {
     const url = new URL(t.url ?? '');
@@ -96,10 +89,12 @@ export function openUpstream(t: IntrospectTarget): UpstreamConnection {
     transport,
     closed,
     stderrTail: () => tail.lines(),
-    childExit: () =>
-      child && (child.exitCode !== null || child.signalCode !== null)
+    childExit: () => {
+      const child = stdio?.process;
+      return child && (child.exitCode !== null || child.signalCode !== null)
         ? { code: child.exitCode, signal: child.signalCode }
-        : undefined,
+        : undefined;
+    },
     rawInitialize: () => raw,
     transportProtocolVersion: () => (transport as { protocolVersion?: string }).protocolVersion,
     dispose: async (close) => {
@@ -107,23 +102,13 @@ export function openUpstream(t: IntrospectTarget): UpstreamConnection {
         // Free the server's session; a server may answer 405, and a dead one not at all.
         await withinMs(transport.terminateSession().catch(() => {}), CLOSE_GRACE_MS);
       }
-      // The SDK's close ends stdin and escalates on its own, but waits 2 s per step.
       await withinMs(close().catch(() => {}), CLOSE_GRACE_MS);
-      if (child) await killChild(child);
+      // Idempotent, and also right when the client never got to close it (a failed connect):
+      // ends stdin, SIGTERMs the server's process group (a wrapper such as `npx` and everything
+      // it started), SIGKILLs it after the grace period, and resolves once it is gone.
+      await stdio?.close();
     },
   };
-}
-
-async function killChild(child: ChildProcess): Promise<void> {
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  if (!alive()) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  await withinMs(exited, CLOSE_GRACE_MS);
-  if (alive()) {
-    child.kill('SIGKILL');
-    await withinMs(exited, CLOSE_GRACE_MS);
-  }
 }
 
 /** Waits for `p`, but no longer than `ms`. */

@@ -46,6 +46,16 @@ const CAPABILITY: Record<CatalogKind, string> = {
   resourceTemplates: 'resources',
 };
 
+/**
+ * What the gateway declares in its upstream `initialize` (runtime/upstream/backend.ts). Some servers
+ * list more tools to a client that can take sampling, elicitation or roots requests (server-everything
+ * adds get-roots-list, trigger-elicitation-request and trigger-sampling-request), so introspection
+ * must declare the same to lock the catalog the gateway will see, or every start reports drift. No
+ * handler is needed: nothing is called here, and a request the server sends anyway
+ * (server-everything asks for roots) gets "method not found".
+ */
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+
 /** Why a run stopped early; carried as an abort reason so pending requests reject at once. */
 class Stop extends Error {}
 /** The backend closed the connection (for stdio: the child exited) while we were waiting. */
@@ -69,7 +79,7 @@ export async function introspectBackend(t: IntrospectTarget, signal?: AbortSigna
   let phase = 'start';
   let result: IntrospectResult;
   let upstream: UpstreamConnection | undefined;
-  const client = new Client({ name: 'vmcp-introspect', version: '0.1.0' }, { capabilities: {} });
+  const client = new Client({ name: 'vmcp-introspect', version: '0.1.0' }, { capabilities: CLIENT_CAPABILITIES });
   try {
     upstream = openUpstream(t);
     const conn = upstream;

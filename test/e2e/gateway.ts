@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { main } from '../../compiler/cli/main.ts';
 
 /** The repository root (configs in tests use paths relative to it). */
@@ -23,9 +24,18 @@ export async function vmcp(args: string[], cwd = REPO, env: Record<string, strin
   return { code, out, err };
 }
 
+/** Temp dirs made by compileConfig, removed after the importing test file's tests. */
+const tempDirs: string[] = [];
+
+// Vitest evaluates this module once per test file, so this runs after that file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Writes a config into a fresh temp dir and compiles it there; returns the bundle path. */
 export async function compileConfig(name: string, yaml: string, extraArgs: string[] = []): Promise<{ dir: string; bundle: string; run: CliRun }> {
   const dir = mkdtempSync(join(tmpdir(), `vmcp-e2e-${name}-`));
+  tempDirs.push(dir);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'vmcp.yaml'), yaml);
   const run = await vmcp(['compile', '-c', join(dir, 'vmcp.yaml'), '-o', join(dir, 'dist'), ...extraArgs]);
