@@ -113,7 +113,8 @@ export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBa
     ...Object.entries(oa.backends).map(([n, s]): [string, StrategyConfig, ConfigPath] => [n, s, ['outgoingAuth', 'backends', n, 'type']]),
   ];
   for (const [name, s, path] of strategies) {
-    if (s.type !== 'token_exchange' && s.type !== 'client_credentials') continue;
+    // Without its block, MISSING_STRATEGY_FIELD already points here: one error per key is enough.
+    if (s.type === 'token_exchange' ? !s.tokenExchange : s.type === 'client_credentials' ? !s.clientCredentials : true) continue;
     const users = backends.filter((b) => (name === undefined ? !oa.backends[b.name] : b.name === name));
     const stdio = users.filter((b) => b.transport === 'stdio');
     if (stdio.length > 0) add('BAD_VALUE', `outgoing auth ${s.type} needs an HTTP backend, but ${stdio.map((b) => `"${b.name}"`).join(', ')} ${stdio.length > 1 ? 'are' : 'is'} stdio`, path, 'pass credentials to stdio servers through env, or give the stdio backends their own strategy under outgoingAuth.backends');

@@ -63,6 +63,19 @@ export const BAD_SEMANTICS: BadCase[] = [
     want: ['MISSING_STRATEGY_FIELD 9:13'],
   },
   {
+    name: 'token_exchange on a stdio backend, without incoming oidc',
+    given: HEAD + 'outgoingAuth:\n  backends:\n    a:\n      type: token_exchange\n      tokenExchange: { tokenUrl: https://idp.example.com/token }\n',
+    want: ['BAD_VALUE 9:13', 'BAD_VALUE 9:13'],
+    message: 'outgoing auth token_exchange needs an HTTP backend, but "a" is stdio',
+  },
+  {
+    name: 'client_credentials as the default strategy of a stdio backend',
+    given: HEAD + 'outgoingAuth:\n  default:\n    type: client_credentials\n    clientCredentials: { tokenUrl: https://idp.example.com/token, clientId: c, clientSecretEnv: S }\n',
+    env: { S: 'x' },
+    want: ['BAD_VALUE 8:11'],
+    message: 'outgoing auth client_credentials needs an HTTP backend, but "a" is stdio',
+  },
+  {
     name: 'headerValue and headerValueEnv together',
     given: HEAD + 'outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection:\n      headerName: X\n      headerValue: ${env:T}\n      headerValueEnv: T\n',
     env: { T: 'x' },
