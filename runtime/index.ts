@@ -45,7 +45,7 @@ export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlu
       process.stdout.write(args.help ? `${USAGE}\n` : `${JSON.stringify(gateway)}\n`, () => process.exit(0));
       return await new Promise<never>(() => {});
     }
-    core = new GatewayCore(gateway, resolveBackends(gateway, plugins, process.env), plugins, log);
+    core = new GatewayCore(gateway, resolveBackends(gateway, plugins, process.env, log), plugins, log);
   } catch (err) {
     return fail(err);
   }
