@@ -10,6 +10,7 @@ import { buildCatalog, type Catalog } from './resolve/catalog.ts';
 import { checkLockFreshness, parseLock } from './resolve/lock-check.ts';
 import { introspectionTargets, secretValues } from './resolve/targets.ts';
 import { addIntrospectionCredentials } from './resolve/introspect-credentials.ts';
+import { checkPolicies } from './auth/cedar-check.ts';
 import type { IntrospectResult, IntrospectTarget } from './resolve/introspect.ts';
 import { VMCP_VERSION } from './version.ts';
 
@@ -114,6 +115,20 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
   const catalog = buildCatalog(valid.config, valid.backends, lock, { file: ctx.file, locator: valid.parsed.locator });
   diagnostics.push(...catalog.diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return done();
+  // Authorization policies are checked against what the gateway exposes, by exposed names.
+  const authz = valid.config.incomingAuth.authz;
+  if (authz?.type === 'cedar') {
+    const c = catalog.value;
+    diagnostics.push(...checkPolicies({
+      file: ctx.file,
+      locator: valid.parsed.locator,
+      source: ctx.text,
+      policies: authz.policies,
+      entitiesJson: authz.entitiesJson,
+      catalog: { tools: c.tools.map((t) => t.exposed), prompts: c.prompts.map((p) => p.exposed), resources: c.resources.map((r) => r.key), resourceTemplates: c.resourceTemplates.map((t) => t.key) },
+    }));
+    if (diagnostics.some((d) => d.severity === 'error')) return done();
+  }
 
   const gateway = buildGateway(valid.config, valid.backends, lock, catalog.value);
   const routerSource = emitRouter(gateway, './runtime');

@@ -12,6 +12,7 @@ const OIDC = 'incomingAuth:\n  type: oidc\n  oidc: { issuer: https://idp.example
 const CONFIGS = {
   anonymous: `name: anon\nbackends:\n${backends}`,
   oidcHeader: `name: oidchdr\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection: { headerName: X-Api-Key, headerValueEnv: WEB_KEY }\n`,
+  cedar: `name: cedar\nbackends:\n${backends}incomingAuth:\n  type: anonymous\n  authz:\n    type: cedar\n    policies: ['permit(principal, action == Action::"call_tool", resource == Tool::"web_fetch");']\n`,
   tokenExchange: `name: xchg\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: token_exchange\n    tokenExchange: { tokenUrl: https://idp.example.com/token, clientId: gw, clientSecretEnv: GW_SECRET, audience: web }\n`,
 };
 
@@ -61,12 +62,21 @@ describe('tree-shaking of auth code', () => {
     expect(uses(x, CEDAR)).toBe(false);
   });
 
+  it('cedar: the authorizer and its embedded engine, no jose, no OIDC verifier', () => {
+    const c = out.cedar;
+    expect(uses(c, CEDAR)).toBe(true);
+    expect(uses(c, JOSE)).toBe(false);
+    expect(uses(c, /runtime\/auth\/in\//)).toBe(false);
+  });
+
   it('reports what auth costs in bundle bytes', () => {
     const size = (k: string) => Buffer.byteLength(out[k].bundle.code);
     // jose's verifier is a few tens of KB; the anonymous bundle stays far under the 1 MB budget.
     expect(size('anonymous')).toBeLessThan(200_000);
     expect(size('oidcHeader') - size('anonymous')).toBeGreaterThan(5_000);
     expect(size('oidcHeader') - size('anonymous')).toBeLessThan(120_000);
-    console.log(`bundle bytes: anonymous ${size('anonymous')}, oidc+header ${size('oidcHeader')}, token exchange ${size('tokenExchange')}`);
+    // The Cedar engine is a 4.3 MB wasm, embedded brotli-compressed: about 1.5 MB, only when used.
+    expect(size('cedar') - size('anonymous')).toBeGreaterThan(1_000_000);
+    console.log(`bundle bytes: anonymous ${size('anonymous')}, oidc+header ${size('oidcHeader')}, token exchange ${size('tokenExchange')}, cedar ${size('cedar')}`);
   });
 });

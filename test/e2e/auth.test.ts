@@ -271,3 +271,101 @@ incomingAuth:
     }
   });
 });
+
+describe('Cedar authorization over OIDC callers', () => {
+  let issuer: Issuer;
+  let backend: AuthBackend;
+  let gw: RunningBundle;
+  const policies = [
+    'permit(principal, action == Action::"call_tool", resource == Tool::"b_echo");',
+    'permit(principal, action == Action::"call_tool", resource == Tool::"b_deploy") when { context has arg_env && context.arg_env == "staging" };',
+    'permit(principal, action, resource) when { principal has claim_role && principal.claim_role == "admin" };',
+    'permit(principal, action == Action::"get_prompt", resource == Prompt::"b_greet");',
+    'permit(principal, action == Action::"read_resource", resource == Resource::"auth://backend/public");',
+    'forbid(principal, action, resource == Tool::"b_seen") unless { principal has claim_role && principal.claim_role == "admin" };',
+  ];
+  const yaml = (ps: string[], backendUrl: string, iss: string) => `name: cedargw
+backends:
+  - name: b
+    transport: streamable-http
+    url: ${backendUrl}
+incomingAuth:
+  type: oidc
+  oidc: { issuer: ${iss}, audience: ${AUDIENCE} }
+  authz:
+    type: cedar
+    policies:
+${ps.map((p) => `      - '${p}'`).join('\n')}
+`;
+
+  beforeAll(async () => {
+    issuer = await startIssuer();
+    backend = await startAuthBackend();
+    const { bundle } = await compileWithEnv('cedar', yaml(policies, backend.url, issuer.issuer), {});
+    gw = await startBundle(bundle);
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await Promise.all([backend?.stop(), issuer?.close()]);
+  });
+
+  const session = async (claims: Record<string, unknown>) => {
+    const token = await issuer.mint({ aud: AUDIENCE, ...claims });
+    const init = await rawPost(gw.url, INITIALIZE, { token });
+    expect(init.status).toBe(200);
+    const sid = init.headers.get('mcp-session-id')!;
+    let id = 10;
+    const rpc = async (method: string, params: Record<string, unknown>) => {
+      const r = await rawPost(gw.url, { jsonrpc: '2.0', id: ++id, method, params }, { token, session: sid });
+      return { status: r.status, body: JSON.parse(r.text) };
+    };
+    return rpc;
+  };
+
+  it('lists only what the caller may use, with the same decision that gates calls', async () => {
+    const alice = await session({ sub: 'alice' });
+    const tools = (await alice('tools/list', {})).body.result.tools.map((t: any) => t.name).sort();
+    // b_deploy is permitted only with arguments, so a list (no arguments) does not show it.
+    expect(tools).toEqual(['b_echo']);
+    expect((await alice('prompts/list', {})).body.result.prompts.map((p: any) => p.name)).toEqual(['b_greet']);
+    expect((await alice('resources/list', {})).body.result.resources.map((r: any) => r.uri)).toEqual(['auth://backend/public']);
+    const admin = await session({ sub: 'root', role: 'admin' });
+    const all = (await admin('tools/list', {})).body.result.tools.map((t: any) => t.name).sort();
+    expect(all).toEqual(['b_admin_reset', 'b_deploy', 'b_echo', 'b_seen', 'b_whoami']);
+  });
+
+  it('allowed calls pass; denied ones are HTTP 403 whether or not the item exists', async () => {
+    const alice = await session({ sub: 'alice' });
+    const ok = await alice('tools/call', { name: 'b_echo', arguments: { text: 'hi' } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.result.content[0].text).toBe('hi');
+    expect((await alice('tools/call', { name: 'b_deploy', arguments: { env: 'staging' } })).body.result.content[0].text).toBe('deployed to staging');
+    for (const [method, params] of [
+      ['tools/call', { name: 'b_deploy', arguments: { env: 'prod' } }],
+      ['tools/call', { name: 'b_admin_reset', arguments: {} }],
+      ['tools/call', { name: 'b_does_not_exist', arguments: {} }],
+      ['resources/read', { uri: 'auth://backend/private' }],
+      ['resources/read', { uri: 'auth://backend/nothing-here' }],
+      ['prompts/get', { name: 'b_nope', arguments: {} }],
+    ] as const) {
+      const denied = await alice(method, params);
+      expect(denied.status, `${method} ${JSON.stringify(params)}`).toBe(403);
+      expect(denied.body.error.code).toBe(-32003);
+    }
+    expect((await alice('prompts/get', { name: 'b_greet', arguments: { name: 'A' } })).body.result.messages[0].content.text).toBe('Hello A');
+    expect((await alice('resources/read', { uri: 'auth://backend/public' })).body.result.contents[0].text).toBe('public');
+  });
+
+  it('forbid overrides the admin permit only where it says so', async () => {
+    const admin = await session({ sub: 'root', role: 'admin' });
+    expect((await admin('tools/call', { name: 'b_admin_reset', arguments: {} })).body.result.content[0].text).toBe('reset');
+    expect((await admin('tools/call', { name: 'b_seen', arguments: {} })).status).toBe(200);
+    const alice = await session({ sub: 'alice', role: 'viewer' });
+    expect((await alice('tools/call', { name: 'b_seen', arguments: {} })).status).toBe(403);
+  });
+
+  it('a policy naming a tool the gateway does not expose fails the compile at its line', async () => {
+    const bad = [...policies.slice(0, 2), 'permit(principal, action == Action::"call_tool", resource == Tool::"echo");'];
+    await expect(compileWithEnv('cedarbad', yaml(bad, backend.url, issuer.issuer), {})).rejects.toThrow(/vmcp\.yaml:14:\d+ error\[POLICY_UNKNOWN_ENTITY\][^\n]*Tool::"echo"[\s\S]*did you mean "b_echo"/);
+  });
+});
