@@ -1,4 +1,5 @@
 /** Real npm MCP servers behind the bundled gateway: server-memory and server-everything over stdio. */
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +13,11 @@ const MCP = join(REPO, 'node_modules', '@modelcontextprotocol');
 let g: RunningGateway & { gateway: any };
 let client: Client;
 
+const MEMORY_FILE = join(tmpdir(), `vmcp-memory-${process.pid}.jsonl`);
+
 beforeAll(async () => {
   g = await startGatewayOver([
-    { name: 'memory', args: [join(MCP, 'server-memory', 'dist', 'index.js')], env: { MEMORY_FILE_PATH: join(tmpdir(), `vmcp-memory-${process.pid}.jsonl`) } },
+    { name: 'memory', args: [join(MCP, 'server-memory', 'dist', 'index.js')], env: { MEMORY_FILE_PATH: MEMORY_FILE } },
     { name: 'everything', args: [join(MCP, 'server-everything', 'dist', 'index.js'), 'stdio'] },
   ], { prefix: true });
   client = new Client({ name: 'npm-servers', version: '1' });
@@ -23,6 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await g?.stop();
+  rmSync(MEMORY_FILE, { force: true });
 });
 
 describe('server-memory', () => {
