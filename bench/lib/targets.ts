@@ -79,11 +79,14 @@ export interface Compiled {
   bundleBytes: number;
 }
 
-/** `vmcp compile` (live introspection) of `backends` in `dir`; returns the bundle path. */
-export async function compileVmcp(backends: BackendSpec[], dir: string, name = 'bench', timeoutMs = 180_000): Promise<Compiled> {
+/**
+ * `vmcp compile` (live introspection) of `backends` in `dir`; returns the bundle path. `cli` picks
+ * another checkout's `bin/vmcp.mjs` (bench/ab.ts compares two builds of the runtime).
+ */
+export async function compileVmcp(backends: BackendSpec[], dir: string, name = 'bench', timeoutMs = 180_000, cli = VMCP_CLI): Promise<Compiled> {
   writeFileSync(join(dir, 'vmcp.yaml'), JSON.stringify(vmcpConfig(name, backends), null, 2));
   const t0 = performance.now();
-  const proc = spawnNode([VMCP_CLI, 'compile', '-c', 'vmcp.yaml', '-o', 'dist'], { cwd: dir });
+  const proc = spawnNode([cli, 'compile', '-c', 'vmcp.yaml', '-o', 'dist'], { cwd: dir });
   let out = '';
   proc.child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((resolve) => {

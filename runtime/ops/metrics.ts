@@ -9,7 +9,7 @@ interface Series {
   counts: number[];
 }
 
-/** Per-backend counters; `observe` is O(buckets) and allocation-free on the hot path. */
+/** Per-backend counters; `observe` bumps one bucket (cumulated at render) and allocates nothing. */
 export class Metrics {
   private readonly series: Series[];
   startedAt = Date.now();
@@ -24,7 +24,9 @@ export class Metrics {
     s.calls++;
     if (failed) s.errors++;
     s.sum += seconds;
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) s.counts[i]++;
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
+    if (i < BUCKETS.length) s.counts[i]++; // beyond the last bucket: only +Inf (= calls) counts it
   }
 
   /** Renders the Prometheus exposition text; `gauges` adds per-backend up/restarts values. */
@@ -39,7 +41,8 @@ export class Metrics {
     this.series.forEach((s, i) => out.push(`vmcp_backend_errors_total{${label(i)}} ${s.errors}`));
     out.push('# HELP vmcp_backend_call_duration_seconds Latency of forwarded calls.', '# TYPE vmcp_backend_call_duration_seconds histogram');
     this.series.forEach((s, i) => {
-      BUCKETS.forEach((b, j) => out.push(`vmcp_backend_call_duration_seconds_bucket{${label(i)},le="${b}"} ${s.counts[j]}`));
+      let cumulative = 0;
+      BUCKETS.forEach((b, j) => out.push(`vmcp_backend_call_duration_seconds_bucket{${label(i)},le="${b}"} ${(cumulative += s.counts[j])}`));
       out.push(`vmcp_backend_call_duration_seconds_bucket{${label(i)},le="+Inf"} ${s.calls}`);
       out.push(`vmcp_backend_call_duration_seconds_sum{${label(i)}} ${s.sum}`);
       out.push(`vmcp_backend_call_duration_seconds_count{${label(i)}} ${s.calls}`);

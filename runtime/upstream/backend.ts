@@ -93,8 +93,12 @@ export class Backend {
 
   /** Sends one call, waiting for readiness within the same `timeoutMs` budget. */
   async call(method: string, params: any, ctx?: CallContext, token?: string | number, item?: string): Promise<any> {
-    const started = Date.now();
-    if (this.state !== 'ready') await this.waitReady(this.cfg.timeoutMs);
+    let remaining = this.cfg.timeoutMs;
+    if (this.state !== 'ready') {
+      const started = Date.now();
+      await this.waitReady(this.cfg.timeoutMs);
+      remaining = Math.max(1, this.cfg.timeoutMs - (Date.now() - started));
+    }
     // Checked after readiness: drift is only known once the backend has connected.
     if (item !== undefined && this.blocked.has(item)) {
       const [kind, name] = [item.slice(0, item.indexOf(':')), item.slice(item.indexOf(':') + 1)];
@@ -103,7 +107,6 @@ export class Backend {
     if (!this.circuit.allow()) {
       throw new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" is unavailable: circuit open after ${this.circuit.failures} failures (retry in ${this.circuit.retryInMs()} ms)`, { backend: this.name, circuit: 'open' });
     }
-    const remaining = Math.max(1, this.cfg.timeoutMs - (Date.now() - started));
     try {
       const result = await (this.peer as Peer).request(method, params, remaining, ctx, token);
       this.circuit.success();
