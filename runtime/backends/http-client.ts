@@ -136,6 +136,23 @@ export function readSse(res: http.IncomingMessage, onEvent: (event: string, data
   });
 }
 
+/**
+ * The value of a header in a raw head (`…\r\nName: value\r\n…`), found in its lower-case copy by
+ * `needle` (`\r\n<name>:`); repeated headers are joined with ", ", like node:http.
+ */
+function headerValue(text: string, lower: string, needle: string): string | undefined {
+  let value: string | undefined;
+  for (let i = lower.indexOf(needle); i >= 0; i = lower.indexOf(needle, i + needle.length)) {
+    let start = i + needle.length;
+    let end = text.indexOf('\r\n', start);
+    while (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9) start++;
+    while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+    const v = text.slice(start, end);
+    value = value === undefined ? v : `${value}, ${v}`;
+  }
+  return value;
+}
+
 interface Sink {
   data(text: string): void;
   end(): void;
@@ -145,7 +162,9 @@ interface Sink {
 /** One request/response on the lean pool; it is the response once the head has arrived. */
 class Exchange implements UpstreamResponse, SentRequest {
   status = 0;
-  headers: Record<string, string> = {};
+  /** The response head (status line and header lines, each ending in CRLF) and its lower-case copy. */
+  private headText = '';
+  private headLower = '';
   conn: Conn | undefined;
   /** Ended, failed or aborted: nothing more is delivered. */
   settled = false;
@@ -167,7 +186,7 @@ class Exchange implements UpstreamResponse, SentRequest {
   }
 
   header(name: string): string | undefined {
-    return this.headers[name];
+    return headerValue(this.headText, this.headLower, `\r\n${name}:`);
   }
 
   text(): Promise<string> {
@@ -197,9 +216,10 @@ class Exchange implements UpstreamResponse, SentRequest {
     this.fail(new Error('request aborted'));
   }
 
-  onHead(status: number, headers: Record<string, string>): void {
+  onHead(status: number, text: string, lower: string): void {
     this.status = status;
-    this.headers = headers;
+    this.headText = text;
+    this.headLower = lower;
     this.headSeen = true;
     this.resolveHead(this);
   }
@@ -327,33 +347,26 @@ class Conn {
     // "HTTP/1.1 200 OK": version at 5..7, status at 9..12.
     const status = Number(text.slice(9, 12));
     if (!text.startsWith('HTTP/1.') || text.charCodeAt(12) > 32 || !(status >= 100 && status <= 999)) return this.broken(ex, 'invalid HTTP response');
-    const headers: Record<string, string> = {};
-    for (let at = text.indexOf('\r\n') + 2; at < end + 2;) {
-      const eol = text.indexOf('\r\n', at);
-      const colon = text.indexOf(':', at);
-      if (colon > at && colon < eol) {
-        const name = text.slice(at, colon).trim().toLowerCase();
-        const value = text.slice(colon + 1, eol).trim();
-        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-      }
-      at = eol + 2;
-    }
     if (status >= 100 && status < 200) {
       if (status === 101) return this.broken(ex, 'unexpected protocol switch');
       return pos + end + 4; // interim response (100 Continue, 103 Early Hints): the real head follows
     }
-    const connection = headers.connection === undefined ? '' : headers.connection.toLowerCase();
+    // Headers are looked up on demand: a response has a dozen, the client reads at most six.
+    const lower = text.toLowerCase();
+    const connection = headerValue(lower, lower, '\r\nconnection:') ?? '';
     this.keepAlive = text.charCodeAt(7) === 49 /* HTTP/1.1 */ ? !connection.includes('close') : connection.includes('keep-alive');
-    const hint = headers['keep-alive'] === undefined ? null : /timeout=(\d+)/.exec(headers['keep-alive']);
+    const keepAliveHint = headerValue(lower, lower, '\r\nkeep-alive:');
+    const hint = keepAliveHint === undefined ? null : /timeout=(\d+)/.exec(keepAliveHint);
     if (hint) this.idleLimitMs = Math.max(0, Number(hint[1]) * 1000 - 1000);
-    ex.onHead(status, headers);
+    ex.onHead(status, text, lower);
     if (this.ex !== ex) return -1;
+    const length = headerValue(lower, lower, '\r\ncontent-length:');
     if (status === 204 || status === 304) this.body = 'length';
-    else if (headers['transfer-encoding'] !== undefined && /chunked/i.test(headers['transfer-encoding'])) {
+    else if (headerValue(lower, lower, '\r\ntransfer-encoding:')?.includes('chunked')) {
       this.body = 'chunked';
       this.chunk = 'size';
-    } else if (headers['content-length'] !== undefined) {
-      this.remaining = Number(headers['content-length']);
+    } else if (length !== undefined) {
+      this.remaining = Number(length);
       if (!Number.isSafeInteger(this.remaining) || this.remaining < 0) return this.broken(ex, 'invalid Content-Length');
       this.body = 'length';
     } else {
