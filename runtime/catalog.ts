@@ -30,6 +30,8 @@ export class Catalog {
 
   /** Per-caller filtered list results, keyed by era, kind and the caller's token. */
   private perCaller = new Map<string, string>();
+  /** The served items of each kind as objects, parsed once per catalog change for per-caller filtering. */
+  private servedItems = new Map<ItemKind, any[]>();
 
   constructor(private readonly gw: CompiledGateway, private readonly backends: Backend[], private readonly authorizer?: Authorizer) {}
 
@@ -43,7 +45,8 @@ export class Catalog {
     const key = `${modern ? 'm' : 'l'}:${kind}:${principal?.token ?? ''}`;
     let s = this.perCaller.get(key);
     if (s !== undefined) return s;
-    const all = JSON.parse(this.items(kind)) as any[];
+    let all = this.servedItems.get(kind);
+    if (!all) this.servedItems.set(kind, (all = JSON.parse(this.items(kind)) as any[]));
     const { action, type, id } = AUTHZ[kind];
     const mine = all.filter((item) => authz.isAllowed(principal, action, type, String(item?.[id])));
     s = `{"${FIELDS[kind]}":${JSON.stringify(mine)}${modern ? MODERN_PRIVATE_SUFFIX : '}'}`;
@@ -69,6 +72,7 @@ export class Catalog {
     this.cache.clear();
     this.filtered.clear();
     this.perCaller.clear();
+    this.servedItems.clear();
     return (Object.keys(FIELDS) as ItemKind[]).filter((k) => this.items(k) !== before.get(k));
   }
 
