@@ -14,6 +14,8 @@ export interface ResolvedBackend extends CompiledBackend {
   resolvedHeaders: Record<string, string>;
   /** The outgoing-auth strategy instance, when it fetches per-request credentials. */
   outgoing?: OutgoingAuth;
+  /** Largest upstream message accepted (operational.limits.maxMessageSize), in bytes. */
+  maxMessageBytes: number;
   /** For per-subject upstreams (token_exchange): the caller, updated with the latest token on each call. */
   subject?: { current: Principal | undefined };
 }

@@ -3,9 +3,11 @@ import { StartupError, defaultEnvironment, resolveEnvMap, resolveEnvRefs } from 
 import type { ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import type { CompiledGateway } from './types.ts';
 import type { Logger } from './log.ts';
+import { limitsOf } from './limits.ts';
 
 /** Resolves every backend or throws StartupError naming the missing variable and the backend. */
 export function resolveBackends(gw: CompiledGateway, plugins: RuntimePlugins, env: NodeJS.ProcessEnv, log?: Logger): ResolvedBackend[] {
+  const { maxMessageBytes } = limitsOf(gw);
   return gw.backends.map((b) => {
     const where = `backend "${b.name}"`;
     if (!plugins.transports[b.transport]) throw new StartupError(`${where}: transport "${b.transport}" is not in this bundle`);
@@ -24,6 +26,7 @@ export function resolveBackends(gw: CompiledGateway, plugins: RuntimePlugins, en
       url: str(b.url, 'url'),
       resolvedEnv: b.transport === 'stdio' ? { ...defaultEnvironment(env), ...resolveEnvMap(b.env, env, `${where} env`) } : undefined,
       resolvedHeaders,
+      maxMessageBytes,
       ...(outgoing.credentials ? { outgoing } : {}),
     };
   });

@@ -136,7 +136,27 @@ export interface CompiledGateway {
     healthCheckIntervalMs: number;
     unhealthyThreshold: number;
     circuitBreaker: { enabled: boolean; failureThreshold: number; timeoutMs: number };
+    /** Resource bounds; a missing field takes its default (runtime/limits.ts). */
+    limits?: Partial<RuntimeLimits>;
   };
+}
+
+/** Bounds that keep one client or one backend from exhausting the gateway (`operational.limits`). */
+export interface RuntimeLimits {
+  /** Largest upstream message accepted: a stdio line, an HTTP body or an SSE event. */
+  maxMessageBytes: number;
+  /** 2025-era sessions held at once; `initialize` beyond it gets 503 with Retry-After. */
+  maxSessions: number;
+  /** Sessions held at once by one caller (an authenticated subject, else a remote address). */
+  maxSessionsPerClient: number;
+  /** A session with no request and no open stream for this long is dropped. */
+  sessionIdleMs: number;
+  /** Per-session and per-subject upstream connections held at once (the LRU idle one is closed). */
+  maxScopedUpstreams: number;
+  /** 2026-era calls parked for input (input_required) held at once. */
+  maxParkedCalls: number;
+  /** Bytes buffered on one downstream SSE stream before a stalled reader's stream is ended. */
+  maxStreamBufferBytes: number;
 }
 
 /**
