@@ -7,11 +7,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { messageTooLargeText } from '../limits.ts';
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire, WireHooks } from '../plugins.ts';
+import { transportError } from './deliver.ts';
+import { LineSplitter } from './line-splitter.ts';
 
 const KILL_GRACE_MS = 2000;
 /** Windows has no process groups to signal; there the direct child is killed as before. */
 const USE_GROUPS = process.platform !== 'win32';
+/** A message whose first key is `method` (or `jsonrpc` then `method`): not an answer to one of our calls. */
+const MESSAGE_WITH_METHOD = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"method"/;
 /** Between checks for members still running after the child exited (each check may scan /proc). */
 const GROUP_POLL_MS = 50;
 
@@ -29,32 +34,35 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
     let closed = false;
     let exited = false;
     let closing: Promise<void> | undefined;
-    let buffer = '';
     const stderrTail: string[] = [];
     const finish = (reason: string) => {
       if (closed) return;
       closed = true;
       hooks.onclose(reason);
     };
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl = buffer.indexOf('\n');
-      while (nl >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        nl = buffer.indexOf('\n');
-        if (line.length === 0 || line === '\r') continue;
+    const lines = new LineSplitter(backend.maxMessageBytes, {
+      line(text) {
         let msg: JsonRpcMessage;
         try {
-          msg = JSON.parse(line);
+          msg = JSON.parse(text);
         } catch {
-          hooks.log.warn({ line: line.slice(0, 200) }, 'backend wrote a non-JSON line to stdout; ignored');
-          continue;
+          hooks.log.warn({ line: text.slice(0, 200) }, 'backend wrote a non-JSON line to stdout; ignored');
+          return;
         }
         if (msg !== null && typeof msg === 'object') hooks.onmessage(msg);
-      }
+      },
+      oversize(head, tail, bytes) {
+        const id = upstreamIdOf(head, tail);
+        const text = messageTooLargeText(backend.name, backend.maxMessageBytes, `a ${bytes}-byte message`);
+        hooks.log.warn({ bytes, limit: backend.maxMessageBytes, id }, 'backend message over the size limit; dropped');
+        // The stream is back in step at the next newline: fail just the call the message answered.
+        // When the message names no call of ours, nothing can be failed precisely: restart the child.
+        if (MESSAGE_WITH_METHOD.test(head)) return; // a notification or request of the backend's: dropped
+        if (id !== undefined) hooks.onmessage(transportError(id, text));
+        else finish(`${text}; restarting the backend`);
+      },
     });
+    child.stdout.on('data', (chunk: Buffer) => lines.push(chunk));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       for (const line of chunk.split('\n')) {
@@ -90,6 +98,18 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
       resolve(wire);
     });
   });
+
+/**
+ * The id of the upstream request an oversized response answers, read from its edges only: the
+ * top-level id comes first (`{"jsonrpc":"2.0","id":7,…`, `{"id":7,…`) or last (`…,"id":7}`, as
+ * the MCP SDK writes responses). Anything else (an id nested inside the result) is not trusted.
+ */
+export function upstreamIdOf(head: string, tail: string): number | undefined {
+  const first = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(\d+)\s*,/.exec(head);
+  const last = /[,{]\s*"id"\s*:\s*(\d+)\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0"\s*)?\}\s*$/.exec(tail);
+  const m = first ?? last;
+  return m ? Number(m[1]) : undefined;
+}
 
 /** Process groups of children whose close has not finished; SIGKILLed if this process exits first. */
 const liveGroups = new Set<number>();
