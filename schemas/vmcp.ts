@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDuration } from '../runtime/duration.ts';
+import { parseByteSize } from '../runtime/limits.ts';
 
 /**
  * The `vmcp.yaml` schema: camelCase, strict (unknown keys are errors), and a superset of
@@ -251,6 +252,24 @@ const failureHandling = z.strictObject({
 });
 
 
+const byteSize = z
+  .union([z.string(), z.number().int()])
+  .refine((v) => (parseByteSize(v) ?? 0) > 0, withCode('BAD_VALUE', 'not a positive byte size such as "32MB", "512KiB" or 1048576'))
+  .meta({ description: 'A byte size: "32MB", "512KiB", "1GiB", or a number of bytes.' });
+const positiveInt = z.number().int().positive();
+
+const limits = z
+  .strictObject({
+    maxMessageSize: byteSize.default('32MiB').meta({ description: 'Largest upstream message (a stdio line, an HTTP body or an SSE event); a bigger one fails its call.' }),
+    maxSessions: positiveInt.default(10_000).meta({ description: '2025-era sessions held at once; initialize beyond it gets 503 with Retry-After.' }),
+    maxSessionsPerClient: positiveInt.default(1_000).meta({ description: 'Sessions held at once by one caller: an authenticated subject, or a remote address when anonymous.' }),
+    sessionIdleTimeout: duration.default('30m').meta({ description: 'A session with no request and no open stream for this long is dropped.' }),
+    maxScopedUpstreams: positiveInt.default(64).meta({ description: 'Per-session and per-subject upstream connections (sessionAffinity per-session, token_exchange) held at once; the least recently used idle one is closed.' }),
+    maxParkedCalls: positiveInt.default(1_000).meta({ description: '2026-era calls waiting for the client\'s input (input_required) held at once.' }),
+    maxStreamBuffer: byteSize.default('8MiB').meta({ description: 'Bytes buffered for one client SSE stream before a client that stopped reading is cut off.' }),
+  })
+  .meta({ description: 'Resource bounds that keep one client or one backend from exhausting the gateway.' });
+
 const operational = z.strictObject({
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
   timeouts: z
@@ -258,6 +277,7 @@ const operational = z.strictObject({
     .prefault({}),
   failureHandling: failureHandling.prefault({}),
   drift: z.enum(['fail', 'warn', 'block-changed']).default('block-changed'),
+  limits: limits.prefault({}),
 });
 
 const telemetry = z.strictObject({

@@ -1,5 +1,6 @@
 import type { VmcpConfig, StrategyConfig } from '../../schemas/vmcp.ts';
 import { parseDuration } from '../../runtime/duration.ts';
+import { parseByteSize } from '../../runtime/limits.ts';
 import type { CompiledBackend, CompiledGateway, CompiledIncomingAuth, CompiledOutgoingAuth, Route } from '../../runtime/types.ts';
 import type { Lockfile } from '../lock.ts';
 import type { Catalog } from '../resolve/catalog.ts';
@@ -62,6 +63,15 @@ export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBack
         enabled: op.failureHandling.circuitBreaker.enabled,
         failureThreshold: op.failureHandling.circuitBreaker.failureThreshold,
         timeoutMs: ms(op.failureHandling.circuitBreaker.timeout),
+      },
+      limits: {
+        maxMessageBytes: parseByteSize(op.limits.maxMessageSize)!,
+        maxSessions: op.limits.maxSessions,
+        maxSessionsPerClient: op.limits.maxSessionsPerClient,
+        sessionIdleMs: ms(op.limits.sessionIdleTimeout),
+        maxScopedUpstreams: op.limits.maxScopedUpstreams,
+        maxParkedCalls: op.limits.maxParkedCalls,
+        maxStreamBufferBytes: parseByteSize(op.limits.maxStreamBuffer)!,
       },
     },
   };
