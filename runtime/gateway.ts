@@ -12,7 +12,8 @@ import { ERR, RpcError } from './jsonrpc.ts';
 import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import { Router } from './router.ts';
 import type { Session } from './server/session.ts';
-import type { CompiledGateway } from './types.ts';
+import type { CompiledGateway, RuntimeLimits } from './types.ts';
+import { limitsOf } from './limits.ts';
 import { Backend, type BackendEvents } from './upstream/backend.ts';
 import type { DriftItem, ItemKind } from './upstream/drift.ts';
 
@@ -29,10 +30,10 @@ const LIST_CHANGED: Record<ItemKind, string> = {
 };
 const CAPABILITY_FOR: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
 
-/** Sessions idle this long (no request, no open stream) are dropped. */
-export const SESSION_IDLE_MS = 30 * 60_000;
 /** Session-scoped upstreams (sessionAffinity: per-session) idle this long are closed. */
 export const SCOPED_IDLE_MS = 5 * 60_000;
+/** Seconds a client told "too many sessions" is asked to wait (Retry-After). */
+export const SESSIONS_RETRY_AFTER_S = 10;
 
 /** Everything a front end needs. */
 export class GatewayCore {
@@ -41,6 +42,10 @@ export class GatewayCore {
   readonly catalog: Catalog;
   readonly metrics: Metrics;
   readonly sessions = new Map<string, Session>();
+  /** The limits in force (operational.limits over the defaults). */
+  readonly limits: RuntimeLimits;
+  /** Live sessions per client key (an authenticated subject, else a remote address). */
+  private readonly sessionsPerClient = new Map<string, number>();
   /** 2026 `subscriptions/listen` streams: a writer per subscription. */
   readonly listeners = new Set<(kind: ItemKind, json: string) => void>();
   /** Verifies incoming bearer tokens (incomingAuth oidc); undefined for anonymous gateways. */
@@ -52,6 +57,7 @@ export class GatewayCore {
   private readonly serverInfo: { name: string; version: string };
 
   constructor(readonly gw: CompiledGateway, resolved: ResolvedBackend[], plugins: RuntimePlugins, readonly log: Logger) {
+    this.limits = limitsOf(gw);
     const events: BackendEvents = {
       onStateChange: (b) => this.onStateChange(b),
       onNotification: (b, msg) => this.onNotification(b, msg),
@@ -94,23 +100,41 @@ export class GatewayCore {
       setImmediate(startNext);
     };
     setImmediate(startNext);
-    // Clients often vanish without DELETE: drop sessions idle for SESSION_IDLE_MS with no stream.
-    this.sweeper = setInterval(() => {
-      const cutoff = Date.now() - SESSION_IDLE_MS;
-      for (const [id, s] of this.sessions) {
-        if (s.lastSeen < cutoff && !s.push && s.inflight.size === 0 && id !== 'stdio') this.closeSession(id);
-      }
-      // Session-scoped children are costly: stop them sooner; the next call of the session reopens one.
-      const scopedCutoff = Date.now() - SCOPED_IDLE_MS;
-      for (const [id, mine] of this.scoped) {
-        const s = this.sessions.get(id);
-        if (s && (s.lastSeen >= scopedCutoff || s.inflight.size > 0)) continue;
-        if (!s && [...mine.values()].some((b) => (b.peer?.pending.size ?? 0) > 0 || b.lastUsed >= scopedCutoff)) continue;
-        this.scoped.delete(id);
-        for (const b of mine.values()) void b.close();
-      }
-    }, 60_000);
+    // Clients often vanish without DELETE: drop sessions idle for sessionIdleMs with no stream.
+    const idleMs = this.limits.sessionIdleMs;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(60_000, Math.floor(idleMs / 4))));
     this.sweeper.unref();
+  }
+
+  /** Drops idle sessions, and closes session-scoped upstreams idle for SCOPED_IDLE_MS. */
+  private sweep(): void {
+    const cutoff = Date.now() - this.limits.sessionIdleMs;
+    for (const [id, s] of this.sessions) {
+      if (s.lastSeen < cutoff && !s.push && s.inflight.size === 0 && id !== 'stdio') this.closeSession(id);
+    }
+    // Session-scoped children are costly: stop them sooner; the next call of the session reopens one.
+    const scopedCutoff = Date.now() - Math.min(SCOPED_IDLE_MS, this.limits.sessionIdleMs);
+    for (const [id, mine] of this.scoped) {
+      const s = this.sessions.get(id);
+      if (s && (s.lastSeen >= scopedCutoff || s.inflight.size > 0)) continue;
+      if (!s && [...mine.values()].some((b) => (b.peer?.pending.size ?? 0) > 0 || b.lastUsed >= scopedCutoff)) continue;
+      this.dropScoped(id);
+    }
+  }
+
+  /**
+   * Admits a new 2025-era session for `clientKey`, or says why not (the caller answers 503 with
+   * Retry-After). Counted until closeSession.
+   */
+  admitSession(session: Session, clientKey: string): string | undefined {
+    const { maxSessions, maxSessionsPerClient } = this.limits;
+    if (this.sessions.size >= maxSessions) return `the gateway holds its maximum of ${maxSessions} sessions (operational.limits.maxSessions)`;
+    const mine = this.sessionsPerClient.get(clientKey) ?? 0;
+    if (mine >= maxSessionsPerClient) return `this client holds its maximum of ${maxSessionsPerClient} sessions (operational.limits.maxSessionsPerClient); end unused sessions with DELETE`;
+    session.clientKey = clientKey;
+    this.sessionsPerClient.set(clientKey, mine + 1);
+    this.sessions.set(session.id, session);
+    return undefined;
   }
 
   private sweeper: ReturnType<typeof setInterval> | undefined;
@@ -121,6 +145,8 @@ export class GatewayCore {
    * by backend index.
    */
   private readonly scoped = new Map<string, Map<number, Backend>>();
+  /** Scoped upstreams held, across every key (bounded by maxScopedUpstreams). */
+  private scopedCount = 0;
 
   /** The upstream a call uses: the caller's own connection for per-session and per-subject backends, else the shared one. */
   private pick(index: number, ctx: CallContext): Backend {
@@ -141,10 +167,12 @@ export class GatewayCore {
       cfg = { ...shared.cfg, subject: { current: p } };
     } else if (shared.cfg.sessionAffinity === 'per-session' && ctx.sessionId !== undefined) key = ctx.sessionId;
     else return shared;
-    let mine = this.scoped.get(key);
-    if (!mine) this.scoped.set(key, (mine = new Map()));
-    let b = mine.get(index);
-    if (!b) {
+    let b = this.scoped.get(key)?.get(index);
+    if (b) b.lastUsed = Date.now();
+    else {
+      this.makeScopedRoom(shared.name);
+      let mine = this.scoped.get(key);
+      if (!mine) this.scoped.set(key, (mine = new Map()));
       const events: BackendEvents = {
         onStateChange: (x) => x.state === 'ready' && this.router.replayLogLevel(x),
         onNotification: (x, msg) => this.onNotification(x, msg),
@@ -154,6 +182,7 @@ export class GatewayCore {
       const tag = key.startsWith('sub:') ? { subject: ctx.principal!.sub } : { session: key.slice(0, 8) };
       b = new Backend(index, cfg, this.transports.transports[shared.cfg.transport]!, this.gw, events, this.log.child({ backend: shared.name, ...tag }));
       mine.set(index, b);
+      this.scopedCount++;
       b.start();
     }
     return b;
@@ -163,11 +192,46 @@ export class GatewayCore {
   closeSession(id: string): void {
     const s = this.sessions.get(id);
     s?.close();
-    this.sessions.delete(id);
-    const mine = this.scoped.get(id);
-    this.scoped.delete(id);
-    for (const b of mine?.values() ?? []) void b.close();
+    if (s && this.sessions.delete(id) && s.clientKey !== undefined) {
+      const n = (this.sessionsPerClient.get(s.clientKey) ?? 1) - 1;
+      if (n > 0) this.sessionsPerClient.set(s.clientKey, n);
+      else this.sessionsPerClient.delete(s.clientKey);
+    }
+    this.dropScoped(id);
     this.updateLogLevels();
+  }
+
+  /** Closes every scoped upstream under `key` (a session id or `sub:` + subject). */
+  private dropScoped(key: string): void {
+    const mine = this.scoped.get(key);
+    if (!mine) return;
+    this.scoped.delete(key);
+    this.scopedCount -= mine.size;
+    for (const b of mine.values()) void b.close();
+  }
+
+  /**
+   * Makes room for one more scoped upstream under maxScopedUpstreams: closes the least recently
+   * used one with no call in flight; throws when every one is busy.
+   */
+  private makeScopedRoom(backendName: string): void {
+    if (this.scopedCount < this.limits.maxScopedUpstreams) return;
+    let lru: { key: string; index: number; b: Backend } | undefined;
+    for (const [key, mine] of this.scoped) {
+      for (const [index, b] of mine) {
+        if ((b.peer?.pending.size ?? 0) > 0 || b.state === 'connecting') continue;
+        if (!lru || b.lastUsed < lru.b.lastUsed) lru = { key, index, b };
+      }
+    }
+    if (!lru) {
+      throw new RpcError(ERR.CONNECTION_CLOSED, `vmcp: cannot open another upstream connection to backend "${backendName}": all ${this.limits.maxScopedUpstreams} per-session/per-subject connections are busy (operational.limits.maxScopedUpstreams); retry shortly`, { backend: backendName, retryable: true });
+    }
+    const mine = this.scoped.get(lru.key)!;
+    mine.delete(lru.index);
+    if (mine.size === 0) this.scoped.delete(lru.key);
+    this.scopedCount--;
+    lru.b.log.info({ limit: this.limits.maxScopedUpstreams }, 'closing the least recently used idle scoped upstream to make room');
+    void lru.b.close();
   }
 
   /** The serialized initialize result for a requested 2025-era version. */
@@ -231,6 +295,14 @@ export class GatewayCore {
   /** Sends a notification to every session's standalone stream. */
   broadcast(json: string, filter?: (s: Session) => boolean): void {
     for (const s of this.sessions.values()) if (s.push && (!filter || filter(s))) s.push(json);
+  }
+
+  /** Upstream calls in flight on every connection, shared and scoped (shutdown drains them). */
+  inflightCalls(): number {
+    let n = 0;
+    for (const b of this.backends) n += b.peer?.pending.size ?? 0;
+    for (const mine of this.scoped.values()) for (const b of mine.values()) n += b.peer?.pending.size ?? 0;
+    return n;
   }
 
   /** Stops every backend (children are killed). */

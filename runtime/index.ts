@@ -86,7 +86,8 @@ async function shutdown(core: GatewayCore, http: HttpFrontEnd | undefined, log: 
   const stopped = http?.close(DRAIN_MS);
   for (const s of core.sessions.values()) s.endStream?.();
   const deadline = Date.now() + DRAIN_MS;
-  while (Date.now() < deadline && core.backends.some((b) => (b.peer?.pending.size ?? 0) > 0)) await new Promise((r) => setTimeout(r, 20));
+  // Scoped upstreams (per-session, per-subject) carry calls too: drain them like the shared ones.
+  while (Date.now() < deadline && core.inflightCalls() > 0) await new Promise((r) => setTimeout(r, 20));
   http?.server.closeAllConnections();
   await stopped;
   await core.close();

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
-import { LEGACY_VERSIONS, type GatewayCore } from '../gateway.ts';
+import { LEGACY_VERSIONS, SESSIONS_RETRY_AFTER_S, type GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { HttpExchange } from './http-exchange.ts';
@@ -15,7 +15,12 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
     if (msg.id === undefined || msg.id === null) return sendJsonError(res, 400, ERR.INVALID_REQUEST, 'Bad Request: initialize must be a request');
     const session = new Session(randomUUID(), '', msg.params?.capabilities ?? {});
     session.principalKey = principal?.key;
-    core.sessions.set(session.id, session);
+    // Authenticated callers are counted per subject; anonymous ones per remote address.
+    const refused = core.admitSession(session, principal ? `p:${principal.key}` : `a:${req.socket.remoteAddress ?? ''}`);
+    if (refused) {
+      core.log.warn({ sessions: core.sessions.size }, `initialize refused: ${refused}`);
+      return sendJsonError(res, 503, ERR.CONNECTION_CLOSED, `Service Unavailable: ${refused}`, msg.id, undefined, { 'retry-after': String(SESSIONS_RETRY_AFTER_S) });
+    }
     const json = resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion));
     res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id, 'content-length': Buffer.byteLength(json) }).end(json);
     return;
