@@ -44,6 +44,8 @@ export interface BackendEndpoint {
 export interface CompiledBackend extends BackendEndpoint {
   /** Per-call timeout in milliseconds. */
   timeoutMs: number;
+  /** Deadline for connecting and initializing (default: the larger of timeoutMs and 10 s). */
+  connectTimeoutMs?: number;
   /** Upstream connection per downstream session ('per-session') or one for all ('shared', default). */
   sessionAffinity?: SessionAffinity;
   /** False when /readyz should not wait for this backend (default true). */

@@ -49,6 +49,7 @@ export class Backend {
   private backoffMs = BACKOFF_START_MS;
   private connectedAt = 0;
   private healthFailures = 0;
+  private checking = false;
   private waiters = new Set<() => void>();
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private health: ReturnType<typeof setInterval> | undefined;
@@ -137,7 +138,7 @@ export class Backend {
     });
     let wire: Wire | undefined;
     try {
-      wire = await this.transport(this.cfg, {
+      const opening = this.transport(this.cfg, {
         onmessage: (m, related) => {
           try {
             peer.onMessage(m, related);
@@ -149,6 +150,8 @@ export class Backend {
         onclose: (reason) => gen === this.generation && this.onDisconnect(reason),
         log: this.log,
       });
+      // A backend that accepts the connection and never answers must not stay `connecting`.
+      wire = await withDeadline(opening, this.connectTimeoutMs(), `connecting timed out after ${this.connectTimeoutMs()} ms`, (late) => void late.close());
       peer.wire = wire;
       this.wire = wire;
       this.peer = peer;
@@ -226,7 +229,8 @@ export class Backend {
 
   private scheduleReconnect(): void {
     if (this.state === 'closed') return;
-    const delay = this.backoffMs;
+    // Jitter spreads the reconnects of many gateways (or many scoped upstreams) after a shared outage.
+    const delay = jittered(this.backoffMs);
     this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -238,8 +242,10 @@ export class Backend {
   }
 
   // Health checks use ping only: a stdio child is never re-initialized; a dead child restarts via exit.
+  // One check at a time: pings to a frozen backend must not pile up (and each round counts once).
   private async checkHealth(): Promise<void> {
-    if ((this.state !== 'ready' && this.state !== 'unhealthy') || !this.peer) return;
+    if ((this.state !== 'ready' && this.state !== 'unhealthy') || !this.peer || this.checking) return;
+    this.checking = true;
     try {
       await this.peer.request('ping', {}, Math.min(this.cfg.timeoutMs, Math.max(1000, this.gw.operational.healthCheckIntervalMs)));
       this.healthFailures = 0;
@@ -250,19 +256,27 @@ export class Backend {
     } catch (err) {
       if (this.state !== 'ready' && this.state !== 'unhealthy') return;
       this.healthFailures++;
-      if (this.healthFailures >= this.gw.operational.unhealthyThreshold && this.state === 'ready') {
+      const threshold = this.gw.operational.unhealthyThreshold;
+      if (this.healthFailures >= threshold && this.state === 'ready') {
         this.lastError = `health check failed ${this.healthFailures} time(s): ${(err as Error).message}`;
         this.log.warn({ failures: this.healthFailures }, 'backend unhealthy');
         this.setState('unhealthy');
-        // HTTP sessions may have expired: reconnecting is safe there (never for stdio children).
+        // HTTP sessions may have expired: reconnecting is safe there at once.
         if (this.cfg.transport !== 'stdio') this.onDisconnect(this.lastError);
+      } else if (this.state === 'unhealthy' && this.healthFailures >= threshold + restartBudget(threshold)) {
+        // A stdio child that stays hung (not crashed) gets a further budget to recover, then a restart.
+        this.lastError = `health check failed ${this.healthFailures} time(s) in a row: ${(err as Error).message}; restarting the hung backend`;
+        this.log.warn({ failures: this.healthFailures }, 'backend still unhealthy; restarting it');
+        this.onDisconnect(this.lastError);
       }
+    } finally {
+      this.checking = false;
     }
   }
 
   // Start-up is not a call: a cold child may need longer than a tight per-call timeout.
   private connectTimeoutMs(): number {
-    return Math.max(this.cfg.timeoutMs, CONNECT_TIMEOUT_MS);
+    return this.cfg.connectTimeoutMs ?? Math.max(this.cfg.timeoutMs, CONNECT_TIMEOUT_MS);
   }
 
   private waitReady(timeoutMs: number): Promise<void> {
@@ -297,6 +311,42 @@ export class Backend {
     this.state = state;
     this.events.onStateChange(this);
   }
+}
+
+/** Further failed health checks an unhealthy stdio backend gets before it is restarted (as many again as made it unhealthy). */
+export function restartBudget(unhealthyThreshold: number): number {
+  return Math.max(1, unhealthyThreshold);
+}
+
+/** A backoff delay with equal jitter: uniformly in [delay/2, delay]. `random` is injectable for tests. */
+export function jittered(delayMs: number, random: () => number = Math.random): number {
+  return Math.round(delayMs / 2 + (random() * delayMs) / 2);
+}
+
+/**
+ * Resolves like `p`, or rejects with `message` after `ms`; a value that arrives too late is handed
+ * to `onLate` (to close a connection nobody waits for any more).
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, message: string, onLate: (value: T) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      reject(new Error(message));
+    }, ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        if (expired) onLate(v);
+        else resolve(v);
+      },
+      (err) => {
+        clearTimeout(timer);
+        if (!expired) reject(err);
+      },
+    );
+  });
 }
 
 /** Timeouts, lost connections and transport errors count against the circuit; tool errors do not. */
