@@ -1,4 +1,5 @@
 /** Shared helpers for HTTP transports: parse a body (JSON or SSE) into messages and synthesize transport errors. */
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { JsonRpcMessage, WireHooks } from '../plugins.ts';
 
 /** Error code marking a failure of the transport rather than of the backend's own logic. */
@@ -22,31 +23,54 @@ export function deliverText(text: string, hooks: WireHooks, related?: number): v
   else if (parsed && typeof parsed === 'object') hooks.onmessage(parsed as JsonRpcMessage, related);
 }
 
-/** Incremental text/event-stream parser: lines end in LF or CRLF; an empty line dispatches the event. */
+/** Options of an SseParser. */
+export interface SseOptions {
+  /** Largest event, in UTF-8 bytes of its data; a larger one stops the parser and calls onTooLarge. */
+  maxBytes?: number;
+  onTooLarge?(): void;
+  /** The server's `retry:` field (ms). */
+  onRetry?(ms: number): void;
+}
+
+/**
+ * eventsource-parser bounds what it buffers in characters, which are at most the UTF-8 bytes: its
+ * bound is the byte limit plus room for a field name, and each dispatched event is then measured
+ * exactly. So at most about the limit is ever held.
+ */
+const FIELD_SLACK = 64;
+
+/**
+ * Incremental text/event-stream parser (eventsource-parser): `onEvent(event, data, id)` per event,
+ * `event` defaulting to "message". Past `maxBytes` the stream is given up: nothing more is parsed.
+ */
 export class SseParser {
-  private rest = '';
-  private event = '';
-  private data: string[] = [];
+  private readonly parser: EventSourceParser;
+  private over = false;
 
-  constructor(private readonly onEvent: (event: string, data: string) => void) {}
-
-  /** Feeds decoded text; complete lines are handled at once, a partial last line waits for more. */
-  push(chunk: string): void {
-    const text = this.rest === '' ? chunk : this.rest + chunk;
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      this.line(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
-      start = nl + 1;
-    }
-    this.rest = start === 0 ? text : text.slice(start);
+  constructor(onEvent: (event: string, data: string, id: string | undefined) => void, opts: SseOptions = {}) {
+    const max = opts.maxBytes ?? Infinity;
+    const overflow = () => {
+      if (this.over) return;
+      this.over = true;
+      opts.onTooLarge?.();
+    };
+    this.parser = createParser({
+      onEvent: (m) => {
+        if (this.over) return;
+        // UTF-8 bytes are at most 3 per UTF-16 unit: only a long event pays for the exact count.
+        if (m.data.length * 3 > max && Buffer.byteLength(m.data) > max) return overflow();
+        onEvent(m.event ?? 'message', m.data, m.id);
+      },
+      onRetry: opts.onRetry,
+      onError: (err) => {
+        if (err.type === 'max-buffer-size-exceeded') overflow();
+      },
+      maxBufferSize: max === Infinity ? undefined : max + FIELD_SLACK,
+    });
   }
 
-  private line(text: string, start: number, end: number): void {
-    if (end === start) {
-      if (this.data.length) this.onEvent(this.event || 'message', this.data.length === 1 ? this.data[0] : this.data.join('\n'));
-      this.event = '';
-      this.data = [];
-    } else if (text.startsWith('data:', start)) this.data.push(text.slice(start + (text.charCodeAt(start + 5) === 32 ? 6 : 5), end));
-    else if (text.startsWith('event:', start)) this.event = text.slice(start + (text.charCodeAt(start + 6) === 32 ? 7 : 6), end);
+  /** Feeds decoded text; complete events are dispatched at once, a partial one waits for more. */
+  push(chunk: string): void {
+    if (!this.over) this.parser.feed(chunk);
   }
 }

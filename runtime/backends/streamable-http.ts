@@ -5,8 +5,17 @@
  */
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire, WireHooks } from '../plugins.ts';
 import { CredentialsError, withCredentials } from './credentials.ts';
+import { messageTooLargeText } from '../limits.ts';
 import { deliverText, transportError } from './deliver.ts';
-import { LeanHttpPool, headerLines, httpRequest, leanHeadersOk, postJson, readSse, type SentRequest } from './http-client.ts';
+import { headerLines, leanHeadersOk, postJson } from './http-client.ts';
+import { CONNECT_TIMEOUT_MS, LeanHttpPool } from './lean-http.ts';
+import { httpRequest, readSse } from './node-http.ts';
+import { MessageTooLargeError, type SentRequest } from './upstream-response.ts';
+
+/** GET stream re-open backoff: first delay (unless the server sent `retry:`), cap, and how long a stream must stay up to reset it. */
+const LISTEN_RETRY_MS = 1000;
+const LISTEN_RETRY_CAP_MS = 30_000;
+const LISTEN_STABLE_MS = 10_000;
 
 /** A POST in flight; `aborted` also covers an abort that came while credentials were awaited. */
 interface Call {
@@ -24,6 +33,12 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
   let protocolVersion: string | undefined;
   let closed = false;
   let listener: AbortController | undefined;
+  /** The GET stream: the last event id seen, the server's `retry:`, failed opens in a row, the re-open timer. */
+  let lastEventId: string | undefined;
+  let retryMs: number | undefined;
+  let listenFailures = 0;
+  let listenTimer: NodeJS.Timeout | undefined;
+  let listenSupported = true;
   /** Serialized header lines for the lean client; undefined until built, false when it cannot be used. */
   let lines: string | false | undefined;
 
@@ -41,12 +56,13 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
 
   /** Starts the POST: per-request headers when credentials apply, else the cached lines. */
   const send = (h: Record<string, string> | undefined, data: string): SentRequest => {
-    if (h) return postJson(url, path, h, data, pool);
+    const limit = backend.maxMessageBytes;
+    if (h) return postJson(url, path, h, data, limit, pool);
     if (lines === undefined) {
       const all = headers();
       lines = pool && leanHeadersOk(all) ? headerLines(all) : false;
     }
-    return lines === false ? postJson(url, path, headers(), data) : postJson(url, path, {}, data, pool, lines);
+    return lines === false ? postJson(url, path, headers(), data, limit) : postJson(url, path, {}, data, limit, pool, lines);
   };
 
   const post = async (data: string, id?: number) => {
@@ -82,7 +98,11 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       }
     } catch (err) {
       if (call.aborted || closed) return;
-      const why = err instanceof CredentialsError ? err.message : `backend unreachable: ${(err as Error).message}`;
+      let why: string;
+      if (err instanceof MessageTooLargeError) {
+        why = messageTooLargeText(backend.name, err.limit, err.what);
+        hooks.log.warn({ limit: err.limit, id }, `backend sent ${err.what} over the size limit; dropped, exchange reset`);
+      } else why = err instanceof CredentialsError ? err.message : `backend unreachable: ${(err as Error).message}`;
       if (id !== undefined) deliver(transportError(id, why));
     } finally {
       if (id !== undefined) calls.delete(id);
@@ -95,22 +115,52 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
   };
 
   // Server-initiated messages (logging, list_changed, requests without a related call) arrive on GET.
+  // The stream is optional (405: not offered); when it drops it is re-opened with backoff, resuming
+  // after the last event id seen (Last-Event-ID), so backend notifications are not lost for good.
   const listen = async () => {
-    if (closed || listener) return;
-    listener = new AbortController();
+    if (closed || listener || !listenSupported) return;
+    const ctl = (listener = new AbortController());
+    let openedAt: number | undefined;
     try {
       const h = headers();
       h.accept = 'text/event-stream';
       delete h['content-type'];
+      if (lastEventId) h['last-event-id'] = lastEventId;
       if (backend.outgoing) await withCredentials(backend, h);
-      const res = await httpRequest(url, { method: 'GET', headers: h, signal: listener.signal });
+      if (closed) return;
+      const res = await httpRequest(url, { method: 'GET', headers: h, signal: ctl.signal, headTimeoutMs: CONNECT_TIMEOUT_MS });
+      if (res.statusCode === 405) listenSupported = false;
+      if (res.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
       if (res.statusCode !== 200) return void res.resume();
-      await readSse(res, (event, text) => event === 'message' && deliverText(text, hooks));
-    } catch {
-      // The GET stream is optional (405 or unsupported); calls work without it.
+      openedAt = performance.now();
+      await readSse(
+        res,
+        (event, text, id) => {
+          if (id !== undefined) lastEventId = id;
+          if (event === 'message') deliverText(text, hooks);
+        },
+        { limit: backend.maxMessageBytes, onRetry: (ms) => (retryMs = ms) },
+      );
+    } catch (err) {
+      if (err instanceof MessageTooLargeError && !closed) {
+        hooks.log.warn({ limit: err.limit }, `${messageTooLargeText(backend.name, err.limit, err.what)}; GET stream reset`);
+      }
+      // Otherwise unreachable or refused: tried again below.
     } finally {
-      listener = undefined;
+      if (listener === ctl) listener = undefined;
+      if (!closed && listenSupported) scheduleListen(openedAt !== undefined && performance.now() - openedAt >= LISTEN_STABLE_MS);
     }
+  };
+  /** Exponential backoff with jitter from the server's `retry:` (or 1 s), capped; reset by a stream that stayed up. */
+  const scheduleListen = (wasStable: boolean) => {
+    listenFailures = wasStable ? 0 : listenFailures + 1;
+    const base = Math.min(LISTEN_RETRY_CAP_MS, (retryMs ?? LISTEN_RETRY_MS) * 2 ** Math.min(listenFailures - 1, 16));
+    const delay = wasStable ? Math.min(LISTEN_RETRY_CAP_MS, retryMs ?? 0) : base / 2 + Math.random() * (base / 2);
+    clearTimeout(listenTimer);
+    listenTimer = setTimeout(() => {
+      listenTimer = undefined;
+      void listen();
+    }, delay).unref();
   };
 
   return {
@@ -130,6 +180,7 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
     async close() {
       if (closed) return;
       closed = true;
+      clearTimeout(listenTimer);
       listener?.abort();
       for (const call of calls.values()) abort(call);
       calls.clear();

@@ -1,0 +1,325 @@
+/**
+ * The lean keep-alive HTTP/1.1 client for upstream POSTs on http: URLs: a pool of sockets per
+ * origin (LeanHttpPool), one exchange per socket at a time (Conn), and the exchange that is also
+ * the response (Exchange). Responses are parsed off the socket buffers by ResponseParser.
+ *
+ * Why a client of our own: per call, node:http's `ClientRequest` (options parsing, header
+ * validation, agent bookkeeping, an IncomingMessage stream with its listeners) cost about as much
+ * CPU as the whole rest of the gateway. Here a request is one pre-serialized string written to a
+ * pooled socket. Aborting an exchange destroys its socket, so there is no AbortController per call.
+ */
+import net from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { SseParser } from './deliver.ts';
+import { ResponseParser, headerValue, type ResponseEvents } from './http-response-parser.ts';
+import { MessageTooLargeError, type SentRequest, type UpstreamResponse } from './upstream-response.ts';
+
+/** Like node's agents: at most this many connections per origin; further requests queue. */
+const MAX_SOCKETS = 256;
+/** A connection attempt that has not completed by then fails its exchange. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+const NON_ASCII = /[\x80-\xff]/;
+
+/** Pool options (tests use small values). */
+export interface LeanPoolOptions {
+  maxSockets?: number;
+  connectTimeoutMs?: number;
+}
+
+interface Sink {
+  data(text: string): void;
+  end(): void;
+  error(err: Error): void;
+}
+
+/** One request/response on the lean pool; it is the response once the head has arrived. */
+class Exchange implements UpstreamResponse, SentRequest {
+  status = 0;
+  /** The response head (status line and header lines, each ending in CRLF) and its lower-case copy. */
+  private headText = '';
+  private headLower = '';
+  conn: Conn | undefined;
+  /** Ended, failed or aborted: nothing more is delivered. */
+  settled = false;
+  readonly response: Promise<UpstreamResponse>;
+  private headSeen = false;
+  private resolveHead!: (r: UpstreamResponse) => void;
+  private rejectHead!: (err: Error) => void;
+  private decoder: StringDecoder | undefined;
+  private sink: Sink | undefined;
+  /** Body bytes counted against `limit`: all of them, until an SSE reader takes over (it bounds events). */
+  private counted = 0;
+  private bounded = true;
+  private buffered: string[] | undefined;
+  private ended = false;
+  private failure: Error | undefined;
+
+  constructor(private readonly pool: LeanHttpPool, readonly head: string, readonly body: string, readonly limit: number) {
+    this.response = new Promise((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+  }
+
+  header(name: string): string | undefined {
+    return headerValue(this.headText, this.headLower, `\r\n${name}:`);
+  }
+
+  text(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let text = '';
+      this.attach({ data: (t) => (text += t), end: () => resolve(text), error: reject });
+    });
+  }
+
+  sse(onEvent: (event: string, data: string) => void): Promise<void> {
+    this.bounded = false;
+    return new Promise((resolve, reject) => {
+      const parser = new SseParser(onEvent, { maxBytes: this.limit, onTooLarge: () => this.tooLarge('an SSE event') });
+      this.attach({ data: (t) => parser.push(t), end: resolve, error: (err) => (err instanceof MessageTooLargeError ? reject(err) : resolve()) });
+    });
+  }
+
+  discard(): void {
+    this.attach({ data() {}, end() {}, error() {} });
+  }
+
+  /** Tears the exchange down: its socket is destroyed (never reused), the caller's promises settle. */
+  abort(): void {
+    if (this.settled) return;
+    if (this.conn) this.conn.drop();
+    else this.pool.dequeue(this);
+    this.fail(new Error('request aborted'));
+  }
+
+  onHead(status: number, text: string, lower: string): void {
+    this.status = status;
+    this.headText = text;
+    this.headLower = lower;
+    this.headSeen = true;
+    this.resolveHead(this);
+  }
+
+  onBody(bytes: Buffer): void {
+    if (this.bounded && (this.counted += bytes.length) > this.limit) return this.tooLarge(this.sink ? 'a response body' : 'a message');
+    // Bodies are ASCII-terminated JSON or SSE lines almost always: decode directly, and only keep a
+    // StringDecoder (which carries a split multi-byte character over) once a piece ends mid-character.
+    const text = this.decoder === undefined && bytes[bytes.length - 1] < 0x80 ? bytes.toString('utf8') : (this.decoder ??= new StringDecoder('utf8')).write(bytes);
+    if (text === '') return;
+    if (this.sink) this.sink.data(text);
+    else (this.buffered ??= []).push(text);
+  }
+
+  onEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const tail = this.decoder?.end();
+    if (tail) (this.buffered ??= []).push(tail);
+    this.ended = true;
+    if (this.sink) this.flush(this.sink);
+  }
+
+  fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (!this.headSeen) return this.rejectHead(err);
+    this.failure = err;
+    this.buffered = undefined;
+    if (this.sink) this.sink.error(err);
+  }
+
+  /** A body or event over the limit: stop reading at once, reset the connection, fail the reader. */
+  private tooLarge(what: string): void {
+    if (this.settled) return;
+    this.conn?.drop();
+    this.fail(new MessageTooLargeError(this.limit, what));
+  }
+
+  private attach(sink: Sink): void {
+    this.sink = sink;
+    this.flush(sink);
+  }
+
+  private flush(sink: Sink): void {
+    const texts = this.buffered;
+    if (texts) {
+      this.buffered = undefined;
+      for (const t of texts) sink.data(t);
+    }
+    if (this.failure) sink.error(this.failure);
+    else if (this.ended) sink.end();
+  }
+}
+
+/** One pooled socket and the parser of the response it is receiving. */
+class Conn implements ResponseEvents {
+  ex: Exchange | undefined;
+  idleSince = 0;
+  /** From the server's `Keep-Alive: timeout=N` hint (minus 1 s): older idle sockets are not reused. */
+  idleLimitMs = Infinity;
+  private readonly parser = new ResponseParser(this);
+  private gone = false;
+
+  constructor(private readonly pool: LeanHttpPool, readonly socket: net.Socket, connectTimeoutMs: number) {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 1000);
+    // A server that never completes the TCP handshake must not hold the exchange (or a pool slot) forever.
+    socket.setTimeout(connectTimeoutMs, () => {
+      if (socket.connecting) socket.destroy(Object.assign(new Error(`connect timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    });
+    socket.once('connect', () => socket.setTimeout(0));
+    socket.on('data', (b: Buffer) => this.onData(b));
+    socket.on('end', () => this.onGone());
+    socket.on('close', () => this.onGone());
+    socket.on('error', (err) => this.onGone(err));
+  }
+
+  start(ex: Exchange): void {
+    this.ex = ex;
+    ex.conn = this;
+    this.parser.reset();
+    if (NON_ASCII.test(ex.head)) {
+      // node:http sends header bytes as latin1; keep that for non-ASCII values.
+      this.socket.cork();
+      this.socket.write(ex.head, 'latin1');
+      this.socket.write(ex.body);
+      this.socket.uncork();
+    } else this.socket.write(ex.head + ex.body);
+  }
+
+  /** Drops the exchange in flight: parsing stops and the socket is destroyed (never reused). */
+  drop(): void {
+    this.ex = undefined;
+    this.parser.stop();
+    this.socket.destroy();
+  }
+
+  onHead(status: number, text: string, lower: string): void {
+    if (this.parser.idleLimitMs !== undefined) this.idleLimitMs = this.parser.idleLimitMs;
+    this.ex?.onHead(status, text, lower);
+  }
+
+  onBody(bytes: Buffer): void {
+    this.ex?.onBody(bytes);
+  }
+
+  private onData(buf: Buffer): void {
+    const ex = this.ex;
+    if (!ex) return void this.socket.destroy(); // bytes nobody asked for: the connection is unusable
+    const rest = this.parser.execute(buf);
+    if (rest < 0) {
+      if (this.ex === ex) this.broken(ex, this.parser.error ?? 'invalid HTTP response');
+      return;
+    }
+    if (this.parser.framing !== 'done') return;
+    if (rest > 0) this.parser.keepAlive = false; // bytes after the response: out of step, never reuse
+    this.finish(ex);
+  }
+
+  private broken(ex: Exchange, message: string): void {
+    this.drop();
+    ex.fail(new Error(message));
+  }
+
+  private finish(ex: Exchange): void {
+    this.ex = undefined;
+    ex.onEnd();
+    if (this.parser.keepAlive && !this.gone) this.pool.release(this);
+    else this.socket.destroy();
+  }
+
+  private onGone(err?: Error): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.pool.forget(this);
+    this.socket.destroy();
+    const ex = this.ex;
+    if (!ex) return;
+    this.ex = undefined;
+    if (!err && this.parser.finish()) return ex.onEnd();
+    if (this.parser.framing !== 'head') return ex.fail(new Error('response aborted'));
+    ex.fail(err ?? Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+  }
+}
+
+/** Keep-alive HTTP/1.1 connections to one http: origin, one exchange per socket at a time. */
+export class LeanHttpPool {
+  private readonly host: string;
+  private readonly port: number;
+  private readonly maxSockets: number;
+  private readonly connectTimeoutMs: number;
+  private readonly idle: Conn[] = [];
+  private readonly queue: Exchange[] = [];
+  private readonly conns = new Set<Conn>();
+  private closed = false;
+
+  constructor(url: URL, opts: LeanPoolOptions = {}) {
+    this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.port = Number(url.port || 80);
+    this.maxSockets = opts.maxSockets ?? MAX_SOCKETS;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  }
+
+  /**
+   * Sends a request: `head` is the request line and headers (ending in a blank line), `body` the
+   * payload; a response body (or SSE event) over `limit` bytes fails the exchange.
+   */
+  request(head: string, body: string, limit = Infinity): Exchange {
+    const ex = new Exchange(this, head, body, limit);
+    if (this.closed) ex.fail(new Error('connection pool closed'));
+    else {
+      const conn = this.take();
+      if (conn) conn.start(ex);
+      else this.queue.push(ex);
+    }
+    return ex;
+  }
+
+  /** A finished socket: handed to the next queued request, or kept idle (unref'd, like node's agent). */
+  release(conn: Conn): void {
+    if (this.closed) return void conn.socket.destroy();
+    const next = this.queue.shift();
+    if (next) return conn.start(next);
+    conn.idleSince = performance.now();
+    conn.socket.unref();
+    this.idle.push(conn);
+  }
+
+  /** Drops a socket that closed (idle or busy); a queued request gets a fresh connection. */
+  forget(conn: Conn): void {
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.conns.delete(conn);
+    const next = this.closed ? undefined : this.queue.shift();
+    if (!next) return;
+    const fresh = this.take();
+    if (fresh) fresh.start(next);
+    else this.queue.unshift(next); // no socket free after all: it stays first in line
+  }
+
+  dequeue(ex: Exchange): void {
+    const i = this.queue.indexOf(ex);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  /** Destroys every connection; in-flight and queued exchanges fail. */
+  close(): void {
+    this.closed = true;
+    for (const ex of this.queue.splice(0)) ex.fail(new Error('connection pool closed'));
+    for (const conn of [...this.conns]) conn.socket.destroy();
+  }
+
+  private take(): Conn | undefined {
+    for (let conn = this.idle.pop(); conn; conn = this.idle.pop()) {
+      if (!conn.socket.destroyed && performance.now() - conn.idleSince < conn.idleLimitMs) {
+        conn.socket.ref();
+        return conn;
+      }
+      conn.socket.destroy(); // its 'close' runs forget(), which no longer finds it idle
+    }
+    if (this.conns.size >= this.maxSockets) return undefined;
+    const conn = new Conn(this, net.connect({ host: this.host, port: this.port }), this.connectTimeoutMs);
+    this.conns.add(conn);
+    return conn;
+  }
+}
