@@ -108,10 +108,11 @@ describe('a 50 MB result under a 64 MiB limit', () => {
   it('the gateway\'s peak RSS stays a small multiple of the payload', () => {
     // Linear framing still holds the line several times at its peak, all inside one task: the
     // received Buffers and their concatenation, the decoded line, the parsed result, the
-    // re-serialized response and its UTF-8 copy for the socket; measured 365-382 MB (7-7.6x the
-    // payload, ~50 MB of it the idle process). 10x (500 MB) leaves room for GC timing on a busy
-    // machine and still catches string-append framing, which passed 700 MB before it finished.
-    expect(peakRss(g.proc.pid!)).toBeLessThan(10 * PAYLOAD);
+    // re-serialized response and its UTF-8 copy for the socket, with the garbage of each step
+    // collected only later. Measured 365-382 MB on Node 22 and 484 MB on Node 20 (7.3-9.7x the
+    // payload, ~50 MB of it the idle process). 12x (600 MB) leaves room for GC timing and still
+    // fails a gateway that keeps more copies; string-append framing passed 700 MB before it finished.
+    expect(peakRss(g.proc.pid!)).toBeLessThan(12 * PAYLOAD);
   });
 });
 
