@@ -21,8 +21,8 @@ const QUOTED = '"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x
 /** Status line and field lines, each ending in CRLF (the blank line is not part of it). */
 const HEAD_RE = new RegExp(`^HTTP/1\\.[01] [1-9]\\d\\d(?: [^\\r\\n]*)?\\r\\n(?:${TOKEN}:${FIELD_VALUE}\\r\\n)*$`);
 const FIELD_LINE_RE = new RegExp(`^${TOKEN}:${FIELD_VALUE}$`);
-/** `1a;name=value;flag` — 13 hex digits keep the size a safe integer. */
-const CHUNK_SIZE_RE = new RegExp(`^([0-9a-fA-F]{1,13})(?:;${TOKEN}(?:=(?:${TOKEN}|${QUOTED})?)?)*$`);
+/** `1a;name=value;flag` (`;;flag` too, as llhttp) — 13 hex digits keep the size a safe integer. */
+const CHUNK_SIZE_RE = new RegExp(`^([0-9a-fA-F]{1,13})(?:;+${TOKEN}(?:=(?:${TOKEN}|${QUOTED})?)?)*$`);
 const DIGITS = /^\d{1,15}$/;
 
 /** How the body is framed; `head` while a head is read, `done` once the response is complete. */

@@ -8,8 +8,6 @@ import { CONNECT_TIMEOUT_MS, LeanHttpPool } from './lean-http.ts';
 import { httpRequest, readSse } from './node-http.ts';
 import { MessageTooLargeError, type SentRequest } from './upstream-response.ts';
 
-const ENDPOINT_TIMEOUT_MS = 10_000;
-
 /** A POST in flight; `aborted` also covers an abort that came while credentials were awaited. */
 interface Call {
   aborted: boolean;
@@ -19,13 +17,15 @@ interface Call {
 /** Connects to an SSE backend; resolves once the server has announced its POST endpoint. */
 export const sseTransport: TransportFactory = async (backend: ResolvedBackend, hooks: WireHooks): Promise<Wire> => {
   const url = new URL(backend.url ?? '');
+  /** Bounds the wait for the stream's head, then for its endpoint event. */
+  const connectMs = backend.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const stream = new AbortController();
   const calls = new Map<number, Call>();
   let closed = false;
   const streamHeaders: Record<string, string> = { ...backend.resolvedHeaders, accept: 'text/event-stream' };
   if (backend.outgoing) await withCredentials(backend, streamHeaders);
   // A server that accepts the connection and never answers must not hold the connect forever.
-  const res = await httpRequest(url, { method: 'GET', headers: streamHeaders, signal: stream.signal, headTimeoutMs: CONNECT_TIMEOUT_MS });
+  const res = await httpRequest(url, { method: 'GET', headers: streamHeaders, signal: stream.signal, headTimeoutMs: connectMs });
   if (res.statusCode !== 200) {
     if (res.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
     res.resume();
@@ -34,7 +34,7 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
   }
   let connected = false;
   const endpoint = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no endpoint event on the SSE stream')), ENDPOINT_TIMEOUT_MS).unref();
+    const timer = setTimeout(() => reject(new Error(`no endpoint event on the SSE stream within ${connectMs} ms`)), connectMs).unref();
     const onEvent = (event: string, data: string) => {
       if (event === 'endpoint') {
         if (connected) return; // announced once; a later one cannot move the session
@@ -73,7 +73,7 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
     throw err;
   });
   // POSTs only carry messages (answers come on the stream): a lean keep-alive client on http:.
-  const pool = endpoint.protocol === 'http:' ? new LeanHttpPool(endpoint) : undefined;
+  const pool = endpoint.protocol === 'http:' ? new LeanHttpPool(endpoint, { connectTimeoutMs: connectMs }) : undefined;
   const path = endpoint.pathname + endpoint.search;
   const post = async (data: string, id?: number) => {
     const call: Call = { aborted: false };

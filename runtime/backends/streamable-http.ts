@@ -27,7 +27,9 @@ interface Call {
 export const streamableHttpTransport: TransportFactory = async (backend: ResolvedBackend, hooks: WireHooks): Promise<Wire> => {
   const url = new URL(backend.url ?? '');
   const path = url.pathname + url.search;
-  const pool = url.protocol === 'http:' ? new LeanHttpPool(url) : undefined;
+  /** Bounds a connection attempt (lean pool) and the wait for the GET stream's head. */
+  const connectMs = backend.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const pool = url.protocol === 'http:' ? new LeanHttpPool(url, { connectTimeoutMs: connectMs }) : undefined;
   const calls = new Map<number, Call>();
   let sessionId: string | undefined;
   let protocolVersion: string | undefined;
@@ -128,7 +130,7 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       if (lastEventId) h['last-event-id'] = lastEventId;
       if (backend.outgoing) await withCredentials(backend, h);
       if (closed) return;
-      const res = await httpRequest(url, { method: 'GET', headers: h, signal: ctl.signal, headTimeoutMs: CONNECT_TIMEOUT_MS });
+      const res = await httpRequest(url, { method: 'GET', headers: h, signal: ctl.signal, headTimeoutMs: connectMs });
       if (res.statusCode === 405) listenSupported = false;
       if (res.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
       if (res.statusCode !== 200) return void res.resume();
