@@ -26,18 +26,37 @@ export function fakeIdentity(name: string): BackendIdentity {
 const items = (defs: Array<Record<string, unknown>>, key: string): Record<string, LockedItem> =>
   Object.fromEntries(defs.map((d) => [String(d[key]), lockItem(d)]));
 
-/** A hand-written lock entry, hashed like the real one. */
-export function fakeLockedBackend(identity: BackendIdentity, fb: FakeBackend): LockedBackend {
+/** A fake backend's items as its server would list them (and as its lock entry pins them). */
+export interface FakeCatalog {
+  tools: Array<Record<string, unknown>>;
+  prompts: Array<Record<string, unknown>>;
+  resources: Array<Record<string, unknown>>;
+  resourceTemplates: Array<Record<string, unknown>>;
+}
+
+/** The full definitions behind a FakeBackend's names. Example: tools ['x'] → [{ name: 'x', description: 'x tool', inputSchema: { type: 'object' } }]. */
+export function fakeCatalog(fb: FakeBackend): FakeCatalog {
   const tool = (t: string | Record<string, unknown>) =>
     typeof t === 'string' ? { name: t, description: `${t} tool`, inputSchema: { type: 'object' } } : t;
+  return {
+    tools: (fb.tools ?? []).map(tool),
+    prompts: (fb.prompts ?? []).map((p) => ({ name: p, description: `${p} prompt` })),
+    resources: (fb.resources ?? []).map((uri) => ({ uri, name: uri })),
+    resourceTemplates: (fb.templates ?? []).map((uriTemplate) => ({ uriTemplate, name: uriTemplate })),
+  };
+}
+
+/** A hand-written lock entry, hashed like the real one. */
+export function fakeLockedBackend(identity: BackendIdentity, fb: FakeBackend): LockedBackend {
+  const c = fakeCatalog(fb);
   const b = {
     identity,
     status: fb.absent ? ('absent' as const) : ('ok' as const),
     ...(fb.absent ? {} : { serverInfo: { name: 'fake', version: '1.0.0' }, protocolVersion: '2025-06-18', capabilities: { tools: {}, prompts: {}, resources: {} } }),
-    tools: items((fb.tools ?? []).map(tool), 'name'),
-    prompts: items((fb.prompts ?? []).map((p) => ({ name: p, description: `${p} prompt` })), 'name'),
-    resources: items((fb.resources ?? []).map((uri) => ({ uri, name: uri })), 'uri'),
-    resourceTemplates: items((fb.templates ?? []).map((uriTemplate) => ({ uriTemplate, name: uriTemplate })), 'uriTemplate'),
+    tools: items(c.tools, 'name'),
+    prompts: items(c.prompts, 'name'),
+    resources: items(c.resources, 'uri'),
+    resourceTemplates: items(c.resourceTemplates, 'uriTemplate'),
   };
   return { ...b, hash: hashBackend(b) };
 }
@@ -91,24 +110,30 @@ export function runNode(args: string[], opts: { cwd?: string; env?: Record<strin
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' };
 }
 
-/** Outcome of `node <bundle> --dump-gateway`: the gateway, or why the flag is unsupported. */
-export type DumpResult = { gateway: CompiledGateway } | { unsupported: string };
+/** How long `node <bundle> --dump-gateway` may take before the test fails. */
+const DUMP_TIMEOUT_MS = 15_000;
 
 /**
  * Writes a bundle into a fresh directory outside the repository (no node_modules anywhere near)
- * and asks it for its CompiledGateway. A bundle that crashes throws: only a bundle that ignores
- * the flag (keeps serving, or says it does not know it) counts as "unsupported".
+ * and asks it for its CompiledGateway with `--dump-gateway`. Anything but a printed gateway
+ * throws: a bundle that keeps running, rejects the flag, crashes or prints something else fails
+ * the test that asked.
  */
-export function dumpGateway(code: string, name = 'bundle'): DumpResult {
+export function dumpGateway(code: string, name = 'bundle'): CompiledGateway {
   const tmp = tempDir('dump');
   try {
     const file = join(tmp.dir, `${name}.vmcp.mjs`);
     writeFileSync(file, code);
-    const r = runNode([file, '--dump-gateway'], { cwd: tmp.dir, timeoutMs: 15_000 });
-    if (r.timedOut) return { unsupported: 'the bundle kept running instead of printing its gateway (no --dump-gateway support)' };
-    if (/unknown (option|flag|argument).*dump-gateway/i.test(r.stderr)) return { unsupported: r.stderr.trim().split('\n')[0] };
-    if (r.status !== 0) throw new Error(`bundle --dump-gateway exited ${r.status ?? r.signal}:\n${r.stderr}`);
-    return { gateway: JSON.parse(r.stdout) as CompiledGateway };
+    const r = runNode([file, '--dump-gateway'], { cwd: tmp.dir, timeoutMs: DUMP_TIMEOUT_MS });
+    if (r.timedOut) {
+      throw new Error(`node ${name}.vmcp.mjs --dump-gateway did not exit within ${DUMP_TIMEOUT_MS} ms: the bundle kept running instead of printing its gateway and exiting. stderr:\n${r.stderr}`);
+    }
+    if (r.status !== 0) throw new Error(`node ${name}.vmcp.mjs --dump-gateway exited ${r.status ?? r.signal}:\n${r.stderr}`);
+    try {
+      return JSON.parse(r.stdout) as CompiledGateway;
+    } catch (err) {
+      throw new Error(`node ${name}.vmcp.mjs --dump-gateway printed no JSON gateway (${(err as Error).message}):\n${r.stdout.slice(0, 2000)}`);
+    }
   } finally {
     tmp.remove();
   }

@@ -1,11 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../compiler/config/validate.ts';
 import { sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.ts';
 import { buildGateway } from '../../compiler/emit/gateway.ts';
 import { buildCatalog, type Catalog } from '../../compiler/resolve/catalog.ts';
 import { checkLockFreshness, parseLock } from '../../compiler/resolve/lock-check.ts';
 import type { CompiledGateway } from '../../runtime/types.ts';
-import { compileFrozen, dumpGateway, fakeConfig, fakeLockText, positionOf } from './compile-helpers.ts';
+import { compileFrozen, fakeCatalog, fakeConfig, fakeLockText, positionOf } from './compile-helpers.ts';
+import { startRoutedBundle, type Received, type RoutedBundle } from './routed-bundle.ts';
 import { ROUTING_CASES, type RoutingCase, type WantRouting } from './routing-cases.ts';
 
 /** The routing tables in one comparable shape, whichever side they came from. */
@@ -91,35 +92,79 @@ describe('routing cases: resolver', () => {
   });
 });
 
-describe('routing cases: bundled router (node <bundle> --dump-gateway)', () => {
-  const dumped = new Map<string, { gateway?: CompiledGateway; expected?: CompiledGateway; unsupported?: string }>();
-  const compiled = new Map<string, Awaited<ReturnType<typeof compileFrozen>>>();
+/** Names and URIs the case's backends have (bare and `<backend>_`-prefixed) that the want does not expose, plus one made up. */
+function unexposed(c: RoutingCase): { tools: string[]; prompts: string[]; uris: string[] } {
+  const tools = new Set(['no_such_tool']);
+  const prompts = new Set(['no_such_prompt']);
+  const uris = new Set(['nosuch://x']);
+  for (const [backend, fb] of Object.entries(c.backends)) {
+    const catalog = fakeCatalog(fb);
+    for (const t of catalog.tools) [String(t.name), `${backend}_${String(t.name)}`].forEach((n) => tools.add(n));
+    for (const p of catalog.prompts) [String(p.name), `${backend}_${String(p.name)}`].forEach((n) => prompts.add(n));
+    for (const r of catalog.resources) uris.add(String(r.uri));
+  }
+  const hidden = (all: Set<string>, shown: Record<string, unknown> = {}) => [...all].filter((k) => !Object.hasOwn(shown, k)).sort();
+  return { tools: hidden(tools, c.want.tools), prompts: hidden(prompts, c.want.prompts), uris: hidden(uris, c.want.resources) };
+}
 
-  beforeAll(async () => {
-    let unsupported: string | undefined;
-    for (const c of ROUTING_CASES) {
-      const { text, lockText } = given(c);
-      const out = await compileFrozen(text, lockText);
-      compiled.set(c.name, out);
-      if (!out.value) continue;
-      // One probe decides support; after that a crash is a failure, never a skip.
-      const r = unsupported ? { unsupported } : dumpGateway(out.value.bundle.code, out.value.gateway.name);
-      if ('unsupported' in r) unsupported = r.unsupported;
-      dumped.set(c.name, { ...r, expected: out.value.gateway });
-    }
-  }, 300_000);
+/** "backend/original" → what routing-backend.mjs reports for a call routed there. */
+function reached(target: string): Received {
+  const slash = target.indexOf('/');
+  return { backend: target.slice(0, slash), name: target.slice(slash + 1) };
+}
 
-  it.for(ROUTING_CASES.map((c) => [c.name, c] as const))('%s', ([, c], ctx) => {
-    const out = compiled.get(c.name)!;
-    const { text } = given(c);
+/**
+ * Drives one call per wanted route through a running bundle and checks, from the fixture backend's
+ * answer, which backend it reached and under which name; every unexposed name gets the gateway's
+ * not-found error.
+ */
+async function expectRouted({ client, stderr }: RoutedBundle, c: RoutingCase): Promise<void> {
+  const want = c.want;
+  // The served lists name exactly the wanted items.
+  const listed = await client.listTools();
+  expect(listed.tools.map((t) => t.name).sort(), stderr()).toEqual(Object.keys(want.tools ?? {}).sort());
+  for (const [name, def] of Object.entries(want.toolDefs ?? {})) expect(listed.tools.find((t) => t.name === name)).toEqual(def);
+  expect((await client.listPrompts()).prompts.map((p) => p.name).sort()).toEqual(Object.keys(want.prompts ?? {}).sort());
+  expect((await client.listResources()).resources.map((r) => r.uri).sort()).toEqual(Object.keys(want.resources ?? {}).sort());
+  expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(Object.keys(want.templates ?? {}).sort());
+  for (const [name, target] of Object.entries(want.tools ?? {})) {
+    const r = await client.callTool({ name, arguments: {} });
+    expect(r.structuredContent, `tools/call ${name}`).toEqual(reached(target));
+  }
+  for (const [name, target] of Object.entries(want.prompts ?? {})) {
+    const r = await client.getPrompt({ name, arguments: {} });
+    expect(JSON.parse((r.messages[0].content as { text: string }).text), `prompts/get ${name}`).toEqual(reached(target));
+  }
+  const read = async (uri: string) => JSON.parse(((await client.readResource({ uri })).contents[0] as { text: string }).text) as Received;
+  for (const [uri, backend] of Object.entries(want.resources ?? {})) expect(await read(uri), `resources/read ${uri}`).toEqual({ backend, uri });
+  const notFound = (code: number, message: string) => expect.objectContaining({ code, message: expect.stringContaining(message) });
+  for (const [template, w] of Object.entries(want.templates ?? {})) {
+    for (const uri of w.match) expect(await read(uri), `resources/read ${uri} (template ${template})`).toEqual({ backend: w.backend, uri });
+    for (const uri of w.reject) await expect(client.readResource({ uri }), `resources/read ${uri} (template ${template} must not match)`).rejects.toEqual(notFound(-32002, `Resource ${uri} not found`));
+  }
+  const hidden = unexposed(c);
+  for (const name of hidden.tools) await expect(client.callTool({ name, arguments: {} }), `tools/call ${name}`).rejects.toEqual(notFound(-32602, `Tool ${name} not found`));
+  for (const name of hidden.prompts) await expect(client.getPrompt({ name, arguments: {} }), `prompts/get ${name}`).rejects.toEqual(notFound(-32602, `Prompt ${name} not found`));
+  for (const uri of hidden.uris) await expect(client.readResource({ uri }), `resources/read ${uri}`).rejects.toEqual(notFound(-32002, `Resource ${uri} not found`));
+}
+
+// The same table, through a compiled bundle: real calls from the SDK client through
+// `node <bundle> --stdio` to fixture backends that report what they received. (That the bundle
+// embeds exactly the compiler's tables is bundle-contents.test.ts's --dump-gateway check.)
+describe.concurrent('routing cases: bundled router (node <bundle> --stdio, real calls)', () => {
+  it.for(ROUTING_CASES.map((c) => [c.name, c] as const))('%s', async ([, c]) => {
+    const { text, lockText } = given(c);
+    const out = await compileFrozen(text, lockText);
     expectDiagnostics(out.diagnostics, c, text);
     if (fails(c)) {
       expect(out.value).toBeUndefined();
       return;
     }
-    const d = dumped.get(c.name)!;
-    if (d.unsupported) ctx.skip(`runtime bundle does not support --dump-gateway yet: ${d.unsupported}`);
-    expect(d.gateway).toEqual(d.expected);
-    expectView(viewOfGateway(d.gateway!), c.want);
+    const running = await startRoutedBundle(out.value!.bundle.code, c.backends);
+    try {
+      await expectRouted(running, c);
+    } finally {
+      await running.close();
+    }
   });
 });
