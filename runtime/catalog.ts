@@ -7,6 +7,7 @@ import type { Authorizer, AuthzAction, AuthzResourceType, Principal } from './pl
 import type { Backend } from './upstream/backend.ts';
 import type { ItemKind } from './upstream/drift.ts';
 import type { CompiledGateway } from './types.ts';
+import { canonicalJson } from './canonical.ts';
 
 const FIELDS: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resourceTemplates' };
 /** 2026-07-28 list results carry cache hints; the catalog is the same for every client, hence public. */
@@ -20,7 +21,22 @@ const AUTHZ: Record<ItemKind, { action: AuthzAction; type: AuthzResourceType; id
   resources: { action: 'read_resource', type: 'Resource', id: 'uri' },
   resourceTemplates: { action: 'read_resource', type: 'Resource', id: 'uriTemplate' },
 };
-/** Per-caller filtered lists kept (by token), dropped oldest first. */
+/** Claims that change with every token but never with who the caller is or what it may do. */
+const PER_TOKEN_CLAIMS = new Set(['exp', 'iat', 'nbf', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid']);
+
+/**
+ * Who the caller is, for the per-caller list cache: the subject and every claim a policy could
+ * read, without per-token claims. A refreshed token shares its entry; a changed group does not.
+ * Never the raw token: a cache key must not hold a credential.
+ */
+export function identityKey(principal: Principal | undefined): string {
+  if (!principal) return '';
+  const stable: Record<string, unknown> = {};
+  for (const k of Object.keys(principal.claims).sort()) if (!PER_TOKEN_CLAIMS.has(k)) stable[k] = principal.claims[k];
+  return `${principal.key}\n${canonicalJson(stable)}`;
+}
+
+/** Per-caller filtered lists kept (by identity), dropped oldest first. */
 const PER_CALLER_CACHE = 1000;
 
 /** Serves list results as strings for both eras. */
@@ -28,7 +44,7 @@ export class Catalog {
   private cache = new Map<string, string>();
   private parsed: Partial<Record<ItemKind, any[]>> = {};
 
-  /** Per-caller filtered list results, keyed by era, kind and the caller's token. */
+  /** Per-caller filtered list results, keyed by era, kind and the caller's identity. */
   private perCaller = new Map<string, string>();
   /** The served items of each kind as objects, parsed once per catalog change for per-caller filtering. */
   private servedItems = new Map<ItemKind, any[]>();
@@ -42,7 +58,7 @@ export class Catalog {
   listFor(kind: ItemKind, modern: boolean, principal: Principal | undefined): string {
     const authz = this.authorizer;
     if (!authz) return this.listResult(kind, modern);
-    const key = `${modern ? 'm' : 'l'}:${kind}:${principal?.token ?? ''}`;
+    const key = `${modern ? 'm' : 'l'}:${kind}:${identityKey(principal)}`;
     let s = this.perCaller.get(key);
     if (s !== undefined) return s;
     let all = this.servedItems.get(kind);

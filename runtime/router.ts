@@ -18,6 +18,10 @@ const LISTS: Record<string, 'tools' | 'prompts' | 'resources' | 'resourceTemplat
   'resources/templates/list': 'resourceTemplates',
 };
 const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
+/** Longest URI matched against resource templates (exact URIs of any length are looked up as usual). */
+export const MAX_TEMPLATE_URI_LENGTH = 2048;
+/** The level the gateway returns backends to when no session asks for one any more. */
+const RESTING_LOG_LEVEL = LOG_LEVELS.indexOf('info');
 
 /** Dispatches one request and returns its serialized `result`, or throws RpcError. */
 export class Router {
@@ -66,6 +70,8 @@ export class Router {
         const uri = params?.uri;
         const exact = this.resources.get(uri);
         if (exact) return this.forward(exact.backend, method, 'resources', exact.name, { ...params, uri: exact.name }, ctx, modern);
+        // Template regexes backtrack on long inputs: a URI no template could sensibly match is refused first.
+        if (typeof uri === 'string' && uri.length > MAX_TEMPLATE_URI_LENGTH) throw new RpcError(ERR.INVALID_PARAMS, `Invalid params: the resource URI is ${uri.length} characters long; vmcp matches templates against URIs of at most ${MAX_TEMPLATE_URI_LENGTH}`, { uri: uri.slice(0, 100) });
         const t = typeof uri === 'string' ? this.templates.find((x) => x.re.test(uri)) : undefined;
         if (!t) throw new RpcError(-32002, `Resource ${uri} not found`, { uri });
         return this.forward(t.backend, method, 'resourceTemplates', t.uriTemplate, { ...params }, ctx, modern);
@@ -108,6 +114,8 @@ export class Router {
   setUpstreamLogLevel(levels: Iterable<number>): void {
     let min: number | undefined;
     for (const l of levels) if (min === undefined || l < min) min = l;
+    // The last session that asked for a level is gone: relax backends we made verbose back to info.
+    if (min === undefined && this.upstreamLogLevel !== undefined) min = RESTING_LOG_LEVEL;
     if (min === undefined || min === this.upstreamLogLevel) return;
     this.upstreamLogLevel = min;
     for (const b of this.backends) {

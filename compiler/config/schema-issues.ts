@@ -86,6 +86,11 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
       ];
     case 'invalid_value': {
       const values = (issue.values ?? []).map(String);
+      if (issue.input === undefined) {
+        // A required enum key that is absent (a strategy block without `type:`): name the key, not "undefined".
+        const hint = `add \`${String(last)}:\` with one of: ${values.join(', ')}`;
+        return [{ code: 'MISSING_KEY', message: `missing required key "${String(last)}" in ${parent}`, path, anchorNearest: true, hint }];
+      }
       const guess = typeof issue.input === 'string' ? guessName(issue.input, values) : undefined;
       return [
         {
