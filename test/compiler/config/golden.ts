@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import { expect } from 'vitest';
 
 /**
- * Compares `actual` with a checked-in golden file, exactly. A missing golden is written once on a
- * developer machine (review and commit it) and fails the run in CI; UPDATE_GOLDEN=1 rewrites.
+ * Compares `actual` with a checked-in golden file, exactly. A missing golden always fails the run;
+ * on a developer machine it is also written (review and commit it); UPDATE_GOLDEN=1 rewrites, never
+ * under CI.
  */
 export function expectGolden(path: string, actual: string): void {
   const missing = !existsSync(path);
@@ -13,5 +14,6 @@ export function expectGolden(path: string, actual: string): void {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, actual);
   }
+  if (missing) throw new Error(`golden file ${path} was missing (written now: review it, commit it, and rerun)`);
   expect(actual).toBe(readFileSync(path, 'utf8'));
 }
