@@ -4,7 +4,7 @@
  * (framing, keep-alive reuse, aborts) against a raw TCP server that answers byte by byte.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallContext } from '../../runtime/call-context.ts';
 import { cancelCall } from '../../runtime/call-context.ts';
 import { ERR, RpcError } from '../../runtime/jsonrpc.ts';
@@ -22,19 +22,38 @@ function peerOnFakeWire() {
 }
 
 const settle = (p: Promise<unknown>) => p.then((v) => ({ ok: true as const, v }), (e) => ({ ok: false as const, e }));
+/** Whether `p` has settled yet. */
+function watch(p: Promise<unknown>): () => boolean {
+  let done = false;
+  void p.finally(() => (done = true));
+  return () => done;
+}
+/** Deadlines read performance.now() and arm setTimeout: both run on vitest's clock until the test ends. */
+function useFakeClock(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+}
 
 describe('Peer deadlines (one timer per peer)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('times a call out when due, never early: the error names the backend and the limit, upstream gets notifications/cancelled', async () => {
+    useFakeClock();
     const { peer, sent, aborted } = peerOnFakeWire();
-    const t0 = performance.now();
-    const r = await settle(peer.request('tools/call', { name: 'x' }, 80));
-    const ms = performance.now() - t0;
-    expect(r.ok).toBe(false);
-    const e = (r as { e: RpcError }).e;
+    const r = settle(peer.request('tools/call', { name: 'x' }, 80));
+    const settled = watch(r);
+    await vi.advanceTimersByTimeAsync(79);
+    expect(settled()).toBe(false); // 79 ms on the injected clock: not yet due
+    expect(sent.map((m) => m.method)).toEqual(['tools/call']);
+    await vi.advanceTimersByTimeAsync(2); // the timer is armed 1 ms past the deadline
+    expect(settled()).toBe(true);
+    const got = await r;
+    expect(got.ok).toBe(false);
+    const e = (got as { e: RpcError }).e;
     expect(e.code).toBe(ERR.TIMEOUT);
     expect(e.message).toBe('vmcp: backend "be" did not answer tools/call within 80 ms');
     expect(e.data).toEqual({ backend: 'be', timeoutMs: 80 });
-    expect(ms).toBeGreaterThanOrEqual(79);
     expect(sent.map((m) => m.method)).toEqual(['tools/call', 'notifications/cancelled']);
     expect(sent[1].params).toEqual({ requestId: sent[0].id, reason: 'timeout' });
     expect(aborted).toEqual([sent[0].id]);
@@ -42,17 +61,26 @@ describe('Peer deadlines (one timer per peer)', () => {
   });
 
   it('a later, shorter deadline re-arms the timer; answered calls never time out', async () => {
+    useFakeClock();
     const { peer, sent } = peerOnFakeWire();
     const long = settle(peer.request('tools/call', {}, 400));
+    const longSettled = watch(long);
     const answered = settle(peer.request('tools/call', {}, 60));
     const short = settle(peer.request('ping', {}, 50));
+    const shortSettled = watch(short);
     peer.onMessage({ jsonrpc: '2.0', id: sent[1].id, result: { ok: 1 } });
-    const t0 = performance.now();
+    // The short one is due at 50 ms on the injected clock, while the long one still waits.
+    await vi.advanceTimersByTimeAsync(51);
+    expect(shortSettled()).toBe(true);
+    expect(longSettled()).toBe(false);
     const s = await short;
     expect(s.ok).toBe(false);
     expect((s as any).e.message).toContain('did not answer ping within 50 ms');
-    expect(performance.now() - t0).toBeLessThan(350); // the short one did not wait for the long one
     expect(await answered).toEqual({ ok: true, v: { ok: 1 } });
+    await vi.advanceTimersByTimeAsync(399 - 51);
+    expect(longSettled()).toBe(false); // re-armed for the long one, and never early
+    await vi.advanceTimersByTimeAsync(2);
+    expect(longSettled()).toBe(true);
     const l = await long;
     expect((l as any).e.message).toContain('within 400 ms');
     // A response after the timeout is ignored.
@@ -61,16 +89,18 @@ describe('Peer deadlines (one timer per peer)', () => {
   });
 
   it('many calls answered in time leave no timeout behind, and a stale wake-up re-arms for what is left', async () => {
+    useFakeClock();
     const { peer, sent } = peerOnFakeWire();
     for (let i = 0; i < 200; i++) {
       const p = peer.request('tools/call', { i }, 40);
       peer.onMessage({ jsonrpc: '2.0', id: sent[sent.length - 1].id, result: { i } });
       expect(await p).toEqual({ i });
     }
-    await new Promise((r) => setTimeout(r, 30));
-    const late = settle(peer.request('tools/call', {}, 60)); // after the first deadline's wake-up
-    await new Promise((r) => setTimeout(r, 30));
+    await vi.advanceTimersByTimeAsync(30);
+    const late = settle(peer.request('tools/call', {}, 60)); // due at 90, after the first deadline's wake-up (41)
+    await vi.advanceTimersByTimeAsync(30);
     expect(sent.filter((m) => m.method === 'notifications/cancelled')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(31);
     expect((await late).ok).toBe(false);
     expect(sent.filter((m) => m.method === 'notifications/cancelled')).toHaveLength(1);
   });
