@@ -1,12 +1,52 @@
 /** One HTTP response that starts as JSON and switches to SSE only when something must stream. */
 import type { ServerResponse } from 'node:http';
+import { DEFAULT_LIMITS, formatBytes } from '../limits.ts';
+import type { Logger } from '../log.ts';
+
+/** How much one SSE response may buffer for a client that stopped reading, and who hears when it is cut. */
+export interface StreamBound {
+  /** operational.limits.maxStreamBufferBytes. */
+  readonly maxBytes: number;
+  /** Called once, when the stream is cut, with the bytes it held. */
+  onOverflow?(buffered: number, res: ServerResponse): void;
+}
+
+/** The bound of an exchange built without one (the default limit, nothing logged). */
+export const DEFAULT_STREAM_BOUND: StreamBound = Object.freeze({ maxBytes: DEFAULT_LIMITS.maxStreamBufferBytes });
+
+/** A bound that logs one warning per cut stream, with `fields` (stream kind, session, subscription). */
+export function streamBound(maxBytes: number, log: Logger, fields: Record<string, unknown>): StreamBound {
+  return {
+    maxBytes,
+    onOverflow: (buffered, res) => {
+      const session = res.req?.headers['mcp-session-id'];
+      log.warn({ ...fields, ...(typeof session === 'string' && !('session' in fields) ? { session } : {}), buffered, limit: maxBytes },
+        `downstream client is not reading its SSE stream: ${formatBytes(buffered)} buffered, over operational.limits.maxStreamBufferBytes (${formatBytes(maxBytes)}); stream ended`);
+    },
+  };
+}
+
+/**
+ * Writes one SSE chunk. A reader that stopped reading makes node buffer every write; past
+ * `bound.maxBytes` the response is destroyed (its 'close' listeners clean up and cancel what it
+ * served) instead of growing without limit. One length check per write. False once the stream is gone.
+ */
+export function writeSse(res: ServerResponse, chunk: string, bound: StreamBound): boolean {
+  if (res.destroyed) return false;
+  res.write(chunk);
+  if (res.writableLength <= bound.maxBytes) return true;
+  const buffered = res.writableLength;
+  res.destroy();
+  bound.onOverflow?.(buffered, res);
+  return false;
+}
 
 /** Writes MCP messages for one POST: JSON when the answer is the only message, SSE otherwise. */
 export class HttpExchange {
   private sse = false;
   done = false;
 
-  constructor(private readonly res: ServerResponse, private readonly headers: Record<string, string> = {}) {}
+  constructor(private readonly res: ServerResponse, private readonly headers: Record<string, string> = {}, public bound: StreamBound = DEFAULT_STREAM_BOUND) {}
 
   /** Sends a message before the final answer (progress, log, server→client request): upgrades to SSE. */
   write(json: string): void {
@@ -15,7 +55,7 @@ export class HttpExchange {
       this.sse = true;
       this.res.writeHead(200, { ...this.headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform' });
     }
-    this.res.write(`event: message\ndata: ${json}\n\n`);
+    writeSse(this.res, `event: message\ndata: ${json}\n\n`, this.bound);
   }
 
   /** Sends the final answer and ends the response. */

@@ -4,11 +4,12 @@
  * a call parks the upstream call and answers the client with `resultType: "input_required"`; the
  * client's retry (same call + `inputResponses` + our `requestState`) resumes it.
  */
-import { randomUUID } from 'node:crypto';
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import { MODERN_VERSIONS, type GatewayCore } from '../gateway.ts';
 import { ERR, RpcError, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
+import { streamBound } from './http-exchange.ts';
+import { RoundTripCall, cancelScopeOf, type Exchange, type InputEvent } from './modern-calls.ts';
 
 /** The reserved `_meta` keys of the 2026-07-28 envelope. */
 export const META = {
@@ -19,61 +20,22 @@ export const META = {
   subscriptionId: 'io.modelcontextprotocol/subscriptionId',
 } as const;
 
-/** Where a modern call writes: the HTTP response of the current round, or stdout. */
-export interface Exchange {
-  write(json: string): void;
-  end(json: string): void;
-  abandon(): void;
-  /** Ends with an error and an HTTP status (HTTP only). */
-  fail?(json: string, status: number): void;
-}
+export type { Exchange } from './modern-calls.ts';
 
-type Event =
-  | { kind: 'input'; method: string; params: unknown; resolve(r: unknown): void; reject(e: unknown): void }
-  | { kind: 'done'; json: string }
-  | { kind: 'error'; err: unknown };
-
-const PARK_TTL_MS = 10 * 60_000;
 const MULTI_ROUND = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
-/** A call that may span several client round trips. */
-class RoundTripCall {
-  exchange: Exchange;
-  ctx: CallContext | undefined;
-  pending: Extract<Event, { kind: 'input' }> | undefined;
-  pendingKey = '';
-  expiry: ReturnType<typeof setTimeout> | undefined;
-  private queue: Event[] = [];
-  private waiter: ((e: Event) => void) | undefined;
-
-  constructor(exchange: Exchange) {
-    this.exchange = exchange;
+/**
+ * `notifications/cancelled` (2026) from `principal`, or from the stdio client (`scope`). Only the
+ * caller's own scope is searched; an anonymous HTTP caller has none (see `cancelScopeOf`).
+ */
+export function cancelModern(core: GatewayCore, principal: Principal | undefined, requestId: unknown, scope?: string): void {
+  const s = principal ? cancelScopeOf(principal) : scope;
+  if (s === undefined) {
+    core.log.debug({ requestId }, 'notifications/cancelled from an anonymous HTTP caller ignored: it cannot prove the call is its own; closing the call stream cancels it');
+    return;
   }
-
-  push(e: Event): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    if (w) w(e);
-    else this.queue.push(e);
-  }
-
-  next(): Promise<Event> {
-    const e = this.queue.shift();
-    return e ? Promise.resolve(e) : new Promise((r) => (this.waiter = r));
-  }
+  core.modernCalls.cancel(s, requestId);
 }
-
-const parked = new Map<string, RoundTripCall>();
-/** Modern calls in flight, by caller and request id, for `notifications/cancelled`. */
-const inflight = new Map<string, CallContext>();
-const inflightKey = (principal: Principal | undefined, id: unknown) => `${principal?.key ?? ''}\u0000${JSON.stringify(id)}`;
-
-/** Cancels the caller's modern call `requestId`, if it is in flight (2026 `notifications/cancelled`). */
-export function cancelModern(principal: Principal | undefined, requestId: unknown): void {
-  if (requestId === undefined) return;
-  cancelCall(inflight.get(inflightKey(principal, requestId)));
-}
-let inputSeq = 0;
 
 /** True when a message claims the 2026 envelope. */
 export function isModernMessage(msg: JsonRpcMessage): boolean {
@@ -103,38 +65,46 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
     return exchange.end(errorJson(id, { code: ERR.METHOD_NOT_FOUND, message: `Method not found: ${method} (not part of protocol revision 2026-07-28)` }));
   }
   if (method === 'subscriptions/listen') return listen(core, msg, exchange, onGone);
+  const calls = core.modernCalls;
+  if (exchange.bound) exchange.bound = calls.callStream;
+  const scope = cancelScopeOf(principal, exchange);
   const meta = params._meta;
   const level = LOG_LEVELS.indexOf(meta[META.logLevel]);
   if (!MULTI_ROUND.has(method)) {
     const ctx: CallContext = { notify: (m, p) => exchange.write(notificationJson(m, p)), clientCapabilities: meta[META.clientCapabilities], logLevel: level < 0 ? undefined : level, principal };
-    const key = inflightKey(principal, id);
-    inflight.set(key, ctx);
+    const key = calls.track(scope, id, ctx);
+    let answered = false;
+    // Closing the response stream is the 2026 HTTP cancellation signal (and how an overflowing stream ends).
+    onGone(() => {
+      if (!answered) cancelCall(ctx);
+    });
     try {
-      return exchange.end(resultJson(id, await core.router.dispatch(method, params, ctx, true)));
+      const json = await core.router.dispatch(method, params, ctx, true);
+      answered = true;
+      return exchange.end(resultJson(id, json));
     } catch (err) {
+      answered = true;
       return ctx.cancelled ? exchange.abandon() : failWith(exchange, id, err);
     } finally {
-      inflight.delete(key);
+      calls.untrack(key, ctx);
     }
   }
   let call: RoundTripCall;
   const state = params.requestState;
   if (typeof state === 'string' && state.startsWith('vmcp:')) {
-    const found = parked.get(state);
-    // A parked call belongs to its caller: another subject cannot resume it.
-    if (!found?.pending || found.ctx?.principal?.key !== principal?.key) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: 'Unknown or expired requestState; retry the call without it' }));
+    const found = calls.parkedCall(state);
+    // A parked call belongs to its caller: another subject cannot resume it. For anonymous callers
+    // the random requestState itself is what only the caller knows.
+    if (!found?.pending || found.ctx.principal?.key !== principal?.key) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: 'Unknown or expired requestState; retry the call without it' }));
     const answer = params.inputResponses?.[found.pendingKey];
     if (answer === undefined) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: `inputResponses.${found.pendingKey} is missing` }));
-    parked.delete(state);
-    clearTimeout(found.expiry);
+    calls.unpark(state, found);
     call = found;
     call.exchange = exchange;
-    const pending = call.pending as Extract<Event, { kind: 'input' }>;
+    const pending = call.pending as InputEvent;
     call.pending = undefined;
     pending.resolve(answer);
   } else {
-    call = new RoundTripCall(exchange);
-    const c = call;
     const ctx: CallContext = {
       notify: (m, p) => c.exchange.write(notificationJson(m, p)),
       request: (m, p) => new Promise((resolve, reject) => c.push({ kind: 'input', method: m, params: p, resolve, reject })),
@@ -142,31 +112,29 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
       logLevel: level < 0 ? undefined : level,
       principal,
     };
-    c.ctx = ctx;
+    const c = new RoundTripCall(exchange, ctx);
+    call = c;
     core.router.dispatch(method, params, ctx, true).then((json) => c.push({ kind: 'done', json }), (err) => c.push({ kind: 'error', err }));
   }
   let answered = false;
   onGone(() => {
     if (!answered) cancelCall(call.ctx);
   });
-  const callKey = inflightKey(principal, id);
-  if (call.ctx) inflight.set(callKey, call.ctx);
+  const key = calls.track(scope, id, call.ctx);
   const event = await call.next();
-  inflight.delete(callKey);
+  calls.untrack(key, call.ctx);
   answered = true;
   if (event.kind === 'done') return exchange.end(resultJson(id, event.json));
-  if (event.kind === 'error') return call.ctx?.cancelled ? exchange.abandon() : failWith(exchange, id, event.err);
-  const key = `vmcp-input-${++inputSeq}`;
-  const token = `vmcp:${randomUUID()}`;
-  call.pending = event;
-  call.pendingKey = key;
-  parked.set(token, call);
-  call.expiry = setTimeout(() => {
-    parked.delete(token);
-    event.reject(new RpcError(ERR.TIMEOUT, 'the client did not retry with inputResponses in time'));
-  }, PARK_TTL_MS);
-  call.expiry.unref();
-  const result = { resultType: 'input_required', inputRequests: { [key]: { method: event.method, params: event.params } }, requestState: token };
+  if (event.kind === 'error') return call.ctx.cancelled ? exchange.abandon() : failWith(exchange, id, event.err);
+  const parked = calls.park(call, event);
+  if (!parked) {
+    // Full: the backend's request is refused too, and its call cancelled, so nothing waits on a client that never hears of it.
+    const refusal = calls.parkRefusal();
+    call.pending = event;
+    calls.drop(call, refusal);
+    return exchange.end(errorJson(id, refusal.toJSON()));
+  }
+  const result = { resultType: 'input_required', inputRequests: { [parked.key]: { method: event.method, params: event.params } }, requestState: parked.token };
   exchange.end(resultJson(id, JSON.stringify(result)));
 }
 
@@ -183,6 +151,8 @@ function listen(core: GatewayCore, msg: JsonRpcMessage, exchange: Exchange, onGo
   const honored: Record<string, boolean> = {};
   for (const k of ['toolsListChanged', 'promptsListChanged', 'resourcesListChanged']) if (wanted[k] === true) honored[k] = true;
   const stamp = (method: string, params: Record<string, unknown>) => notificationJson(method, { ...params, _meta: { [META.subscriptionId]: msg.id } });
+  // A listener that stops reading is cut at the buffer limit; the stream's close removes the listener.
+  if (exchange.bound) exchange.bound = streamBound(core.modernCalls.maxStreamBytes, core.log, { stream: '2026 subscriptions/listen', subscription: msg.id });
   exchange.write(stamp('notifications/subscriptions/acknowledged', { notifications: honored }));
   const field: Record<string, string> = { tools: 'toolsListChanged', prompts: 'promptsListChanged', resources: 'resourcesListChanged', resourceTemplates: 'resourcesListChanged' };
   const listener = (kind: string, json: string) => {

@@ -3,16 +3,22 @@ import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import type { GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
-import { checkEnvelope, isModernMessage, serveModern, type Exchange } from './modern.ts';
+import { cancelModern, checkEnvelope, isModernMessage, serveModern, type Exchange } from './modern.ts';
 import { Session } from './session.ts';
 
 /** Serves one client on stdio until stdin ends; resolves then. */
 export function serveStdio(core: GatewayCore): Promise<void> {
   const out = (json: string) => void process.stdout.write(`${json}\n`);
   let session: Session | undefined;
-  const exchange: Exchange = { write: out, end: out, abandon: () => {} };
+  // One client per pipe: its 2026 calls are its own to cancel by request id.
+  const exchange: Exchange = { write: out, end: out, abandon: () => {}, cancelScope: 'stdio' };
 
   const onMessage = async (msg: JsonRpcMessage) => {
+    if (msg.id === undefined && msg.method === 'notifications/cancelled') {
+      // Whatever the era of the notification: every call on this pipe is the client's own.
+      cancelCall(session?.inflight.get(msg.params?.requestId));
+      return cancelModern(core, undefined, msg.params?.requestId, exchange.cancelScope);
+    }
     if (isModernMessage(msg) && msg.method !== undefined && msg.id !== undefined) {
       try {
         checkEnvelope(msg);
