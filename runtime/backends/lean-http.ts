@@ -47,7 +47,7 @@ class Exchange implements UpstreamResponse, SentRequest {
   private rejectHead!: (err: Error) => void;
   private decoder: StringDecoder | undefined;
   private sink: Sink | undefined;
-  /** Body bytes counted against `limit`: all of them, until an SSE reader takes over (it bounds events). */
+  /** Body bytes counted against `limit`, unless the body is an event stream (its reader bounds each event). */
   private counted = 0;
   private bounded = true;
   private buffered: string[] | undefined;
@@ -73,7 +73,6 @@ class Exchange implements UpstreamResponse, SentRequest {
   }
 
   sse(onEvent: (event: string, data: string) => void): Promise<void> {
-    this.bounded = false;
     return new Promise((resolve, reject) => {
       const parser = new SseParser(onEvent, { maxBytes: this.limit, onTooLarge: () => this.tooLarge('an SSE event') });
       this.attach({ data: (t) => parser.push(t), end: resolve, error: (err) => (err instanceof MessageTooLargeError ? reject(err) : resolve()) });
@@ -97,11 +96,14 @@ class Exchange implements UpstreamResponse, SentRequest {
     this.headText = text;
     this.headLower = lower;
     this.headSeen = true;
+    // An event stream may go on for long: the SSE reader (attached in the microtask after this one)
+    // bounds each event instead. Anything else is one message, bounded whole.
+    this.bounded = !(headerValue(lower, lower, '\r\ncontent-type:') ?? '').includes('text/event-stream');
     this.resolveHead(this);
   }
 
   onBody(bytes: Buffer): void {
-    if (this.bounded && (this.counted += bytes.length) > this.limit) return this.tooLarge(this.sink ? 'a response body' : 'a message');
+    if (this.bounded && (this.counted += bytes.length) > this.limit) return this.tooLarge('a response body');
     // Bodies are ASCII-terminated JSON or SSE lines almost always: decode directly, and only keep a
     // StringDecoder (which carries a split multi-byte character over) once a piece ends mid-character.
     const text = this.decoder === undefined && bytes[bytes.length - 1] < 0x80 ? bytes.toString('utf8') : (this.decoder ??= new StringDecoder('utf8')).write(bytes);
@@ -130,9 +132,16 @@ class Exchange implements UpstreamResponse, SentRequest {
 
   /** A body or event over the limit: stop reading at once, reset the connection, fail the reader. */
   private tooLarge(what: string): void {
-    if (this.settled) return;
-    this.conn?.drop();
-    this.fail(new MessageTooLargeError(this.limit, what));
+    if (this.failure) return;
+    const err = new MessageTooLargeError(this.limit, what);
+    if (!this.settled) {
+      this.conn?.drop();
+      return this.fail(err);
+    }
+    // The body was complete (its socket maybe serving another exchange) before the reader got to it.
+    this.failure = err;
+    this.buffered = undefined;
+    this.sink?.error(err);
   }
 
   private attach(sink: Sink): void {
