@@ -11,6 +11,7 @@ import { StartupError } from './env.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import { Router } from './router.ts';
+import { ModernCalls } from './server/modern-calls.ts';
 import type { Session } from './server/session.ts';
 import type { CompiledGateway, RuntimeLimits } from './types.ts';
 import { limitsOf } from './limits.ts';
@@ -52,6 +53,8 @@ export class GatewayCore {
   readonly incoming: IncomingAuth | undefined;
   /** The authorization policy (authz cedar); undefined when every caller may use every item. */
   readonly authorizer: Authorizer | undefined;
+  /** 2026 calls in flight (for cancellation) and parked for input; per gateway, never process-wide. */
+  readonly modernCalls: ModernCalls;
   /** Called when `drift: fail` trips during the first connect (the process stops). */
   onFatal: ((message: string) => void) | undefined;
   private readonly serverInfo: { name: string; version: string };
@@ -85,6 +88,7 @@ export class GatewayCore {
     this.router = new Router(gw, this.backends, this.catalog, this.metrics, (i, ctx) => this.pick(i, ctx), this.authorizer);
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
+    this.modernCalls = new ModernCalls(this.limits, log);
   }
 
   /** Starts every backend connecting in the background. */
@@ -308,6 +312,7 @@ export class GatewayCore {
   /** Stops every backend (children are killed). */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.modernCalls.close();
     for (const s of this.sessions.values()) s.close();
     const scoped = [...this.scoped.values()].flatMap((m) => [...m.values()]);
     await Promise.all([...this.backends, ...scoped].map((b) => b.close()));

@@ -144,7 +144,7 @@ async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse
     return handleLegacyPost(core, req, res, msg, principal);
   }
   if (msg.id === undefined || msg.method === undefined) {
-    if (msg.method === 'notifications/cancelled') cancelModern(principal, msg.params?.requestId);
+    if (msg.method === 'notifications/cancelled') cancelModern(core, principal, msg.params?.requestId);
     return void res.writeHead(202).end();
   }
   try {

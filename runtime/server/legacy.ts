@@ -5,7 +5,7 @@ import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import { LEGACY_VERSIONS, SESSIONS_RETRY_AFTER_S, type GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
-import { HttpExchange } from './http-exchange.ts';
+import { HttpExchange, streamBound, writeSse } from './http-exchange.ts';
 import { Session } from './session.ts';
 import { sendJsonError } from './respond.ts';
 
@@ -36,7 +36,7 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
     if (msg.method === 'notifications/cancelled') cancelCall(session.inflight.get(msg.params?.requestId));
     return void res.writeHead(202).end();
   }
-  const exchange = new HttpExchange(res);
+  const exchange = new HttpExchange(res, {}, streamBound(core.limits.maxStreamBufferBytes, core.log, { stream: '2025 POST', session: session.id }));
   if (msg.method === 'logging/setLevel') {
     const level = LOG_LEVELS.indexOf(msg.params?.level);
     if (level < 0) return exchange.end(errorJson(msg.id, { code: ERR.INVALID_PARAMS, message: `Invalid log level: ${msg.params?.level}` }));
@@ -77,12 +77,14 @@ export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: Se
   const session = findSession(core, req, res, principal);
   if (!session) return;
   if (session.push) return sendJsonError(res, 409, ERR.CONNECTION_CLOSED, 'Conflict: Only one SSE stream is allowed per session');
+  // A client that stops reading is cut at the buffer limit; 'close' below clears the session's stream.
+  const bound = streamBound(core.modernCalls.maxStreamBytes, core.log, { stream: '2025 GET', session: session.id });
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'mcp-session-id': session.id });
   res.write(': stream open\n\n');
-  const push = (json: string) => void res.write(`event: message\ndata: ${json}\n\n`);
+  const push = (json: string) => void writeSse(res, `event: message\ndata: ${json}\n\n`, bound);
   session.push = push;
   session.endStream = () => res.end();
-  const keepAlive = setInterval(() => res.write(': keepalive\n\n'), 25_000);
+  const keepAlive = setInterval(() => writeSse(res, ': keepalive\n\n', bound), 25_000);
   keepAlive.unref();
   res.on('close', () => {
     clearInterval(keepAlive);

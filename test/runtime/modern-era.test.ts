@@ -1,7 +1,7 @@
 /** MCP 2026-07-28 (stateless) through the bundled gateway, with the v2 client in auto negotiation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { ECHO, FAULT, startGatewayOver, type RunningGateway } from './harness.ts';
+import { ECHO, FAULT, getJson, startGatewayOver, waitFor, type RunningGateway } from './harness.ts';
 
 let g: RunningGateway;
 let client: Client;
@@ -119,19 +119,32 @@ describe('2026-07-28 stateless', () => {
 });
 
 describe('2026-07-28 cancellation and cursors', () => {
-  it('notifications/cancelled stops the caller\'s in-flight call at once', async () => {
-    const call = post({ jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow', arguments: { ms: 8000 }, _meta: envelope } }, { 'mcp-name': 'slow' });
-    await new Promise((r) => setTimeout(r, 300));
+  it('an anonymous caller cancels by closing its own request: the backend sees the call cancelled', async () => {
+    const ac = new AbortController();
+    const call = fetch(g.url, {
+      method: 'POST',
+      signal: ac.signal,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'slow' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow', arguments: { ms: 8000 }, _meta: envelope } }),
+    });
+    const inflight = async () => ((await getJson(g, '/status')).body.backends as any[]).find((b) => b.name === 'echo').inflight;
+    await waitFor(async () => (await inflight()) === 1, 5000, 'call upstream');
+    ac.abort();
+    await expect(call).rejects.toThrow();
+    await waitFor(async () => (await inflight()) === 0, 5000, 'upstream call cancelled');
+  });
+
+  it('an anonymous notifications/cancelled by id cannot reach a call: anyone could send it', async () => {
+    const call = post({ jsonrpc: '2.0', id: 'slow-2', method: 'tools/call', params: { name: 'slow', arguments: { ms: 300 }, _meta: envelope } }, { 'mcp-name': 'slow' });
     const cancel = await fetch(g.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28' },
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-1', reason: 'user', _meta: envelope } }),
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-2', reason: 'someone else', _meta: envelope } }),
     });
     expect(cancel.status).toBe(202);
     const res = await call;
-    // The abandoned call ends without an answer (uncancelled, it would answer after the backend's 8 s).
-    expect(res.status).toBe(202);
-    expect(res.body?.result).toBeUndefined();
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body.result.content)).toContain('slept 300');
   });
 
   it('a list cursor vmcp never issued is invalid params, not silently ignored', async () => {
