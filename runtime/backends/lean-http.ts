@@ -1,7 +1,7 @@
 /**
  * The lean keep-alive HTTP/1.1 client for upstream POSTs on http: URLs: a pool of sockets per
- * origin (LeanHttpPool), one exchange per socket at a time (Conn), and the exchange that is also
- * the response (Exchange). Responses are parsed off the socket buffers by ResponseParser.
+ * origin (LeanHttpPool) and one exchange per socket at a time (Conn). Responses are parsed off the
+ * socket buffers by ResponseParser (http-response-parser.ts) into an Exchange (lean-exchange.ts).
  *
  * Why a client of our own: per call, node:http's `ClientRequest` (options parsing, header
  * validation, agent bookkeeping, an IncomingMessage stream with its listeners) cost about as much
@@ -9,10 +9,8 @@
  * pooled socket. Aborting an exchange destroys its socket, so there is no AbortController per call.
  */
 import net from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
-import { SseParser } from './deliver.ts';
-import { ResponseParser, headerValue, type ResponseEvents } from './http-response-parser.ts';
-import { MessageTooLargeError, type SentRequest, type UpstreamResponse } from './upstream-response.ts';
+import { ResponseParser, type ResponseEvents } from './http-response-parser.ts';
+import { Exchange } from './lean-exchange.ts';
 
 /** Like node's agents: at most this many connections per origin; further requests queue. */
 const MAX_SOCKETS = 256;
@@ -26,142 +24,8 @@ export interface LeanPoolOptions {
   connectTimeoutMs?: number;
 }
 
-interface Sink {
-  data(text: string): void;
-  end(): void;
-  error(err: Error): void;
-}
-
-/** One request/response on the lean pool; it is the response once the head has arrived. */
-class Exchange implements UpstreamResponse, SentRequest {
-  status = 0;
-  /** The response head (status line and header lines, each ending in CRLF) and its lower-case copy. */
-  private headText = '';
-  private headLower = '';
-  conn: Conn | undefined;
-  /** Ended, failed or aborted: nothing more is delivered. */
-  settled = false;
-  readonly response: Promise<UpstreamResponse>;
-  private headSeen = false;
-  private resolveHead!: (r: UpstreamResponse) => void;
-  private rejectHead!: (err: Error) => void;
-  private decoder: StringDecoder | undefined;
-  private sink: Sink | undefined;
-  /** Body bytes counted against `limit`, unless the body is an event stream (its reader bounds each event). */
-  private counted = 0;
-  private bounded = true;
-  private buffered: string[] | undefined;
-  private ended = false;
-  private failure: Error | undefined;
-
-  constructor(private readonly pool: LeanHttpPool, readonly head: string, readonly body: string, readonly limit: number) {
-    this.response = new Promise((resolve, reject) => {
-      this.resolveHead = resolve;
-      this.rejectHead = reject;
-    });
-  }
-
-  header(name: string): string | undefined {
-    return headerValue(this.headText, this.headLower, `\r\n${name}:`);
-  }
-
-  text(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let text = '';
-      this.attach({ data: (t) => (text += t), end: () => resolve(text), error: reject });
-    });
-  }
-
-  sse(onEvent: (event: string, data: string) => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const parser = new SseParser(onEvent, { maxBytes: this.limit, onTooLarge: () => this.tooLarge('an SSE event') });
-      this.attach({ data: (t) => parser.push(t), end: resolve, error: (err) => (err instanceof MessageTooLargeError ? reject(err) : resolve()) });
-    });
-  }
-
-  discard(): void {
-    this.attach({ data() {}, end() {}, error() {} });
-  }
-
-  /** Tears the exchange down: its socket is destroyed (never reused), the caller's promises settle. */
-  abort(): void {
-    if (this.settled) return;
-    if (this.conn) this.conn.drop();
-    else this.pool.dequeue(this);
-    this.fail(new Error('request aborted'));
-  }
-
-  onHead(status: number, text: string, lower: string): void {
-    this.status = status;
-    this.headText = text;
-    this.headLower = lower;
-    this.headSeen = true;
-    // An event stream may go on for long: the SSE reader (attached in the microtask after this one)
-    // bounds each event instead. Anything else is one message, bounded whole.
-    this.bounded = !(headerValue(lower, lower, '\r\ncontent-type:') ?? '').includes('text/event-stream');
-    this.resolveHead(this);
-  }
-
-  onBody(bytes: Buffer): void {
-    if (this.bounded && (this.counted += bytes.length) > this.limit) return this.tooLarge('a response body');
-    // Bodies are ASCII-terminated JSON or SSE lines almost always: decode directly, and only keep a
-    // StringDecoder (which carries a split multi-byte character over) once a piece ends mid-character.
-    const text = this.decoder === undefined && bytes[bytes.length - 1] < 0x80 ? bytes.toString('utf8') : (this.decoder ??= new StringDecoder('utf8')).write(bytes);
-    if (text === '') return;
-    if (this.sink) this.sink.data(text);
-    else (this.buffered ??= []).push(text);
-  }
-
-  onEnd(): void {
-    if (this.settled) return;
-    this.settled = true;
-    const tail = this.decoder?.end();
-    if (tail) (this.buffered ??= []).push(tail);
-    this.ended = true;
-    if (this.sink) this.flush(this.sink);
-  }
-
-  fail(err: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (!this.headSeen) return this.rejectHead(err);
-    this.failure = err;
-    this.buffered = undefined;
-    if (this.sink) this.sink.error(err);
-  }
-
-  /** A body or event over the limit: stop reading at once, reset the connection, fail the reader. */
-  private tooLarge(what: string): void {
-    if (this.failure) return;
-    const err = new MessageTooLargeError(this.limit, what);
-    if (!this.settled) {
-      this.conn?.drop();
-      return this.fail(err);
-    }
-    // The body was complete (its socket maybe serving another exchange) before the reader got to it.
-    this.failure = err;
-    this.buffered = undefined;
-    this.sink?.error(err);
-  }
-
-  private attach(sink: Sink): void {
-    this.sink = sink;
-    this.flush(sink);
-  }
-
-  private flush(sink: Sink): void {
-    const texts = this.buffered;
-    if (texts) {
-      this.buffered = undefined;
-      for (const t of texts) sink.data(t);
-    }
-    if (this.failure) sink.error(this.failure);
-    else if (this.ended) sink.end();
-  }
-}
-
 /** One pooled socket and the parser of the response it is receiving. */
-class Conn implements ResponseEvents {
+export class Conn implements ResponseEvents {
   ex: Exchange | undefined;
   idleSince = 0;
   /** From the server's `Keep-Alive: timeout=N` hint (minus 1 s): older idle sockets are not reused. */

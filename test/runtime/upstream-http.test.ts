@@ -58,9 +58,8 @@ describe('HTTP upstreams', () => {
   });
 
   it('bounds HTTP calls by the backend timeout and keeps the others working', async () => {
-    const t0 = Date.now();
-    await expect(client.callTool({ name: 'sleep', arguments: {} })).rejects.toThrow(/backend "slowweb" did not answer tools\/call within/);
-    expect(Date.now() - t0).toBeLessThan(1800);
+    // The backend sleeps 60 s: the call can only end this way through the 1000 ms timeout.
+    await expect(client.callTool({ name: 'sleep', arguments: {} })).rejects.toThrow(/backend "slowweb" did not answer tools\/call within 1000 ms/);
     expect((await client.callTool({ name: 'sse_add', arguments: { a: 1, b: 2 } })).structuredContent).toEqual({ sum: 3 });
   });
 
