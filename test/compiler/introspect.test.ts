@@ -70,6 +70,12 @@ function itemHashes(b: LockedBackend) {
 const httpServers: ChildProcess[] = [];
 let stdioEcho: LockedBackend;
 
+/** Live children of this process other than the HTTP fixture servers: introspected servers left running. */
+function strayChildren(): number[] {
+  const servers = new Set(httpServers.map((s) => s.pid));
+  return childPids().filter((p) => !servers.has(p));
+}
+
 beforeAll(async () => {
   stdioEcho = onlyBackend(await introspectBackend(stdio('echo', ECHO, { API_KEY: SECRET })));
 });
@@ -216,31 +222,31 @@ describe('introspectBackend failures', () => {
     ]);
   });
 
-  it('times out a server that never answers initialize, promptly', async () => {
-    const t0 = Date.now();
+  it('times out a server that never answers initialize, and stops it before returning', async () => {
     const r = await introspectBackend(stdio('stuck', FAULT, { FAULT: 'hang-init' }, 1500));
-    expect(Date.now() - t0).toBeLessThan(1500 + 2000);
-    expect(r.ms).toBeGreaterThanOrEqual(1400);
+    // The message comes only from the backend's own 1500 ms deadline.
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0].code).toBe('BACKEND_UNREACHABLE');
     expect(r.diagnostics[0].message).toBe('backend "stuck" timed out after 1500 ms before initialize');
+    expect(strayChildren()).toEqual([]);
   });
 
   it('kills a child that ignores stdin EOF and SIGTERM', async () => {
     const args = ['-e', 'process.on("SIGTERM", () => {}); process.stdin.resume(); setInterval(() => {}, 1000)'];
-    const t0 = Date.now();
     const r = await introspectBackend({ ...stdio('stubborn', ECHO, {}, 1000), args });
-    expect(Date.now() - t0).toBeLessThan(1000 + 3500);
     expect(r.diagnostics[0].message).toBe('backend "stubborn" timed out after 1000 ms before initialize');
-    // The 'clean-up' test below checks that the child is really gone.
+    // It ignores EOF and SIGTERM, so only the SIGKILL after the grace period can have ended it.
+    expect(strayChildren()).toEqual([]);
   });
 
   it('stops when the caller aborts', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);
     const r = await introspectBackend(stdio('stuck', FAULT, { FAULT: 'hang-init' }, 30_000), ac.signal);
-    expect(r.ms).toBeLessThan(5000);
+    // Ended by the abort, not by the 30 s deadline, and the child is gone.
     expect(r.diagnostics[0].message).toContain('cancelled');
+    expect(r.diagnostics[0].message).not.toContain('timed out');
+    expect(strayChildren()).toEqual([]);
   });
 
   it('names a command that does not exist', async () => {
