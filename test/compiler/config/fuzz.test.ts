@@ -5,9 +5,8 @@ import { loadConfig } from '../../../compiler/config/validate.ts';
 import { formatDiagnostics } from '../../../compiler/format-diagnostics.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
+// A fixed number of runs from a fixed seed: the same inputs every time, however fast the machine.
 const RUNS = 3000;
-const MIN_RUNS = 2000;
-const BUDGET_MS = 20_000;
 const SEED = 0x5eed_c0de;
 
 /** mulberry32: a tiny seeded PRNG, so a failure names an input that can be replayed. */
@@ -63,14 +62,15 @@ const MUTATIONS: Record<string, Mutation> = {
 const NAMES = Object.keys(MUTATIONS);
 
 describe('fuzz: mutated configs never crash the loader and always point at a line', () => {
-  it(`runs at least ${MIN_RUNS} mutated configs within ${BUDGET_MS / 1000}s`, () => {
+  // 10-15 s on a busy 2-core machine; the generous timeout only guards against a hang.
+  it(`loads ${RUNS} mutated configs (seed 0x${SEED.toString(16)})`, { timeout: 180_000 }, () => {
     // Nothing may reach stderr behind the diagnostics' back (yaml's process warnings, for one).
     const emitWarning = vi.spyOn(process, 'emitWarning');
     const r = prng(SEED);
-    const started = Date.now();
+    const started = performance.now();
     const outcomes = { valid: 0, invalid: 0 };
     let runs = 0;
-    for (; runs < RUNS && Date.now() - started < BUDGET_MS; runs++) {
+    for (; runs < RUNS; runs++) {
       let text = pick(SEEDS, r);
       const applied: string[] = [];
       for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
@@ -101,7 +101,9 @@ describe('fuzz: mutated configs never crash the loader and always point at a lin
     }
     expect(emitWarning).not.toHaveBeenCalled();
     emitWarning.mockRestore();
-    expect(runs).toBeGreaterThanOrEqual(MIN_RUNS);
+    // Printed for whoever watches the suite's speed; timing is never asserted here (see bench/).
+    console.log(`fuzz: ${runs} runs in ${Math.round(performance.now() - started)} ms (${outcomes.valid} valid, ${outcomes.invalid} invalid)`);
+    expect(runs).toBe(RUNS);
     // Both outcomes occur: the mutations neither always break nor never break a config.
     expect(outcomes.valid).toBeGreaterThan(0);
     expect(outcomes.invalid).toBeGreaterThan(0);
