@@ -1,10 +1,22 @@
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { embeddedCedarWasmModule } from './auth/cedar-wasm.ts';
 
-/** The package root: the generated module resolves `./runtime/...` from here. */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The package root: the generated module resolves `./runtime/...` from here. Found by walking up
+ * from this module, which is `compiler/bundle.ts` from source and a chunk under `build/cli/` in the
+ * built CLI.
+ */
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'runtime', 'index.ts')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`vmcp: cannot find the package root (runtime/index.ts) above ${from}`);
+  }
+}
 /** The Node target every bundle is built for; recorded in the manifest. */
 export const NODE_TARGET = 'node20';
 

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../diagnostics.ts';
 import { introspectAll, type IntrospectProgress } from '../resolve/introspect.ts';
 import { lockPathFor } from '../resolve/lock-check.ts';
 import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
-import { registerCommand } from './main.ts';
+import type { Command } from './command.ts';
 
 /** Options of `vmcp compile`. */
 export interface CompileOptions {
@@ -100,8 +100,8 @@ export async function runCompile(opts: CompileOptions, io: CliIo): Promise<numbe
   return 0;
 }
 
-registerCommand('compile', {
-  summary: 'Resolve, introspect (writing vmcp.lock.json), generate and bundle',
+/** `vmcp compile`: its flags, their checks, then the run. */
+export const compileCommand: Command = {
   usage: 'vmcp compile [-c vmcp.yaml] [-o dist/] [--frozen] [--check] [--allow-missing] [--json]',
   options: {
     config: { type: 'string', short: 'c' },
@@ -125,4 +125,4 @@ registerCommand('compile', {
       },
       io,
     ),
-});
+};

@@ -6,7 +6,7 @@ import { diffSurfaces } from '../diff/diff.ts';
 import { exitCodeFor, formatReport, type DiffFormat, type FailOn } from '../diff/format.ts';
 import { loadSide, type SideReader } from '../diff/load-side.ts';
 import { readText, reportDiagnostics, type CliIo } from './io.ts';
-import { registerCommand } from './main.ts';
+import type { Command } from './command.ts';
 
 /** Options of `vmcp diff`. */
 export interface DiffOptions {
@@ -66,8 +66,8 @@ export async function runDiff(opts: DiffOptions, io: CliIo, reader: SideReader =
   return exitCodeFor(report, opts.failOn);
 }
 
-registerCommand('diff', {
-  summary: 'Compare two releases (config, lock, manifest, bundle or git:<ref>:<path>) and classify each change',
+/** `vmcp diff`: its flags, their checks, then the run. */
+export const diffCommand: Command = {
   usage: 'vmcp diff <old> <new> [--format text|markdown|json] [--fail-on breaking|risky]',
   options: { format: { type: 'string' }, 'fail-on': { type: 'string' } },
   allowPositionals: true,
@@ -89,4 +89,4 @@ registerCommand('diff', {
     }
     return runDiff({ old: positionals[0], new: positionals[1], format, failOn }, io);
   },
-});
+};

@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { importClientConfig, sanitizeName, type ResolvedBackend } from '../resolve/group.ts';
 import { displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
-import { registerCommand } from './main.ts';
+import type { Command } from './command.ts';
 
 /** Builds the text of a starter vmcp.yaml from the backends of a client config. Pure. */
 export function renderStarterConfig(name: string, source: string, backends: readonly ResolvedBackend[]): string {
@@ -55,8 +55,8 @@ export function runInit(opts: { from: string; out: string; name?: string; force:
   return 0;
 }
 
-registerCommand('init', {
-  summary: 'Write a starter vmcp.yaml from a client config (mcpServers or servers)',
+/** `vmcp init`: its flags, their checks, then the run. */
+export const initCommand: Command = {
   usage: 'vmcp init --from <mcp.json> [-o vmcp.yaml] [--name NAME] [--force]',
   options: { from: { type: 'string' }, out: { type: 'string', short: 'o' }, name: { type: 'string' }, force: { type: 'boolean' } },
   run: (v, _p, io) => {
@@ -66,4 +66,4 @@ registerCommand('init', {
     }
     return runInit({ from: v.from as string, out: (v.out as string) ?? 'vmcp.yaml', name: v.name as string | undefined, force: Boolean(v.force) }, io);
   },
-});
+};

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileFromDisk } from './compile.ts';
 import { displayPath, reportDiagnostics, type CliIo } from './io.ts';
-import { registerCommand } from './main.ts';
+import type { Command } from './command.ts';
 import { isLoopbackHost } from '../../runtime/server/dns-rebinding.ts';
 
 /** Options of `vmcp serve`. */
@@ -79,8 +79,8 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
   return code;
 }
 
-registerCommand('serve', {
-  summary: 'Serve a bundle, or compile a config in memory and serve it (dev mode)',
+/** `vmcp serve`: its flags, their checks, then the run. */
+export const serveCommand: Command = {
   usage: 'vmcp serve <bundle.mjs | vmcp.yaml> [--host 127.0.0.1] [--port 4483] [--stdio] [--frozen]',
   allowPositionals: true,
   options: { host: { type: 'string' }, port: { type: 'string' }, stdio: { type: 'boolean' }, frozen: { type: 'boolean' } },
@@ -91,4 +91,4 @@ registerCommand('serve', {
     }
     return runServe({ target: positionals[0], host: v.host as string | undefined, port: v.port as string | undefined, stdio: Boolean(v.stdio), frozen: Boolean(v.frozen) }, io);
   },
-});
+};

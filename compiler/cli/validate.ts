@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/validate.ts';
+import type { Command } from './command.ts';
 import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
 
 /** Options of `vmcp validate`. */
@@ -37,3 +38,10 @@ export function runValidate(opts: ValidateOptions, io: CliIo): number {
   );
   return 0;
 }
+
+/** `vmcp validate`: its flags, then the run. */
+export const validateCommand: Command = {
+  usage: 'vmcp validate [-c vmcp.yaml] [--json]',
+  options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+  run: (v, _p, io) => runValidate({ config: (v.config as string) ?? 'vmcp.yaml', json: Boolean(v.json) }, io),
+};

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { manifestPathFor, verifyBundle } from '../verify.ts';
 import { readText, type CliIo } from './io.ts';
-import { registerCommand } from './main.ts';
+import type { Command } from './command.ts';
 
 /** Options of `vmcp verify`. */
 export interface VerifyOptions {
@@ -55,8 +55,8 @@ export function runVerify(opts: VerifyOptions, io: CliIo): number {
   return 0;
 }
 
-registerCommand('verify', {
-  summary: 'Recompute the hashes of a bundle and check it against its manifest',
+/** `vmcp verify`: its flags, their checks, then the run. */
+export const verifyCommand: Command = {
   usage: 'vmcp verify <bundle.mjs> [--manifest <file>] [--config vmcp.yaml] [--lock vmcp.lock.json]',
   options: { manifest: { type: 'string' }, config: { type: 'string', short: 'c' }, lock: { type: 'string' } },
   allowPositionals: true,
@@ -67,4 +67,4 @@ registerCommand('verify', {
     }
     return runVerify({ bundle: positionals[0], manifest: v.manifest as string | undefined, config: v.config as string | undefined, lock: v.lock as string | undefined }, io);
   },
-});
+};
