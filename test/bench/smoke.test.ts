@@ -3,6 +3,7 @@
  * against the direct backend, the baseline proxy and a compiled vmcp bundle, and must produce
  * verified, finite, positive numbers. A vmcp failure fails the test with the runtime's error; it is
  * never skipped. No process may outlive a scenario.
+ * Not part of `npm test` (it takes ~90 s): run it with `npm run test:bench`; .ci/run does.
  */
 import { describe, expect, it } from 'vitest';
 import { runBench, targetErrors, type BenchResults } from '../../bench/harness.ts';
