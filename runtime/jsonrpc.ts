@@ -1,4 +1,5 @@
 /** JSON-RPC codes and lean serialization helpers shared by every front end. */
+import type { Json } from './raw-json.ts';
 
 /** JSON-RPC and MCP error codes used by the runtime. */
 export const ERR = {
@@ -29,9 +30,12 @@ export class RpcError extends Error {
   }
 }
 
-/** Serializes a success response around an already-serialized result. */
-export function resultJson(id: unknown, result: string): string {
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result}}`;
+/** Serializes a success response around an already-serialized result (text, or bytes relayed as they came). */
+export function resultJson(id: unknown, result: string): string;
+export function resultJson(id: unknown, result: Json): Json;
+export function resultJson(id: unknown, result: Json): Json {
+  const prefix = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`;
+  return typeof result === 'string' ? `${prefix}${result}}` : result.wrap(prefix, '}');
 }
 
 /** Serializes an error response. */

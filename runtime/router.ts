@@ -8,6 +8,7 @@ import { ERR, RpcError } from './jsonrpc.ts';
 import type { Metrics } from './ops/metrics.ts';
 import type { Authorizer, AuthzAction, AuthzResourceType } from './plugins.ts';
 import type { CompiledGateway, Route } from './types.ts';
+import { RawJson, type Json } from './raw-json.ts';
 import type { Backend } from './upstream/backend.ts';
 
 /** The methods whose results are served from the compiled catalog. */
@@ -49,7 +50,7 @@ export class Router {
   }
 
   /** Handles `method`; `modern` selects 2026-07-28 result shapes (resultType, cache hints). */
-  async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
+  async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
     const list = LISTS[method];
     // Lists are complete in one page (no nextCursor is ever sent), so any cursor is not ours.
     if (list !== undefined && typeof params?.cursor === 'string') throw new RpcError(ERR.INVALID_PARAMS, `Invalid params: unknown cursor for ${method} (vmcp returns the whole list in one page)`);
@@ -128,7 +129,7 @@ export class Router {
     if (this.upstreamLogLevel !== undefined && b.capabilities.logging) b.call('logging/setLevel', { level: LOG_LEVELS[this.upstreamLogLevel] }).catch(() => {});
   }
 
-  private complete(params: any, ctx: CallContext, modern: boolean): Promise<string> {
+  private complete(params: any, ctx: CallContext, modern: boolean): Promise<Json> {
     const ref = params?.ref;
     if (ref?.type === 'ref/prompt') {
       const route = this.prompts.get(ref.name);
@@ -145,7 +146,7 @@ export class Router {
     throw new RpcError(ERR.INVALID_PARAMS, 'completion/complete: unknown ref type');
   }
 
-  private async forward(index: number, method: string, kind: string, name: string, params: any, ctx: CallContext, modern: boolean): Promise<string> {
+  private async forward(index: number, method: string, kind: string, name: string, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
     const b = this.pick(index, ctx);
     let token: string | number | undefined;
     const meta = params._meta;
@@ -165,6 +166,11 @@ export class Router {
     try {
       const result = await b.call(method, params, ctx, token, `${kind}:${name}`);
       failed = false;
+      if (result instanceof RawJson) {
+        // Relayed as bytes; the 2026 stamps go first, so a value the backend set itself still wins.
+        if (!modern) return result;
+        return result.withLeadingFields(method === 'resources/read' ? '"resultType":"complete","ttlMs":0,"cacheScope":"private"' : '"resultType":"complete"');
+      }
       if (modern && result && typeof result === 'object' && result.resultType === undefined) {
         result.resultType = 'complete';
         if (method === 'resources/read' && result.ttlMs === undefined) {

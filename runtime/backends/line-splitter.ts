@@ -18,6 +18,11 @@ export interface LineSink {
   line(text: string): void;
   /** A line longer than the limit was dropped; `head`/`tail` are its first and last bytes, `bytes` its length. */
   oversize(head: string, tail: string, bytes: number): void;
+  /**
+   * A complete line over the splitter's `rawAbove` size, still as the pieces it arrived in; true
+   * when the sink took it as it is, false to have it decoded and handed to `line` as usual.
+   */
+  big?(pieces: Buffer[], bytes: number): boolean;
 }
 
 /** Splits a byte stream into lines; feed it with `push`, in order. */
@@ -28,7 +33,12 @@ export class LineSplitter {
   private dropHead: Buffer | undefined;
   private dropTail: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly maxBytes: number, private readonly sink: LineSink) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly sink: LineSink,
+    /** Lines longer than this are offered to `sink.big` undecoded. */
+    private readonly rawAbove = Infinity,
+  ) {}
 
   /** Handles one piece of the stream. */
   push(buf: Buffer): void {
@@ -73,6 +83,13 @@ export class LineSplitter {
       const [head, tail, bytes] = [this.dropHead.toString('utf8'), this.dropTail.toString('utf8'), this.size];
       this.reset();
       return this.sink.oversize(head, tail.endsWith('\r') ? tail.slice(0, -1) : tail, bytes);
+    }
+    if (this.size > this.rawAbove && this.sink.big) {
+      const [pieces, bytes] = [this.pieces, this.size];
+      this.reset();
+      if (this.sink.big(pieces, bytes)) return;
+      this.pieces = pieces;
+      this.size = bytes;
     }
     let text = Buffer.concat(this.pieces, this.size).toString('utf8');
     this.reset();

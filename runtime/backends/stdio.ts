@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { messageTooLargeText } from '../limits.ts';
+import { RawJson } from '../raw-json.ts';
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire, WireHooks } from '../plugins.ts';
 import { transportError } from './deliver.ts';
 import { LineSplitter } from './line-splitter.ts';
@@ -15,6 +16,57 @@ import { LineSplitter } from './line-splitter.ts';
 const KILL_GRACE_MS = 2000;
 /** Windows has no process groups to signal; there the direct child is killed as before. */
 const USE_GROUPS = process.platform !== 'win32';
+/** Answers longer than this are relayed as bytes (RawJson) instead of being parsed and re-serialized. */
+export const RAW_ABOVE_BYTES = 256 * 1024;
+const EDGE = 256;
+/** `{"result":` at the start, with the id at the end (`,"jsonrpc":"2.0","id":7}` as the MCP SDK writes it). */
+const RESULT_FIRST = /^\s*\{\s*"result"\s*:\s*/;
+const ID_LAST = /\s*,\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)|"id"\s*:\s*(\d+)\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0")?)\s*\}\s*$/;
+/** The id first (`{"jsonrpc":"2.0","id":7,"result":`), the result last. */
+const ID_FIRST = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)|"id"\s*:\s*(\d+)\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0")?)\s*,\s*"result"\s*:\s*/;
+const RESULT_LAST = /\s*\}\s*$/;
+
+/**
+ * Where the result object of a response lies in its bytes, and the response's id, read from the
+ * first and last bytes only. Undefined unless the message is shaped like a response whose
+ * top-level keys are exactly result, id and jsonrpc, with an object result: then the caller parses.
+ */
+export function resultSpanOf(pieces: Buffer[], bytes: number): { id: number; start: number; end: number } | undefined {
+  const head = pieces[0].toString('latin1', 0, Math.min(EDGE, pieces[0].length));
+  const last = pieces[pieces.length - 1];
+  const tailBuf = last.length >= EDGE || pieces.length === 1 ? last.subarray(Math.max(0, last.length - EDGE)) : Buffer.concat(pieces.slice(-2)).subarray(-EDGE);
+  const tail = tailBuf.toString('latin1');
+  let m = RESULT_FIRST.exec(head);
+  let t = m && ID_LAST.exec(tail);
+  let id: string | undefined;
+  if (m && t) id = t[1] ?? t[2];
+  else {
+    m = ID_FIRST.exec(head);
+    t = m && RESULT_LAST.exec(tail);
+    if (m && t) id = m[1] ?? m[2];
+  }
+  if (!m || !t || id === undefined) return undefined;
+  const start = m[0].length;
+  const end = bytes - t[0].length;
+  // The result must be one object: `{` first and `}` last (the edges are ASCII, so chars are bytes).
+  if (head.charCodeAt(start) !== 0x7b || tail.charCodeAt(tail.length - t[0].length - 1) !== 0x7d || end <= start) return undefined;
+  return { id: Number(id), start, end };
+}
+
+/** Bytes [start, end) of the concatenation of `pieces`, without copying them. */
+export function sliceParts(pieces: Buffer[], start: number, end: number): Buffer[] {
+  const out: Buffer[] = [];
+  let offset = 0;
+  for (const p of pieces) {
+    const from = Math.max(start - offset, 0);
+    const to = Math.min(end - offset, p.length);
+    if (to > from) out.push(from === 0 && to === p.length ? p : p.subarray(from, to));
+    offset += p.length;
+    if (offset >= end) break;
+  }
+  return out;
+}
+
 /** A message whose first key is `method` (or `jsonrpc` then `method`): not an answer to one of our calls. */
 const MESSAGE_WITH_METHOD = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"method"/;
 /** Between checks for members still running after the child exited (each check may scan /proc). */
@@ -41,6 +93,13 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
       hooks.onclose(reason);
     };
     const lines = new LineSplitter(backend.maxMessageBytes, {
+      big(pieces, bytes) {
+        // A large answer is relayed as bytes: its id and result are found at its edges, never parsed.
+        const span = resultSpanOf(pieces, bytes);
+        if (!span) return false;
+        hooks.onmessage({ jsonrpc: '2.0', id: span.id, result: new RawJson(sliceParts(pieces, span.start, span.end)) });
+        return true;
+      },
       line(text) {
         let msg: JsonRpcMessage;
         try {
@@ -61,7 +120,7 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
         if (id !== undefined) hooks.onmessage(transportError(id, text));
         else finish(`${text}; restarting the backend`);
       },
-    });
+    }, RAW_ABOVE_BYTES);
     child.stdout.on('data', (chunk: Buffer) => lines.push(chunk));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {

@@ -1,4 +1,5 @@
 /** One HTTP response that starts as JSON and switches to SSE only when something must stream. */
+import type { Json, RawJson } from '../raw-json.ts';
 import type { ServerResponse } from 'node:http';
 import { DEFAULT_LIMITS, formatBytes } from '../limits.ts';
 import type { Logger } from '../log.ts';
@@ -59,16 +60,35 @@ export class HttpExchange {
   }
 
   /** Sends the final answer and ends the response. */
-  end(json: string): void {
+  end(json: Json): void {
     if (this.done) return;
     this.done = true;
     if (this.res.destroyed) return;
+    if (typeof json !== 'string') return this.endRaw(json);
     if (this.sse) this.res.end(`event: message\ndata: ${json}\n\n`);
     else {
       this.headers['content-type'] = 'application/json';
       this.headers['content-length'] = String(Buffer.byteLength(json));
       this.res.writeHead(200, this.headers).end(json);
     }
+  }
+
+  /**
+   * The final answer as relayed bytes, written piece by piece (never joined or decoded). Safe in an
+   * SSE `data:` line because it came from a newline-delimited stdio message.
+   */
+  private endRaw(json: RawJson): void {
+    const res = this.res;
+    if (!this.sse) {
+      this.headers['content-type'] = 'application/json';
+      this.headers['content-length'] = String(json.bytes);
+      res.writeHead(200, this.headers);
+    }
+    res.cork();
+    if (this.sse) res.write('event: message\ndata: ');
+    for (const s of json.segments) res.write(s);
+    res.end(this.sse ? '\n\n' : undefined);
+    res.uncork();
   }
 
   /** Sends a final error answer with an HTTP status (403 for a denial) when nothing was streamed yet. */

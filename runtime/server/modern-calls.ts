@@ -3,6 +3,7 @@
  * calls parked for client input (`input_required`). GatewayCore owns one; nothing is shared between
  * gateways in one process.
  */
+import type { Json } from '../raw-json.ts';
 import { randomUUID } from 'node:crypto';
 import { cancelCall, type CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
@@ -20,12 +21,13 @@ export interface InputEvent {
 }
 
 /** What the upstream side of a multi-round call produces next. */
-export type CallEvent = InputEvent | { kind: 'done'; json: string } | { kind: 'error'; err: unknown };
+export type CallEvent = InputEvent | { kind: 'done'; json: Json } | { kind: 'error'; err: unknown };
 
 /** Where a modern call writes: the HTTP response of the current round, or stdout. */
 export interface Exchange {
   write(json: string): void;
-  end(json: string): void;
+  /** The final answer; a relayed result may be raw bytes (RawJson). */
+  end(json: Json): void;
   abandon(): void;
   /** Ends with an error and an HTTP status (HTTP only). */
   fail?(json: string, status: number): void;

@@ -3,12 +3,17 @@ import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import type { GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
+import type { Json } from '../raw-json.ts';
 import { cancelModern, checkEnvelope, isModernMessage, serveModern, type Exchange } from './modern.ts';
 import { Session } from './session.ts';
 
 /** Serves one client on stdio until stdin ends; resolves then. */
 export function serveStdio(core: GatewayCore): Promise<void> {
-  const out = (json: string) => void process.stdout.write(`${json}\n`);
+  const out = (json: Json) => {
+    if (typeof json === 'string') return void process.stdout.write(`${json}\n`);
+    for (const s of json.segments) process.stdout.write(s);
+    process.stdout.write('\n');
+  };
   let session: Session | undefined;
   // One client per pipe: its 2026 calls are its own to cancel by request id.
   const exchange: Exchange = { write: out, end: out, abandon: () => {}, cancelScope: 'stdio' };

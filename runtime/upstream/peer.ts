@@ -2,6 +2,18 @@
 import type { CallContext } from '../call-context.ts';
 import { ERR, RpcError, errorJson, notificationJson, requestJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Wire } from '../plugins.ts';
+import { RawJson } from '../raw-json.ts';
+
+/** Methods whose results the gateway only relays: they may stay undecoded bytes (RawJson). */
+const RELAYED = new Set(['tools/call', 'prompts/get', 'resources/read', 'completion/complete']);
+
+function parseRaw(raw: RawJson, method: string): unknown {
+  try {
+    return raw.parse();
+  } catch (err) {
+    throw new RpcError(ERR.INTERNAL, `vmcp: the backend's answer to ${method} is not valid JSON: ${(err as Error).message}`);
+  }
+}
 
 interface Pending {
   resolve(result: any): void;
@@ -88,6 +100,8 @@ export class Peer {
       const p = typeof msg.id === 'number' ? this.take(msg.id) : undefined;
       if (!p) return;
       if (msg.error) p.reject(new RpcError(msg.error.code, msg.error.message, msg.error.data));
+      // A large answer arrives as bytes; only calls the gateway relays downstream may keep it so.
+      else if (msg.result instanceof RawJson && !RELAYED.has(p.method)) p.resolve(parseRaw(msg.result, p.method));
       else p.resolve(msg.result);
       return;
     }

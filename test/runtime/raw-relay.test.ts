@@ -1,0 +1,113 @@
+/**
+ * Large stdio answers are relayed as the bytes they came in (RawJson): their id and result are found
+ * at the message's edges, and they reach the client intact in both eras, as JSON or inside SSE.
+ */
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { RAW_ABOVE_BYTES, resultSpanOf, sliceParts } from '../../runtime/backends/stdio.ts';
+import { RawJson } from '../../runtime/raw-json.ts';
+import { HttpExchange } from '../../runtime/server/http-exchange.ts';
+import { FIXTURES, startGatewayOver, type RunningGateway } from './harness.ts';
+
+const BIG = join(FIXTURES, 'big-result-server.mjs');
+const b = (s: string) => Buffer.from(s);
+
+describe('resultSpanOf: the result and id of a response, from its edges', () => {
+  const body = `{"content":[{"type":"text","text":"${'x'.repeat(600)}"}]}`;
+  const cases: Array<[string, string, { id: number; result: string } | undefined]> = [
+    ['SDK order: result, jsonrpc, id', `{"result":${body},"jsonrpc":"2.0","id":7}`, { id: 7, result: body }],
+    ['id last without jsonrpc', `{"result":${body},"id":12}`, { id: 12, result: body }],
+    ['id then jsonrpc last', `{"result":${body},"id":3,"jsonrpc":"2.0"}`, { id: 3, result: body }],
+    ['jsonrpc and id first', `{"jsonrpc":"2.0","id":9,"result":${body}}`, { id: 9, result: body }],
+    ['whitespace and CR', ` { "result" : ${body} , "jsonrpc" : "2.0" , "id" : 4 } \r`, { id: 4, result: body }],
+    ['an error response', `{"error":{"code":1,"message":"${'x'.repeat(600)}"},"jsonrpc":"2.0","id":7}`, undefined],
+    ['a request from the backend', `{"method":"sampling/createMessage","params":${body},"jsonrpc":"2.0","id":1}`, undefined],
+    ['a string id', `{"result":${body},"jsonrpc":"2.0","id":"a"}`, undefined],
+    ['a result that is not an object', `{"result":[1,2,3,"${'x'.repeat(600)}"],"jsonrpc":"2.0","id":7}`, undefined],
+    ['an extra top-level key at the end', `{"result":${body},"jsonrpc":"2.0","id":7,"x":1}`, undefined],
+    ['an id nested in the result only', `{"result":{"id":5,"text":"${'x'.repeat(600)}"}}`, undefined],
+  ];
+  it.each(cases)('%s', (_name, line, want) => {
+    // Split into uneven pieces, as a pipe would deliver it.
+    const bytes = b(line);
+    const pieces = [bytes.subarray(0, 100), bytes.subarray(100, 333), bytes.subarray(333)];
+    const span = resultSpanOf(pieces, bytes.length);
+    if (!want) return expect(span).toBeUndefined();
+    expect(span?.id).toBe(want.id);
+    expect(Buffer.concat(sliceParts(pieces, span!.start, span!.end)).toString()).toBe(want.result);
+  });
+});
+
+describe('RawJson', () => {
+  it.each([
+    ['{"content":[]}', '{"resultType":"complete","content":[]}'],
+    ['{}', '{"resultType":"complete"}'],
+    ['{ }', '{"resultType":"complete" }'],
+    ['{"resultType":"input_required"}', '{"resultType":"complete","resultType":"input_required"}'],
+  ])('stamps %s as %s, and the backend\'s own value wins when parsed', (given, want) => {
+    const raw = new RawJson([b(given.slice(0, 1)), b(given.slice(1))]).withLeadingFields('"resultType":"complete"');
+    expect(raw.text()).toBe(want);
+    expect(raw.parse()).toEqual({ resultType: 'complete', ...JSON.parse(given) });
+    expect(raw.bytes).toBe(Buffer.byteLength(want));
+  });
+
+  it('is written piece by piece into an SSE response after a streamed message, never joined', async () => {
+    const server = createServer((_req, res) => {
+      const ex = new HttpExchange(res);
+      ex.write('{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}');
+      ex.end(new RawJson([b('{"a":'), b('"é'), b('€"}')]).wrap('{"jsonrpc":"2.0","id":1,"result":', '}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const text = await new Promise<string>((resolve) =>
+      httpRequest({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        let t = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (t += c));
+        res.on('end', () => resolve(t));
+      }).end(),
+    );
+    server.close();
+    const events = text.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.replace('event: message\ndata: ', '')));
+    expect(events).toEqual([{ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } }, { jsonrpc: '2.0', id: 1, result: { a: 'é€' } }]);
+  });
+});
+
+describe('a large result through the gateway, both eras', () => {
+  let g: RunningGateway;
+  const size = RAW_ABOVE_BYTES * 4;
+  beforeAll(async () => {
+    g = await startGatewayOver([{ name: 'big', args: [BIG] }]);
+  });
+  afterAll(async () => {
+    await g?.stop();
+  });
+
+  it('2025 session (SDK client): the content arrives whole', async () => {
+    const c = new Client({ name: 'raw-relay', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+    const r: any = await c.callTool({ name: 'big', arguments: { bytes: size } });
+    expect(r.content[0].text.length).toBe(size);
+    expect(/^x+$/.test(r.content[0].text)).toBe(true);
+    await c.close();
+  });
+
+  it('2026 stateless: the relayed result carries resultType and is valid JSON', async () => {
+    const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+    const res = await fetch(g.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'big' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'big-1', method: 'tools/call', params: { name: 'big', arguments: { bytes: size }, _meta: envelope } }),
+    });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('content-length'))).toBeGreaterThan(size);
+    const body: any = await res.json();
+    expect(body.id).toBe('big-1');
+    expect(body.result.resultType).toBe('complete');
+    expect(body.result.content[0].text.length).toBe(size);
+  });
+});
