@@ -34,7 +34,7 @@ export function httpRequest(url: URL, opts: HttpRequestOptions): Promise<http.In
     });
     if (opts.headTimeoutMs !== undefined) {
       const ms = opts.headTimeoutMs;
-      timer = setTimeout(() => req.destroy(Object.assign(new Error(`no response within ${ms} ms`), { code: 'ETIMEDOUT' })), ms).unref();
+      timer = setTimeout(() => req.destroy(Object.assign(new Error(`timed out after ${ms} ms waiting for a response`), { code: 'ETIMEDOUT' })), ms).unref();
     }
     req.on('error', (err) => {
       clearTimeout(timer);

@@ -201,7 +201,7 @@ describe('legacy SSE transport', () => {
     cleanup.push(silent.close);
     const log = recordingHooks();
     const e1 = await sseTransport(httpBackend('legacy', silent.url.href, { transport: 'sse', connectTimeoutMs: 200 }), log.hooks).then(() => undefined, (e: Error) => e);
-    expect(e1?.message).toBe('no response within 200 ms');
+    expect(e1?.message).toBe('timed out after 200 ms waiting for a response');
     const mute = await rawServer((req, socket) => {
       socket.on('close', () => hungUp++);
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
