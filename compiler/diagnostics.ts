@@ -52,6 +52,7 @@ export type DiagnosticCode =
   | 'POLICY_UNKNOWN_ENTITY'
   | 'OUTPUT_STALE'
   | 'SECRET_LEAK'
+  | 'VERIFY_MISMATCH'
   | 'INTERNAL';
 
 /** How bad a diagnostic is: errors fail the command, warnings are printed. */

@@ -1,5 +1,5 @@
 import { sha256 } from '../runtime/canonical.ts';
-import type { Manifest } from './compile.ts';
+import type { Manifest } from './emit/manifest.ts';
 
 /** The bytes `vmcp verify` checks, read by the CLI. */
 export interface VerifyInput {

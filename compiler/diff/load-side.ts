@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { CompiledGateway } from '../../runtime/types.ts';
-import type { Manifest } from '../compile.ts';
+import type { Manifest } from '../emit/manifest.ts';
 import { loadConfig } from '../config/validate.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { buildGateway } from '../emit/gateway.ts';

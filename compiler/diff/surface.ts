@@ -1,7 +1,7 @@
 import { compareStrings } from '../../runtime/canonical.ts';
 import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth } from '../../runtime/types.ts';
 import type { VmcpConfig } from '../../schemas/vmcp.ts';
-import type { Manifest } from '../compile.ts';
+import type { Manifest } from '../emit/manifest.ts';
 import { CATALOG_KINDS, type Lockfile } from '../lock.ts';
 
 /** The four kinds of catalog item a client sees. */

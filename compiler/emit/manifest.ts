@@ -1,0 +1,50 @@
+/** The manifest beside every bundle: hashes, inputs and a catalog summary, for review and `vmcp verify`. Pure. */
+import { compareStrings, sha256 } from '../../runtime/canonical.ts';
+import type { CompiledGateway } from '../../runtime/types.ts';
+import { NODE_TARGET, type BundleOutput } from '../bundle.ts';
+import type { ValidConfig } from '../config/validate.ts';
+import type { Lockfile } from '../lock.ts';
+import type { Catalog } from '../resolve/catalog.ts';
+import { VMCP_VERSION } from '../version.ts';
+import { runtimeImports } from './router.ts';
+
+/** `dist/<name>.manifest.json`: what a reviewer and `vmcp verify` need to know about a bundle. */
+export interface Manifest {
+  manifestVersion: 1;
+  name: string;
+  vmcpVersion: string;
+  nodeTarget: string;
+  inputs: { config: string; lock: string };
+  bundle: { file: string; sha256: string; bytes: number };
+  backends: Array<{ name: string; transport: string; command?: string; args?: string[]; url?: string; status: string }>;
+  counts: { tools: number; prompts: number; resources: number; resourceTemplates: number };
+  auth: { incoming: string; outgoing: string[]; outgoingByBackend: Record<string, string> };
+  transports: string[];
+}
+
+/** Builds the manifest of one compile from its inputs and outputs. */
+export function buildManifest(valid: ValidConfig, lock: Lockfile, lockText: string, gateway: CompiledGateway, catalog: Catalog, bundle: BundleOutput, configText: string): Manifest {
+  const imports = runtimeImports(gateway);
+  const incoming = valid.config.incomingAuth;
+  return {
+    manifestVersion: 1,
+    name: gateway.name,
+    vmcpVersion: VMCP_VERSION,
+    nodeTarget: NODE_TARGET,
+    inputs: { config: sha256(configText), lock: sha256(lockText) },
+    bundle: { file: `${gateway.name}.vmcp.mjs`, sha256: sha256(bundle.code), bytes: Buffer.byteLength(bundle.code) },
+    backends: valid.backends.map((b) => ({
+      name: b.name,
+      transport: b.transport,
+      ...(b.transport === 'stdio' ? { command: b.command, args: b.args ?? [] } : { url: b.url }),
+      status: lock.backends[b.name]?.status ?? 'absent',
+    })),
+    counts: { tools: catalog.tools.length, prompts: catalog.prompts.length, resources: catalog.resources.length, resourceTemplates: catalog.resourceTemplates.length },
+    auth: {
+      incoming: incoming.type + (incoming.authz?.type === 'cedar' ? '+cedar' : ''),
+      outgoing: imports.outgoingAuth,
+      outgoingByBackend: Object.fromEntries(gateway.backends.map((b) => [b.name, b.auth.type]).sort((a, b) => compareStrings(a[0], b[0]))),
+    },
+    transports: imports.transports,
+  };
+}
