@@ -34,9 +34,11 @@ describe('stdio mode', () => {
     const seen: number[] = [];
     expect((await c.callTool({ name: 'echo_echo', arguments: { text: 'piped' } })).content).toEqual([{ type: 'text', text: 'piped' }]);
     await c.callTool({ name: 'echo_slow', arguments: { ms: 80 } }, undefined, { onprogress: (p) => seen.push(p.progress) });
-    // The v1 client itself drops a progress that arrives right before the result (seen directly
-    // against the fixture too); the raw test below proves the gateway's ordering.
-    expect(seen.slice(0, 3)).toEqual([1, 2, 3]);
+    // The v1 client itself drops progress that arrives in the same stdout chunk as the result (seen
+    // directly against the fixture too; how many do depends on scheduling), so only the order of
+    // what it kept is asserted here; the raw test below proves the gateway writes all four first.
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(seen).toEqual([1, 2, 3, 4].slice(0, seen.length));
     await c.close();
     // Only the v1 client's own quirk is tolerated: it handles a response before the notifications
     // that preceded it in the same stdout chunk (the raw test below shows the gateway's order).
