@@ -4,7 +4,7 @@
  * Each phase lives in its own module and returns `{ value, diagnostics }`; this file only sequences them.
  */
 import { stableJson } from '../runtime/canonical.ts';
-import type { CompiledGateway } from '../runtime/types.ts';
+import type { CompiledGateway } from '../runtime/compiled-gateway.ts';
 import { checkPolicies } from './auth/cedar-check.ts';
 import { checkRuntimeStrategies } from './auth/runtime-strategies.ts';
 import { bundleRouter, type BundleOutput } from './bundle.ts';

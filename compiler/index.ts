@@ -66,5 +66,5 @@ export type { DiffReport, Change } from './diff/diff.ts';
 export type { SideReader } from './diff/load-side.ts';
 export type { Manifest } from './emit/manifest.ts';
 export type { VerifyCheck, VerifyInput } from './verify.ts';
-export type { CompiledGateway } from '../runtime/types.ts';
+export type { CompiledGateway } from '../runtime/compiled-gateway.ts';
 export { formatDiagnostics } from './format-diagnostics.ts';

@@ -1,5 +1,5 @@
 import { compareStrings, hashJson, stableJson } from '../runtime/canonical.ts';
-import type { TransportKind } from '../runtime/types.ts';
+import type { TransportKind } from '../runtime/compiled-gateway.ts';
 
 /** The current lockfile format version. */
 export const LOCKFILE_VERSION = 1;

@@ -4,9 +4,9 @@
  * strings, rebuilt only when a backend changes state.
  */
 import type { Authorizer, AuthzAction, AuthzResourceType, Principal } from './plugins.ts';
-import type { Backend } from './upstream/backend.ts';
-import type { ItemKind } from './upstream/drift.ts';
-import type { CompiledGateway } from './types.ts';
+import type { Backend } from './backend/supervisor.ts';
+import type { ItemKind } from './backend/drift.ts';
+import type { CompiledGateway } from './compiled-gateway.ts';
 import { canonicalJson } from './canonical.ts';
 
 const FIELDS: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resourceTemplates' };

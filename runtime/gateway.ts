@@ -13,10 +13,10 @@ import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, Runtime
 import { Router } from './router.ts';
 import { ModernCalls } from './server/modern-calls.ts';
 import type { Session } from './server/session.ts';
-import type { CompiledGateway, RuntimeLimits } from './types.ts';
+import type { CompiledGateway, RuntimeLimits } from './compiled-gateway.ts';
 import { limitsOf } from './limits.ts';
-import { Backend, type BackendEvents } from './upstream/backend.ts';
-import type { DriftItem, ItemKind } from './upstream/drift.ts';
+import { Backend, type BackendEvents } from './backend/supervisor.ts';
+import type { DriftItem, ItemKind } from './backend/drift.ts';
 
 /** 2025-era revisions accepted at initialize, newest first. */
 export const LEGACY_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];

@@ -11,7 +11,7 @@ import type { RuntimePlugins } from './plugins.ts';
 import { resolveBackends } from './resolve-backends.ts';
 import { startHttp, type HttpFrontEnd } from './server/http.ts';
 import { serveStdio } from './server/stdio.ts';
-import type { CompiledGateway } from './types.ts';
+import type { CompiledGateway } from './compiled-gateway.ts';
 
 export type { RuntimePlugins, TransportFactory, OutgoingAuthFactory, Wire, WireHooks, ResolvedBackend } from './plugins.ts';
 export { StartupError } from './env.ts';

@@ -3,7 +3,7 @@
  * the process from one client or one backend lives here, with its default, so a reader finds them
  * in one place and a bundle compiled before a limit existed still gets a sane value.
  */
-import type { CompiledGateway, RuntimeLimits } from './types.ts';
+import type { CompiledGateway, RuntimeLimits } from './compiled-gateway.ts';
 
 const MiB = 1024 * 1024;
 

@@ -3,7 +3,7 @@
  * the transports and outgoing-auth strategies its config uses and hands them to `startGateway`, so
  * the bundle carries nothing else (index.ts never imports a transport or strategy statically).
  */
-import type { CompiledAuthz, CompiledBackend, CompiledIncomingAuth, CompiledOutgoingAuth, TransportKind } from './types.ts';
+import type { CompiledAuthz, CompiledBackend, CompiledIncomingAuth, CompiledOutgoingAuth, TransportKind } from './compiled-gateway.ts';
 import type { Logger } from './log.ts';
 
 /** A backend after start-up resolution: `${env:NAME}` references replaced, auth headers merged. */

@@ -1,7 +1,7 @@
 /** Start-up resolution of each backend: env references, default environment, outgoing-auth headers. */
 import { StartupError, defaultEnvironment, resolveEnvMap, resolveEnvRefs } from './env.ts';
 import type { ResolvedBackend, RuntimePlugins } from './plugins.ts';
-import type { CompiledGateway } from './types.ts';
+import type { CompiledGateway } from './compiled-gateway.ts';
 import type { Logger } from './log.ts';
 import { limitsOf } from './limits.ts';
 

@@ -7,9 +7,9 @@ import { LOG_LEVELS, type CallContext } from './call-context.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Metrics } from './ops/metrics.ts';
 import type { Authorizer, AuthzAction, AuthzResourceType } from './plugins.ts';
-import type { CompiledGateway, Route } from './types.ts';
+import type { CompiledGateway, Route } from './compiled-gateway.ts';
 import { RawJson, type Json } from './raw-json.ts';
-import type { Backend } from './upstream/backend.ts';
+import type { Backend } from './backend/supervisor.ts';
 
 /** The methods whose results are served from the compiled catalog. */
 const LISTS: Record<string, 'tools' | 'prompts' | 'resources' | 'resourceTemplates'> = {

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { CompiledGateway } from '../../runtime/types.ts';
+import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 import type { Manifest } from '../emit/manifest.ts';
 import { loadConfig } from '../config/validate.ts';
 import type { Diagnostic } from '../diagnostics.ts';

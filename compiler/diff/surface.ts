@@ -1,5 +1,5 @@
 import { compareStrings } from '../../runtime/canonical.ts';
-import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth } from '../../runtime/types.ts';
+import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth } from '../../runtime/compiled-gateway.ts';
 import type { VmcpConfig } from '../../schemas/vmcp.ts';
 import type { Manifest } from '../emit/manifest.ts';
 import { CATALOG_KINDS, type Lockfile } from '../lock.ts';

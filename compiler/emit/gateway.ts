@@ -1,7 +1,7 @@
 import type { VmcpConfig, StrategyConfig } from '../../schemas/vmcp.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import { parseByteSize } from '../../runtime/limits.ts';
-import type { CompiledBackend, CompiledGateway, CompiledIncomingAuth, CompiledOutgoingAuth, Route } from '../../runtime/types.ts';
+import type { CompiledBackend, CompiledGateway, CompiledIncomingAuth, CompiledOutgoingAuth, Route } from '../../runtime/compiled-gateway.ts';
 import type { Lockfile } from '../lock.ts';
 import type { Catalog } from '../resolve/catalog.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';

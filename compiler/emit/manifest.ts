@@ -1,6 +1,6 @@
 /** The manifest beside every bundle: hashes, inputs and a catalog summary, for review and `vmcp verify`. Pure. */
 import { compareStrings, sha256 } from '../../runtime/canonical.ts';
-import type { CompiledGateway } from '../../runtime/types.ts';
+import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 import { NODE_TARGET, type BundleOutput } from '../bundle.ts';
 import type { ValidConfig } from '../config/validate.ts';
 import type { Lockfile } from '../lock.ts';

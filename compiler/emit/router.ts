@@ -1,12 +1,12 @@
 import { IndentationText, NewLineKind, Project, QuoteKind, StructureKind, type CodeBlockWriter, type ImportDeclarationStructure } from 'ts-morph';
 import { compareStrings, sortKeysDeep } from '../../runtime/canonical.ts';
-import type { CompiledGateway, TransportKind } from '../../runtime/types.ts';
+import type { CompiledGateway, TransportKind } from '../../runtime/compiled-gateway.ts';
 
 /** Where each runtime plugin lives and what it exports: the generated module imports only those used. */
 const TRANSPORT_MODULES: Record<TransportKind, { file: string; name: string }> = {
-  stdio: { file: 'backends/stdio.ts', name: 'stdioTransport' },
-  sse: { file: 'backends/sse.ts', name: 'sseTransport' },
-  'streamable-http': { file: 'backends/streamable-http.ts', name: 'streamableHttpTransport' },
+  stdio: { file: 'transports/stdio.ts', name: 'stdioTransport' },
+  sse: { file: 'transports/sse.ts', name: 'sseTransport' },
+  'streamable-http': { file: 'transports/streamable-http.ts', name: 'streamableHttpTransport' },
 };
 const AUTH_MODULES: Record<string, { file: string; name: string }> = {
   unauthenticated: { file: 'auth/out/unauthenticated.ts', name: 'unauthenticated' },
@@ -64,7 +64,7 @@ export function emitRouter(gateway: CompiledGateway, runtimeDir: string): string
     statements: [
       importOf(`${runtimeDir}/index.ts`, 'startGateway'),
       ...[...transportEntries, ...authEntries, ...inEntries].map((e) => importOf(`${runtimeDir}/${e.file}`, e.name)),
-      { ...importOf(`${runtimeDir}/types.ts`, 'CompiledGateway'), isTypeOnly: true },
+      { ...importOf(`${runtimeDir}/compiled-gateway.ts`, 'CompiledGateway'), isTypeOnly: true },
       // Written at statement level: a variable initializer would inherit a hanging indent.
       (w) => {
         w.blankLine().write('export const GATEWAY: CompiledGateway = ');

@@ -5,7 +5,7 @@ import type { BackendIdentity } from '../lock.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { compareStrings } from '../../runtime/canonical.ts';
 import { createLocator, type ConfigPath, type Locator } from '../config/locate.ts';
-import type { BackendEndpoint, TransportKind } from '../../runtime/types.ts';
+import type { BackendEndpoint, TransportKind } from '../../runtime/compiled-gateway.ts';
 
 /** A backend after group resolution, with where it was declared (for diagnostics). */
 export interface ResolvedBackend extends BackendEndpoint {

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { stopProcessGroup, trackProcessGroup } from '../../runtime/backends/stdio.ts';
+import { stopProcessGroup, trackProcessGroup } from '../../runtime/transports/stdio.ts';
 
 /** What to spawn; `env` is the whole environment of the child (merge defaults in yourself). */
 export interface GroupStdioParams {

@@ -5,7 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { compareStrings } from '../../runtime/canonical.ts';
-import type { BackendEndpoint } from '../../runtime/types.ts';
+import type { BackendEndpoint } from '../../runtime/compiled-gateway.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics.ts';
 import { CATALOG_KINDS, hashBackend, type BackendIdentity, type CatalogKind, type LockedBackend, type LockedItem } from '../lock.ts';
 import { listKind, listMethod } from './introspect-lists.ts';
@@ -47,7 +47,7 @@ const CAPABILITY: Record<CatalogKind, string> = {
 };
 
 /**
- * What the gateway declares in its upstream `initialize` (runtime/upstream/backend.ts). Some servers
+ * What the gateway declares in its upstream `initialize` (runtime/backend/supervisor.ts). Some servers
  * list more tools to a client that can take sampling, elicitation or roots requests (server-everything
  * adds get-roots-list, trigger-elicitation-request and trigger-sampling-request), so introspection
  * must declare the same to lock the catalog the gateway will see, or every start reports drift. No

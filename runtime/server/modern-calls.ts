@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { cancelCall, type CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Logger } from '../log.ts';
-import type { RuntimeLimits } from '../types.ts';
+import type { RuntimeLimits } from '../compiled-gateway.ts';
 import { streamBound, type StreamBound } from './http-exchange.ts';
 
 /** A backend's server→client request, waiting for the client's `inputResponses`. */

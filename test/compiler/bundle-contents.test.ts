@@ -54,10 +54,10 @@ describe('bundle contents', () => {
 
   it('compiles in only the auth strategies and transports the config uses', () => {
     expect(AUTH_MODULES.filter((m) => has(plain, 'auth/out', m))).toEqual(['unauthenticated']);
-    expect(TRANSPORT_MODULES.filter((m) => has(plain, 'backends', m))).toEqual(['stdio']);
+    expect(TRANSPORT_MODULES.filter((m) => has(plain, 'transports', m))).toEqual(['stdio']);
     expect(plain.bundle.code).not.toContain('headerValueEnv');
     expect(AUTH_MODULES.filter((m) => has(headerAuth, 'auth/out', m))).toEqual(['unauthenticated', 'header-injection']);
-    expect(TRANSPORT_MODULES.filter((m) => has(headerAuth, 'backends', m))).toEqual(['stdio', 'streamable-http']);
+    expect(TRANSPORT_MODULES.filter((m) => has(headerAuth, 'transports', m))).toEqual(['stdio', 'streamable-http']);
     expect(plain.manifest.auth.outgoing).toEqual(['unauthenticated']);
     expect(headerAuth.manifest.auth.outgoing).toEqual(['header_injection', 'unauthenticated']);
     expect(headerAuth.manifest.transports).toEqual(['stdio', 'streamable-http']);

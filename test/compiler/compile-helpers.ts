@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compile } from '../../compiler/compile.ts';
 import { hashBackend, lockItem, serializeLock, type BackendIdentity, type LockedBackend, type LockedItem } from '../../compiler/lock.ts';
-import type { CompiledGateway } from '../../runtime/types.ts';
+import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '../..');

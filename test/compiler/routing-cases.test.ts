@@ -4,7 +4,7 @@ import { sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.ts'
 import { buildGateway } from '../../compiler/emit/gateway.ts';
 import { buildCatalog, type Catalog } from '../../compiler/resolve/catalog.ts';
 import { checkLockFreshness, parseLock } from '../../compiler/resolve/lock-check.ts';
-import type { CompiledGateway } from '../../runtime/types.ts';
+import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 import { compileFrozen, fakeCatalog, fakeConfig, fakeLockText, positionOf } from './compile-helpers.ts';
 import { startRoutedBundle, type Received, type RoutedBundle } from './routed-bundle.ts';
 import { ROUTING_CASES, type RoutingCase, type WantRouting } from './routing-cases.ts';

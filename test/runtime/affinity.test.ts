@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { SessionAffinity } from '../../runtime/types.ts';
+import type { SessionAffinity } from '../../runtime/compiled-gateway.ts';
 import { FAULT, buildGateway, bundleGateway, getJson, runBundle } from './harness.ts';
 
 async function scenario(affinity: SessionAffinity) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unauthenticated } from '../../runtime/auth/out/unauthenticated.ts';
-import { stdioTransport } from '../../runtime/backends/stdio.ts';
+import { stdioTransport } from '../../runtime/transports/stdio.ts';
 import type { CallContext } from '../../runtime/call-context.ts';
 import { GatewayCore } from '../../runtime/gateway.ts';
 import { notificationJson } from '../../runtime/jsonrpc.ts';

@@ -10,7 +10,7 @@ import { argAttributes, claimValue, sanitizeUri, type CedarEntity, type CedarVal
 import { StartupError } from '../../runtime/env.ts';
 import { createLogger } from '../../runtime/log.ts';
 import type { Authorizer, AuthzAction, AuthzResourceType, Principal } from '../../runtime/plugins.ts';
-import type { CompiledAuthz } from '../../runtime/types.ts';
+import type { CompiledAuthz } from '../../runtime/compiled-gateway.ts';
 
 const TOKEN = 'eyJ-the-bearer-token-never-logged';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { DriftPolicy } from '../../runtime/types.ts';
+import type { DriftPolicy } from '../../runtime/compiled-gateway.ts';
 import { ECHO, buildGateway, bundleGateway, getJson, runBundle, waitFor } from './harness.ts';
 
 /** The lock is made from the plain fixture; the live one has a changed description and a new tool. */

@@ -17,7 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import * as z from 'zod';
 import { hashJson } from '../../runtime/canonical.ts';
-import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth, TransportKind } from '../../runtime/types.ts';
+import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth, TransportKind } from '../../runtime/compiled-gateway.ts';
 
 /** The repository root. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -179,9 +179,9 @@ export async function buildGateway(specs: BackendSpec[], opts: BuildOptions = {}
 }
 
 const TRANSPORT_IMPORTS: Record<TransportKind, [string, string]> = {
-  stdio: ['stdioTransport', 'backends/stdio.ts'],
-  'streamable-http': ['streamableHttpTransport', 'backends/streamable-http.ts'],
-  sse: ['sseTransport', 'backends/sse.ts'],
+  stdio: ['stdioTransport', 'transports/stdio.ts'],
+  'streamable-http': ['streamableHttpTransport', 'transports/streamable-http.ts'],
+  sse: ['sseTransport', 'transports/sse.ts'],
 };
 const AUTH_IMPORTS: Record<string, [string, string]> = {
   unauthenticated: ['unauthenticated', 'auth/out/unauthenticated.ts'],
@@ -212,7 +212,7 @@ export async function bundleGateway(gw: CompiledGateway, dir = makeTempDir()): P
     `import { startGateway } from '${rt}/index.ts';`,
     ...transports.map((t) => `import { ${TRANSPORT_IMPORTS[t][0]} } from '${rt}/${TRANSPORT_IMPORTS[t][1]}';`),
     ...auths.map((a) => `import { ${AUTH_IMPORTS[a][0]} } from '${rt}/${AUTH_IMPORTS[a][1]}';`),
-    `import type { CompiledGateway } from '${rt}/types.ts';`,
+    `import type { CompiledGateway } from '${rt}/compiled-gateway.ts';`,
     `export const GATEWAY: CompiledGateway = ${JSON.stringify(gw, null, 2)};`,
     `await startGateway(GATEWAY, { transports: { ${transports.map((t) => `'${t}': ${TRANSPORT_IMPORTS[t][0]}`).join(', ')} }, outgoingAuth: { ${auths.map((a) => `${a}: ${AUTH_IMPORTS[a][0]}`).join(', ')} } });`,
   ];

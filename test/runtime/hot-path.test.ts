@@ -8,9 +8,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallContext } from '../../runtime/call-context.ts';
 import { cancelCall } from '../../runtime/call-context.ts';
 import { ERR, RpcError } from '../../runtime/jsonrpc.ts';
-import { SseParser } from '../../runtime/backends/deliver.ts';
-import { LeanHttpPool, headerLines } from '../../runtime/backends/http-client.ts';
-import { Peer } from '../../runtime/upstream/peer.ts';
+import { SseParser } from '../../runtime/transports/deliver.ts';
+import { LeanHttpPool, headerLines } from '../../runtime/transports/http-client.ts';
+import { Peer } from '../../runtime/backend/peer.ts';
 
 /** A Peer on a wire that records what is sent and aborted, never answering by itself. */
 function peerOnFakeWire() {

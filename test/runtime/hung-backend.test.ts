@@ -7,7 +7,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { jittered, restartBudget, withDeadline } from '../../runtime/upstream/backend.ts';
+import { jittered, restartBudget, withDeadline } from '../../runtime/backend/supervisor.ts';
 import { ECHO, buildGateway, bundleGateway, getJson, runBundle, startGatewayOver, waitFor, type Catalog } from './harness.ts';
 
 const state = async (g: { port: number }, name: string) => ((await getJson(g, '/status')).body.backends as any[]).find((b) => b.name === name);

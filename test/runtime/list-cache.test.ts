@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Catalog, identityKey } from '../../runtime/catalog.ts';
 import type { Authorizer, Principal } from '../../runtime/plugins.ts';
-import type { CompiledGateway } from '../../runtime/types.ts';
+import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 
 const gw = {
   lists: { tools: JSON.stringify([{ name: 'a' }, { name: 'b' }]), prompts: '[]', resources: '[]', resourceTemplates: '[]' },

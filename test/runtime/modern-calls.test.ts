@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { unauthenticated } from '../../runtime/auth/out/unauthenticated.ts';
-import { stdioTransport } from '../../runtime/backends/stdio.ts';
+import { stdioTransport } from '../../runtime/transports/stdio.ts';
 import type { CallContext } from '../../runtime/call-context.ts';
 import { GatewayCore } from '../../runtime/gateway.ts';
 import { RpcError } from '../../runtime/jsonrpc.ts';
@@ -18,7 +18,7 @@ import { AuthFailure, type RuntimePlugins } from '../../runtime/plugins.ts';
 import { resolveBackends } from '../../runtime/resolve-backends.ts';
 import { startHttp, type HttpFrontEnd } from '../../runtime/server/http.ts';
 import { ModernCalls, RoundTripCall } from '../../runtime/server/modern-calls.ts';
-import type { RuntimeLimits } from '../../runtime/types.ts';
+import type { RuntimeLimits } from '../../runtime/compiled-gateway.ts';
 import { FAULT, buildGateway, bundleGateway, waitFor, type BackendSpec } from './harness.ts';
 
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');

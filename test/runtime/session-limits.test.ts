@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { RuntimeLimits } from '../../runtime/types.ts';
+import type { RuntimeLimits } from '../../runtime/compiled-gateway.ts';
 import { ECHO, buildGateway, bundleGateway, getJson, runBundle, waitFor, type RunningGateway } from './harness.ts';
 
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');

@@ -8,7 +8,7 @@ import { TokenCache } from '../../runtime/auth/out/token-cache.ts';
 import { tokenExchange } from '../../runtime/auth/out/token-exchange.ts';
 import { StartupError } from '../../runtime/env.ts';
 import type { OutgoingAuth, Principal } from '../../runtime/plugins.ts';
-import type { CompiledOutgoingAuth } from '../../runtime/types.ts';
+import type { CompiledOutgoingAuth } from '../../runtime/compiled-gateway.ts';
 import { startTokenServer, type TokenServer } from '../fixtures/oauth/token-server.ts';
 
 const SECRET = 'gateway-s3cret-value';

@@ -7,8 +7,8 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeanHttpPool, headerLines } from '../../runtime/backends/http-client.ts';
-import { MessageTooLargeError } from '../../runtime/backends/upstream-response.ts';
+import { LeanHttpPool, headerLines } from '../../runtime/transports/http-client.ts';
+import { MessageTooLargeError } from '../../runtime/transports/upstream-response.ts';
 import { FIXTURES } from './harness.ts';
 import { rawServer } from '../fixtures/servers/http-raw-server.ts';
 

@@ -1,11 +1,11 @@
 /**
- * The lean client's response parser (runtime/backends/http-response-parser.ts), fed bytes without a
+ * The lean client's response parser (runtime/transports/http-response-parser.ts), fed bytes without a
  * socket: a given/want table for the framing rules that matter for smuggling, and a differential
  * test against llhttp (undici's wasm build, driven directly) on a fixed set of generated responses.
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { ResponseParser } from '../../runtime/backends/http-response-parser.ts';
+import { ResponseParser } from '../../runtime/transports/http-response-parser.ts';
 
 /** What a parser made of one response on a connection that then closed. */
 interface Outcome {

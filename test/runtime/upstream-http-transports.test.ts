@@ -6,8 +6,8 @@
  */
 import type http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sseTransport } from '../../runtime/backends/sse.ts';
-import { streamableHttpTransport } from '../../runtime/backends/streamable-http.ts';
+import { sseTransport } from '../../runtime/transports/sse.ts';
+import { streamableHttpTransport } from '../../runtime/transports/streamable-http.ts';
 import type { Wire } from '../../runtime/plugins.ts';
 import { httpBackend, httpServer, rawServer, recordingHooks, sseFrame, until } from '../fixtures/servers/http-raw-server.ts';
 

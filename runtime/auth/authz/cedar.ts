@@ -24,7 +24,7 @@ import { initSync, policyToJson, preparsePolicySet, statefulIsAuthorized, checkP
 import { StartupError } from '../../env.ts';
 import type { Logger } from '../../log.ts';
 import type { AuthorizerFactory, AuthzResourceType, Principal } from '../../plugins.ts';
-import type { CompiledAuthz } from '../../types.ts';
+import type { CompiledAuthz } from '../../compiled-gateway.ts';
 import { cedarWasmBytes } from './cedar-wasm-bytes.ts';
 import { PolicySlices, policyScope } from './cedar-slices.ts';
 import { argAttributes, attributeUse, claimValue, groupNames, parseUid, sanitizeUri, uidKey, type CedarEntity, type CedarValue, type Uid } from './cedar-values.ts';

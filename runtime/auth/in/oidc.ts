@@ -13,7 +13,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { StartupError } from '../../env.ts';
 import type { Logger } from '../../log.ts';
 import { AuthFailure, type IncomingAuth, type IncomingAuthFactory, type Principal } from '../../plugins.ts';
-import type { CompiledOidc } from '../../types.ts';
+import type { CompiledOidc } from '../../compiled-gateway.ts';
 
 /** Asymmetric JWS algorithms accepted when the config does not pin a list. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];

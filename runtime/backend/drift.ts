@@ -1,7 +1,7 @@
 /** Drift detection: the live catalog of a backend against the per-item hashes pinned in the lock. */
 import { hashJson } from '../canonical.ts';
 import type { Logger } from '../log.ts';
-import type { CompiledBackend, DriftPolicy } from '../types.ts';
+import type { CompiledBackend, DriftPolicy } from '../compiled-gateway.ts';
 import type { Peer } from './peer.ts';
 
 /** The four catalog kinds, keyed as in `CompiledBackend.itemHashes`. */

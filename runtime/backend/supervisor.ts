@@ -6,7 +6,7 @@ import type { CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Logger } from '../log.ts';
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire } from '../plugins.ts';
-import type { CompiledGateway } from '../types.ts';
+import type { CompiledGateway } from '../compiled-gateway.ts';
 import { Circuit } from './circuit.ts';
 import { applyDriftPolicy, diffCatalog, listLiveCatalog, type DriftItem } from './drift.ts';
 import { Peer } from './peer.ts';
