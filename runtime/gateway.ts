@@ -11,6 +11,7 @@ import { StartupError } from './env.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import { Router } from './router.ts';
+import { ProcessGroups } from './transports/process-groups.ts';
 import { ModernCalls } from './server/modern-calls.ts';
 import type { Session } from './server/session.ts';
 import type { CompiledGateway, RuntimeLimits } from './compiled-gateway.ts';
@@ -43,6 +44,8 @@ export class GatewayCore {
   readonly catalog: Catalog;
   readonly metrics: Metrics;
   readonly sessions = new Map<string, Session>();
+  /** Process groups of every stdio child this gateway started (SIGKILLed if the process exits before closing them). */
+  readonly processGroups = new ProcessGroups();
   /** The limits in force (operational.limits over the defaults). */
   readonly limits: RuntimeLimits;
   /** Live sessions per client key (an authenticated subject, else a remote address). */
@@ -70,7 +73,7 @@ export class GatewayCore {
     this.backends = resolved.map((cfg, i) => {
       const transport = plugins.transports[cfg.transport];
       if (!transport) throw new Error(`no transport plugin for "${cfg.transport}" (backend "${cfg.name}")`);
-      return new Backend(i, cfg, transport, gw, events, log.child({ backend: cfg.name }));
+      return new Backend(i, cfg, transport, gw, events, log.child({ backend: cfg.name }), this.processGroups);
     });
     const ia = gw.incomingAuth;
     if (ia?.type === 'oidc') {
@@ -184,7 +187,7 @@ export class GatewayCore {
         onFatalDrift: (x, items) => this.onFatalDrift(x, items, false),
       };
       const tag = key.startsWith('sub:') ? { subject: ctx.principal!.sub } : { session: key.slice(0, 8) };
-      b = new Backend(index, cfg, this.transports.transports[shared.cfg.transport]!, this.gw, events, this.log.child({ backend: shared.name, ...tag }));
+      b = new Backend(index, cfg, this.transports.transports[shared.cfg.transport]!, this.gw, events, this.log.child({ backend: shared.name, ...tag }), this.processGroups);
       mine.set(index, b);
       this.scopedCount++;
       b.start();

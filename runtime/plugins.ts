@@ -5,6 +5,7 @@
  */
 import type { CompiledAuthz, CompiledBackend, CompiledIncomingAuth, CompiledOutgoingAuth, TransportKind } from './compiled-gateway.ts';
 import type { Logger } from './log.ts';
+import type { ProcessGroups } from './transports/process-groups.ts';
 
 /** A backend after start-up resolution: `${env:NAME}` references replaced, auth headers merged. */
 export interface ResolvedBackend extends CompiledBackend {
@@ -27,6 +28,8 @@ export interface WireHooks {
   /** The connection is gone (child exited, stream closed); in-flight calls fail at once. */
   onclose(reason: string): void;
   log: Logger;
+  /** Where stdio transports register their children's process groups (the owner's, killed if this process exits). */
+  processGroups?: ProcessGroups;
 }
 
 /** A live connection to one backend, speaking newline-free serialized JSON-RPC messages. */

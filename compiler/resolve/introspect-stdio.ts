@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { stopProcessGroup, trackProcessGroup } from '../../runtime/transports/stdio.ts';
+import { ProcessGroups, stopProcessGroup } from '../../runtime/transports/process-groups.ts';
 
 /** What to spawn; `env` is the whole environment of the child (merge defaults in yourself). */
 export interface GroupStdioParams {
@@ -33,6 +33,8 @@ export class GroupStdioTransport implements Transport {
   readonly stderr = new PassThrough();
   private child?: ChildProcess;
   private readonly buffer = new ReadBuffer();
+  /** This child's group, SIGKILLed if the compiler exits before closing it. */
+  private readonly groups = new ProcessGroups();
   private closing?: Promise<void>;
 
   constructor(private readonly params: GroupStdioParams) {}
@@ -53,7 +55,7 @@ export class GroupStdioTransport implements Transport {
         windowsHide: true,
       });
       this.child = child;
-      const untrack = trackProcessGroup(child);
+      const untrack = this.groups.track(child);
       const kill = () => {
         if (child.pid !== undefined && process.platform !== 'win32') {
           try {

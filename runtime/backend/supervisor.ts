@@ -7,6 +7,7 @@ import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Logger } from '../log.ts';
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire } from '../plugins.ts';
 import type { CompiledGateway } from '../compiled-gateway.ts';
+import type { ProcessGroups } from '../transports/process-groups.ts';
 import { Circuit } from './circuit.ts';
 import { applyDriftPolicy, diffCatalog, listLiveCatalog, type DriftItem } from './drift.ts';
 import { Peer } from './peer.ts';
@@ -64,6 +65,8 @@ export class Backend {
     private readonly gw: CompiledGateway,
     private readonly events: BackendEvents,
     readonly log: Logger,
+    /** The owner's registry of stdio process groups. */
+    private readonly processGroups?: ProcessGroups,
   ) {
     this.circuit = new Circuit(gw.operational.circuitBreaker);
   }
@@ -149,6 +152,7 @@ export class Backend {
         },
         onclose: (reason) => gen === this.generation && this.onDisconnect(reason),
         log: this.log,
+        processGroups: this.processGroups,
       });
       // A backend that accepts the connection and never answers must not stay `connecting`.
       wire = await withDeadline(opening, this.connectTimeoutMs(), `connecting timed out after ${this.connectTimeoutMs()} ms`, (late) => void late.close());

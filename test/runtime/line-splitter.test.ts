@@ -1,7 +1,7 @@
 /** Unit tests of the stdio framing: lines split in one pass, bounded memory, oversized lines reported by their edges. */
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../runtime/transports/line-splitter.ts';
-import { upstreamIdOf } from '../../runtime/transports/stdio.ts';
+import { upstreamIdOf } from '../../runtime/transports/stdio-framing.ts';
 
 function split(max: number, pieces: string[]): { lines: string[]; over: Array<{ head: string; tail: string; bytes: number }> } {
   const lines: string[] = [];

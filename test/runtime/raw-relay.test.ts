@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { RAW_ABOVE_BYTES, resultSpanOf, sliceParts } from '../../runtime/transports/stdio.ts';
+import { RAW_ABOVE_BYTES, resultSpanOf, sliceParts } from '../../runtime/transports/stdio-framing.ts';
 import { RawJson } from '../../runtime/raw-json.ts';
 import { HttpExchange } from '../../runtime/server/http-exchange.ts';
 import { FIXTURES, startGatewayOver, type RunningGateway } from './harness.ts';

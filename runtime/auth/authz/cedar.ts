@@ -20,6 +20,7 @@
  * Fails closed: a policy that errors while evaluating (say, a missing attribute read without `has`)
  * denies the request, as in ToolHive; each distinct error is logged once.
  */
+import { randomUUID } from 'node:crypto';
 import { initSync, policyToJson, preparsePolicySet, statefulIsAuthorized, checkParseEntities, type DetailedError, type PolicyJson } from '@cedar-policy/cedar-wasm/web';
 import { StartupError } from '../../env.ts';
 import type { Logger } from '../../log.ts';
@@ -39,18 +40,17 @@ const ANONYMOUS: Uid = { type: 'Client', id: 'anonymous' };
 /** Distinct evaluation errors logged per authorizer (each once); later ones are only counted as denials. */
 const MAX_WARNINGS = 100;
 
-let engineReady = false;
-let policySets = 0;
-
-/** Instantiates the Cedar engine once per process (synchronously, from the embedded bytes). */
+/**
+ * Instantiates the Cedar engine (synchronously, from the embedded bytes). The wasm instance is the
+ * package's own, once per process: `initSync` returns at once when it already exists, so an
+ * authorizer started later only pays for reading the bytes. No state of ours is kept here.
+ */
 function startEngine(): void {
-  if (engineReady) return;
   try {
     initSync({ module: cedarWasmBytes() });
   } catch (err) {
     throw new StartupError(`cannot start the Cedar policy engine: ${(err as Error).message}`);
   }
-  engineReady = true;
 }
 
 /** Cedar reports byte offsets; this gives the 1-based line and column inside `text`. */
@@ -120,7 +120,8 @@ export const cedarAuthorizer: AuthorizerFactory = (authz: CompiledAuthz, log: Lo
   if (authz.policies.length === 0) log.warn({}, 'incomingAuth.authz has no policies: every call is denied');
   const actionHierarchy = staticEntities.some((e) => e.uid.type === 'Action');
   const slices = new PolicySlices(json.map((p) => policyScope(p, actionHierarchy)), (indexes) => {
-    const setId = `vmcp-authz-${++policySets}`;
+    // The engine's policy-set store is shared by every authorizer in the process: ids must not collide.
+    const setId = `vmcp-authz-${randomUUID()}`;
     const staticPolicies = Object.fromEntries(indexes.map((i) => [`policy${i}`, authz.policies[i]]));
     const prepared = preparsePolicySet(setId, { staticPolicies });
     if (prepared.type === 'failure') throw new Error(prepared.errors.map(errorText).join('; '));
