@@ -89,14 +89,16 @@ function startProber(port: number) {
     phases,
     async during<T>(label: string, fn: () => Promise<T>): Promise<T> {
       worker.postMessage({ phase: label });
+      let result: T;
       try {
-        return await fn();
+        result = await fn();
       } finally {
         const flushed = new Promise<void>((r) => waiters.push(r));
         worker.postMessage({ phase: null });
         await flushed;
-        if (failure) throw new Error(`prober: ${failure}`);
       }
+      if (failure) throw new Error(`prober: ${failure}`);
+      return result;
     },
     async stop(): Promise<void> {
       worker.postMessage('stop');

@@ -37,7 +37,7 @@ export interface RunningGateway {
 export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlugins, argv: string[] = process.argv.slice(2)): Promise<RunningGateway> {
   const log = createLogger({ gateway: gateway.name });
   let core: GatewayCore;
-  let args;
+  let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv);
     if (args.dumpGateway || args.help) {

@@ -2,7 +2,7 @@
  * Routes downstream requests: lists from the compiled catalog, everything else to one backend
  * under its original name, with one map lookup. Results pass through without re-validation.
  */
-import { Catalog } from './catalog.ts';
+import type { Catalog } from './catalog.ts';
 import { LOG_LEVELS, type CallContext } from './call-context.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Metrics } from './ops/metrics.ts';

@@ -66,7 +66,7 @@ export async function loadSide(spec: string, reader: SideReader): Promise<SideRe
     }
     case 'manifest': {
       const m = parseJson<Manifest>(text);
-      if (!m || m.manifestVersion !== 1) return { diagnostics: [], error: `${label} is not a vmcp manifest (expected manifestVersion 1)` };
+      if (m?.manifestVersion !== 1) return { diagnostics: [], error: `${label} is not a vmcp manifest (expected manifestVersion 1)` };
       return { surface: surfaceFromManifest(m, label), diagnostics: [] };
     }
     case 'bundle':
@@ -115,7 +115,7 @@ async function loadBundleSide(path: string, text: string, label: string, read: (
   }
   const dumped = await reader.dumpGateway(text, label);
   const gateway = dumped.json ? parseJson<CompiledGateway>(dumped.json) : undefined;
-  if (!gateway || !gateway.lists) return { diagnostics: [], error: `cannot read the gateway data of ${label}: ${dumped.error ?? 'the bundle printed no gateway JSON'}` };
+  if (!gateway?.lists) return { diagnostics: [], error: `cannot read the gateway data of ${label}: ${dumped.error ?? 'the bundle printed no gateway JSON'}` };
   const manifestText = read(path.replace(/\.vmcp\.mjs$/, '.manifest.json'));
   const manifest = manifestText ? parseJson<Manifest>(manifestText) : undefined;
   let incoming: IncomingSurface | undefined;

@@ -15,7 +15,7 @@ export function templatePattern(template: string): string {
     // give adjacent greedy groups, which backtrack polynomially on a long URI that fails to match.
     // Routing needs no captures, so one group that matches their concatenation (a slight superset)
     // takes their place. Disjoint neighbours ("{q}{?limit}") stay as they are.
-    let merged: string[] = [];
+    const merged: string[] = [];
     for (const op of run) {
       const prev = merged[merged.length - 1];
       if (prev === undefined || disjoint(prev, op)) merged.push(op);

@@ -9,7 +9,10 @@ import { templatePattern } from '../../compiler/resolve/uri-template.ts';
 
 function setup(templates: string[]) {
   const calls: Array<{ method: string; params: any }> = [];
-  const backend = { state: 'ready', capabilities: { logging: {} }, name: 'b', call: async (method: string, params: any) => (calls.push({ method, params }), { contents: [] }) } as unknown as Backend;
+  const backend = { state: 'ready', capabilities: { logging: {} }, name: 'b', call: async (method: string, params: any) => {
+      calls.push({ method, params });
+      return { contents: [] };
+    } } as unknown as Backend;
   const gw = {
     tools: {},
     prompts: {},

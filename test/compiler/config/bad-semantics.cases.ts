@@ -1,4 +1,4 @@
-import { HEAD, HEAD2, y, type BadCase } from './helpers.ts';
+import { HEAD, HEAD2, type BadCase } from './helpers.ts';
 
 const CLAUDE = '{\n  "mcpServers": {\n    "a": { "command": "npx", "args": ["x"] }\n  }\n}\n';
 

@@ -20,7 +20,7 @@ function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
 }
 
 /** Runs `vmcp diff` on a case's two configs and returns stdout and the exit code. */
-export async function diffCase(name: string, format: DiffFormat, failOn: FailOn): Promise<{ out: string; code: number; err: string }> {
+async function diffCase(name: string, format: DiffFormat, failOn: FailOn): Promise<{ out: string; code: number; err: string }> {
   const io = captureIo();
   const side = (s: string) => `test/fixtures/diff/${name}/${s}/vmcp.yaml`;
   const code = await runDiff({ old: side('old'), new: side('new'), format, failOn }, io);
