@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from '../lib/mcp-client.ts';
-import { Deadline, echo, median } from '../lib/measure.ts';
+import { type Deadline, echo, median } from '../lib/measure.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { REPO, rssMb, sleep, stop } from '../lib/procs.ts';
 import { compileVmcp, scratch, startGateway, type BackendSpec, type Gateway, type GatewayKind } from '../lib/targets.ts';

@@ -3,7 +3,7 @@
  * tools/list latency (whole list, following cursors) and echo tools/call p50/p99 for each T, per
  * target. The ratio of the largest T to the smallest shows whether routing stays flat.
  */
-import { Deadline, listToolNames, median, summarize, timedCalls, VerifyError, warmUp } from '../lib/measure.ts';
+import { type Deadline, listToolNames, median, summarize, timedCalls, VerifyError, warmUp } from '../lib/measure.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { compileVmcp, scratch, type TargetKind } from '../lib/targets.ts';
 import { ECHO_BASE_TOOLS } from './cold.ts';

@@ -7,7 +7,7 @@
  * through the last backend answers correctly.
  */
 import { HttpClient } from '../lib/mcp-client.ts';
-import { Deadline, echo, listToolNames, median, VerifyError } from '../lib/measure.ts';
+import { type Deadline, echo, listToolNames, median, VerifyError } from '../lib/measure.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { stop } from '../lib/procs.ts';
 import { compileVmcp, scratch, startGateway, type BackendSpec, type GatewayKind } from '../lib/targets.ts';

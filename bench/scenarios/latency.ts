@@ -5,7 +5,7 @@
  * repetition by repetition, so drift in machine load hits all of them alike.
  */
 import { cpuMs, stop, type Spawned } from '../lib/procs.ts';
-import { Deadline, median, summarize, timedCalls, warmUp } from '../lib/measure.ts';
+import { type Deadline, median, summarize, timedCalls, warmUp } from '../lib/measure.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { compileVmcp, openTarget, scratch, startEchoHttp, type BackendSpec, type Opened, type TargetKind } from '../lib/targets.ts';
 

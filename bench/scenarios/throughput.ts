@@ -5,7 +5,7 @@
  * same cores as the gateway and the backend.
  */
 import { HttpClient } from '../lib/mcp-client.ts';
-import { checkEcho, Deadline, median, percentile, warmUp } from '../lib/measure.ts';
+import { checkEcho, type Deadline, median, percentile, warmUp } from '../lib/measure.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { cpuMs, stop } from '../lib/procs.ts';
 import { compileVmcp, scratch, startGateway, type Gateway, type GatewayKind } from '../lib/targets.ts';
