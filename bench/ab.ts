@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { HttpClient, type RpcClient } from './lib/mcp-client.ts';
 import { Deadline, median, round, summarize, timedCalls, warmUp } from './lib/measure.ts';
 import { cpuMs, stop, stopAll, type Spawned } from './lib/procs.ts';
-import { compileVmcp, connectDirect, scratch, startEchoHttp, startVmcp, type BackendSpec, type Gateway } from './lib/targets.ts';
+import {
+  compileVmcp,
+  connectDirect,
+  scratch,
+  startEchoHttp,
+  startVmcp,
+  type BackendSpec,
+  type Gateway,
+} from './lib/targets.ts';
 
 interface Target {
   name: 'direct' | 'before' | 'after';
@@ -69,13 +77,19 @@ async function run(transport: 'http' | 'stdio'): Promise<Record<string, unknown>
       out[t.name] = {
         p50: round(m(t, 'p50')),
         p99: round(m(t, 'p99')),
-        ...(t.gw ? {
-          cpuMsPerCall: round(m(t, 'cpu')),
-          // Paired per repetition, then the median: the same load hit both.
-          addedP50: round(median(t.runs.map((r, i) => r.p50 - direct.runs[i].p50))),
-          addedP99: round(median(t.runs.map((r, i) => r.p99 - direct.runs[i].p99))),
-        } : {}),
-        runs: t.runs.map((r) => ({ p50: round(r.p50), p99: round(r.p99), ...(r.cpu !== undefined ? { cpu: round(r.cpu) } : {}) })),
+        ...(t.gw
+          ? {
+              cpuMsPerCall: round(m(t, 'cpu')),
+              // Paired per repetition, then the median: the same load hit both.
+              addedP50: round(median(t.runs.map((r, i) => r.p50 - direct.runs[i].p50))),
+              addedP99: round(median(t.runs.map((r, i) => r.p99 - direct.runs[i].p99))),
+            }
+          : {}),
+        runs: t.runs.map((r) => ({
+          p50: round(r.p50),
+          p99: round(r.p99),
+          ...(r.cpu !== undefined ? { cpu: round(r.cpu) } : {}),
+        })),
       };
     }
     return out;
@@ -101,6 +115,7 @@ const row = (tr: string, k: string) => {
   return `| ${tr} ${k} | ${f(r.direct[k])} | ${f(r.before[k])} | ${f(r.after[k])} | ${r.before[k] ? round(r.after[k] / r.before[k], 2) : '–'} |`;
 };
 const lines = ['| metric (medians) | direct | before | after | after ÷ before |', '|---|---:|---:|---:|---:|'];
-for (const tr of transports) for (const k of ['p50', 'p99', 'addedP50', 'addedP99', 'cpuMsPerCall']) lines.push(row(tr, k));
+for (const tr of transports)
+  for (const k of ['p50', 'p99', 'addedP50', 'addedP99', 'cpuMsPerCall']) lines.push(row(tr, k));
 process.stdout.write(`${lines.join('\n')}\n`);
 if (process.env.AB_OUT) writeFileSync(process.env.AB_OUT, JSON.stringify(results, null, 2) + '\n');

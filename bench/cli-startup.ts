@@ -29,7 +29,10 @@ const node = process.execPath;
 const TIME = '/usr/bin/time';
 const WARMUPS = 2;
 const QUICKSTART = 'examples/quickstart/vmcp.yaml';
-const unset = (process.env.CLI_UNSET_ENV ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const unset = (process.env.CLI_UNSET_ENV ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
 const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.includes(k)));
 
 interface Command {
@@ -47,10 +50,20 @@ interface Samples {
 }
 
 /** One run: wall ms, CPU ms (user + sys, NaN when not measured), or an error. */
-function runOnce(cmd: Command, timeFile: string | undefined, timeoutMs: number): { wall: number; cpu: number } | { error: string } {
+function runOnce(
+  cmd: Command,
+  timeFile: string | undefined,
+  timeoutMs: number,
+): { wall: number; cpu: number } | { error: string } {
   const [file, args] = timeFile ? [TIME, ['-f', '%U %S', '-o', timeFile, node, ...cmd.args]] : [node, cmd.args];
   const t0 = performance.now();
-  const r = spawnSync(file, args, { cwd: root, env: childEnv, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(file, args, {
+    cwd: root,
+    env: childEnv,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const wall = performance.now() - t0;
   if (r.error) return { error: String(r.error.message) };
   if (r.status !== 0) return { error: `exit ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().slice(0, 300)}` };
@@ -69,12 +82,23 @@ function runOnce(cmd: Command, timeFile: string | undefined, timeoutMs: number):
 /** Whether /usr/bin/time is GNU time that understands -f and -o (busybox's does not). */
 function timeWorks(timeFile: string): boolean {
   if (!existsSync(TIME)) return false;
-  const r = spawnSync(TIME, ['-f', '%U %S', '-o', timeFile, node, '-e', '0'], { env: childEnv, encoding: 'utf8', timeout: 30_000 });
-  return r.status === 0 && existsSync(timeFile) && /^\d+(\.\d+)? \d+(\.\d+)?$/.test(readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '');
+  const r = spawnSync(TIME, ['-f', '%U %S', '-o', timeFile, node, '-e', '0'], {
+    env: childEnv,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return (
+    r.status === 0 &&
+    existsSync(timeFile) &&
+    /^\d+(\.\d+)? \d+(\.\d+)?$/.test(readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '')
+  );
 }
 
 const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '');
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' / ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
 
 async function main(): Promise<void> {
   const runs = Math.max(1, Number(process.env.CLI_RUNS ?? 20));
@@ -85,7 +109,8 @@ async function main(): Promise<void> {
 
   // 1. A fresh build, so that bin/vmcp.mjs neither rebuilds nor falls back to tsx while timed.
   const built = spawnSync(node, ['scripts/build-cli.mjs'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  if (built.status !== 0) throw new Error(`node scripts/build-cli.mjs failed (${built.status ?? built.signal}): ${built.stderr}`);
+  if (built.status !== 0)
+    throw new Error(`node scripts/build-cli.mjs failed (${built.status ?? built.signal}): ${built.stderr}`);
   const mainJs = join(root, 'build', 'cli', 'main.js');
   const builtMtime = () => (existsSync(mainJs) ? statSync(mainJs).mtimeMs : NaN);
   let lastBuilt = builtMtime();
@@ -108,10 +133,19 @@ async function main(): Promise<void> {
   const commands: Command[] = [
     { label: '`node -e 0` (baseline)', args: ['-e', '0'], expect: /^$/ },
     { label: '`vmcp version`', args: [bin, 'version'], expect: /^vmcp \d/, goalMs: 150 },
-    { label: `\`vmcp validate -c ${QUICKSTART}\``, args: [bin, 'validate', '-c', QUICKSTART], expect: /is valid/, goalMs: 300 },
+    {
+      label: `\`vmcp validate -c ${QUICKSTART}\``,
+      args: [bin, 'validate', '-c', QUICKSTART],
+      expect: /is valid/,
+      goalMs: 300,
+    },
     { label: '`vmcp --help`', args: [bin, '--help'], expect: /usage: vmcp/ },
     { label: '`version` through tsx (old way)', args: [wrapper, 'version'], expect: /^vmcp \d/ },
-    { label: '`validate -c …` through tsx (old way)', args: [wrapper, 'validate', '-c', QUICKSTART], expect: /is valid/ },
+    {
+      label: '`validate -c …` through tsx (old way)',
+      args: [wrapper, 'validate', '-c', QUICKSTART],
+      expect: /is valid/,
+    },
   ];
   const samples: Samples[] = commands.map(() => ({ wall: [], cpu: [] }));
 
@@ -185,7 +219,10 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   if (!cpuOk) notes.push(`${TIME} (GNU time) is not available: CPU time not measured.`);
   if (stopped) notes.push(`Stopped early: ${stopped}.`);
-  if (discarded) notes.push(`${discarded} run(s) dropped: build/cli changed during them (a source was edited and bin/vmcp.mjs rebuilt).`);
+  if (discarded)
+    notes.push(
+      `${discarded} run(s) dropped: build/cli changed during them (a source was edited and bin/vmcp.mjs rebuilt).`,
+    );
   samples.forEach((s, i) => s.error && notes.push(`${commands[i].label}: ERR ${s.error}`));
   process.stdout.write(`${lines.join('\n')}\n${notes.length ? `\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`);
 }

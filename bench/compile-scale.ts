@@ -26,7 +26,11 @@ export function generateScale(backends: number, tools: number): ScaleInput {
     const defs = Array.from({ length: tools }, (_, t) => ({
       name: `tool_${pad(t)}`,
       description: `Tool ${t} of ${name}: does one thing and reports the result.`,
-      inputSchema: { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'number' } }, required: ['query'] },
+      inputSchema: {
+        type: 'object',
+        properties: { query: { type: 'string' }, limit: { type: 'number' } },
+        required: ['query'],
+      },
       annotations: { readOnlyHint: t % 2 === 0 },
     }));
     const b = {
@@ -61,7 +65,8 @@ export async function compileScale(input: ScaleInput): Promise<CompileOutput> {
     introspect: () => Promise.reject(new Error('a frozen compile must not introspect')),
   });
   const errors = out.diagnostics.filter((d) => d.severity === 'error');
-  if (!out.value || errors.length) throw new Error(`scale compile failed: ${errors.map((d) => `${d.code} ${d.message}`).join('; ')}`);
+  if (!out.value || errors.length)
+    throw new Error(`scale compile failed: ${errors.map((d) => `${d.code} ${d.message}`).join('; ')}`);
   return out.value;
 }
 

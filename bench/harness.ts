@@ -46,7 +46,13 @@ function commit(): string {
 type Log = (line: string) => void;
 
 /** Runs `body` under a hard deadline; always stops every process it started. */
-async function scenario<T>(name: string, opts: BenchOptions, log: Log, results: BenchResults, body: (d: Deadline) => Promise<T>): Promise<T | undefined> {
+async function scenario<T>(
+  name: string,
+  opts: BenchOptions,
+  log: Log,
+  results: BenchResults,
+  body: (d: Deadline) => Promise<T>,
+): Promise<T | undefined> {
   const d = new Deadline(name, opts.deadlineMs);
   const t0 = performance.now();
   log(`▶ ${name}`);
@@ -85,7 +91,8 @@ export async function runBench(opts: BenchOptions, log: Log = () => {}): Promise
   }
   if (on('cold')) results.cold = await scenario('cold', opts, log, results, (d) => cold(opts, d));
   if (on('catalog')) results.catalog = await scenario('catalog', opts, log, results, (d) => catalog(opts, d));
-  if (on('throughput')) results.throughput = await scenario('throughput', opts, log, results, (d) => throughput(opts, d));
+  if (on('throughput'))
+    results.throughput = await scenario('throughput', opts, log, results, (d) => throughput(opts, d));
   if (on('build')) results.build = await scenario('build', opts, log, results, (d) => build(opts, d));
   results.meta.loadavgAtEnd = loadavg();
   results.meta.elapsedS = Number(((performance.now() - started) / 1000).toFixed(1));

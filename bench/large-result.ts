@@ -204,14 +204,19 @@ function table(idle: number[], big: number[], endToEnd: number[], directMs: numb
   const [idleMax, bigMax, idleP99, bigP99] = [max(idle), max(big), percentile(idle, 99), percentile(big, 99)];
   const ratio = (a: number, b: number) => (b > 0 ? `${round(a / b, 1)}×` : '');
   const mb = round(BYTES / 1e6, 1);
-  const spread = (xs: number[]) => `${round(percentile(xs, 50), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
+  const spread = (xs: number[]) =>
+    `${round(percentile(xs, 50), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
   const rows = [
     ['| measure | idle | during the call | during ÷ idle | goal |', '|---|---:|---:|---:|---|'],
-    [`| /health probe max ms (worst event-loop delay) | ${round(idleMax, 2)} | ${round(bigMax, 2)} | ${ratio(bigMax, idleMax)} | < ${GOAL_MS} ${bigMax < GOAL_MS ? 'ok' : 'MISSED'} |`],
+    [
+      `| /health probe max ms (worst event-loop delay) | ${round(idleMax, 2)} | ${round(bigMax, 2)} | ${ratio(bigMax, idleMax)} | < ${GOAL_MS} ${bigMax < GOAL_MS ? 'ok' : 'MISSED'} |`,
+    ],
     [`| /health probe p99 ms | ${round(idleP99, 2)} | ${round(bigP99, 2)} | ${ratio(bigP99, idleP99)} | |`],
     [`| /health probe p50 ms | ${round(percentile(idle, 50), 3)} | ${round(percentile(big, 50), 3)} | | |`],
     [`| probes | ${idle.length} | ${big.length} | | |`],
-    [`| ${mb} MB call end-to-end ms through vmcp, median of ${endToEnd.length} (min–max) | | ${spread(endToEnd)} | | |`],
+    [
+      `| ${mb} MB call end-to-end ms through vmcp, median of ${endToEnd.length} (min–max) | | ${spread(endToEnd)} | | |`,
+    ],
     [`| the same call straight to the fixture over stdio, no gateway | | ${spread(directMs)} | | |`],
     [`| gateway peak RSS (VmHWM) MB | | ${round(peakMb, 0)} | ${round(peakMb / mb, 1)}× the payload | |`],
   ];
@@ -221,7 +226,11 @@ function table(idle: number[], big: number[], endToEnd: number[], directMs: numb
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void stopAll().finally(() => process.exit(130)));
 }
-process.stderr.write(`large-result bench: node ${process.version}, ${BYTES} bytes × ${REPS}, idle baseline ${IDLE_MS} ms, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+process.stderr.write(
+  `large-result bench: node ${process.version}, ${BYTES} bytes × ${REPS}, idle baseline ${IDLE_MS} ms, load ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);
 const d = new Deadline('large-result', DEADLINE_MS);
 try {
   process.stdout.write(`${await d.run(() => main(d))}\n`);

@@ -35,12 +35,18 @@ export function byCategory(profile: Profile): Record<string, number> {
   profile.samples.forEach((id, i) => {
     const f = byId.get(id)!.callFrame;
     const name = f.functionName;
-    const cat = name === '(idle)' ? 'idle'
-      : name === '(garbage collector)' ? 'GC'
-      : f.url.endsWith('.vmcp.mjs') ? 'vmcp bundle JS'
-      : /_http|^node:http|^http/.test(f.url.replace(/^node:/, '')) ? 'node:http JS'
-      : !f.url && name !== '(program)' && name !== '(root)' ? `native: ${name}`
-      : 'other node JS / (program)';
+    const cat =
+      name === '(idle)'
+        ? 'idle'
+        : name === '(garbage collector)'
+          ? 'GC'
+          : f.url.endsWith('.vmcp.mjs')
+            ? 'vmcp bundle JS'
+            : /_http|^node:http|^http/.test(f.url.replace(/^node:/, ''))
+              ? 'node:http JS'
+              : !f.url && name !== '(program)' && name !== '(root)'
+                ? `native: ${name}`
+                : 'other node JS / (program)';
     out[cat] = (out[cat] ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000;
   });
   for (const k of Object.keys(out)) out[k] = Number(out[k].toFixed(1));
@@ -72,7 +78,11 @@ let split: { source: string; lines: string[] } | undefined;
 /** The first 60 characters of the bundle at a 0-based line and column, on one line. */
 function excerpt(source: string, line: number, column: number): string {
   if (split?.source !== source) split = { source, lines: source.split('\n') };
-  return (split.lines[line] ?? '').slice(column, column + 60).replace(/\s+/g, ' ').replace(/`/g, "'").replace(/\|/g, '¦');
+  return (split.lines[line] ?? '')
+    .slice(column, column + 60)
+    .replace(/\s+/g, ' ')
+    .replace(/`/g, "'")
+    .replace(/\|/g, '¦');
 }
 
 async function main(): Promise<void> {
@@ -107,7 +117,9 @@ async function main(): Promise<void> {
     const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Profile;
     const cats = Object.entries(byCategory(profile)).sort((a, b) => b[1] - a[1]);
     const busy = cats.filter(([k]) => k !== 'idle').reduce((sum, [, v]) => sum + v, 0);
-    console.log(`busy ${busy.toFixed(0)} ms${cold ? '' : ` (${(busy / (calls + 200)).toFixed(3)} ms per call, warm-up included, start-up too)`}`);
+    console.log(
+      `busy ${busy.toFixed(0)} ms${cold ? '' : ` (${(busy / (calls + 200)).toFixed(3)} ms per call, warm-up included, start-up too)`}`,
+    );
     console.log(`self time by category (ms): ${cats.map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const rows = topSelf(profile, Number(process.env.PROFILE_TOP ?? 20), readFileSync(bundle, 'utf8'));
     console.log('| self ms | % of busy | function (bundle location «source excerpt») |\n|---:|---:|---|');

@@ -19,7 +19,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 const opts = optionsFromEnv();
 const log = (line: string) => process.stderr.write(`${line}\n`);
-log(`vmcp bench: node ${process.version} (${process.execPath}), scale ${opts.scale}, reps ${opts.reps}, scenarios ${opts.only.join(',')}, targets ${opts.targets.join(',')}`);
+log(
+  `vmcp bench: node ${process.version} (${process.execPath}), scale ${opts.scale}, reps ${opts.reps}, scenarios ${opts.only.join(',')}, targets ${opts.targets.join(',')}`,
+);
 const results = await runBench(opts, log);
 const out = process.env.BENCH_OUT ?? join(REPO, 'bench/results.json');
 writeFileSync(out, JSON.stringify(results, null, 2) + '\n');

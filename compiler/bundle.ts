@@ -60,7 +60,9 @@ export async function bundleRouter(routerSource: string, name: string): Promise<
     write: false,
     metafile: true,
     logLevel: 'silent',
-    banner: { js: '#!/usr/bin/env node\n// vmcp bundle: run with `node <file> [--host H] [--port P] [--stdio]`.\nimport{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);' },
+    banner: {
+      js: '#!/usr/bin/env node\n// vmcp bundle: run with `node <file> [--host H] [--port P] [--stdio]`.\nimport{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);',
+    },
     // Bundled CommonJS dependencies may call require() for node built-ins; the banner provides it.
     mainFields: ['module', 'main'],
     conditions: ['node', 'import'],

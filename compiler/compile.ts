@@ -44,7 +44,10 @@ export interface CompileOutput {
 export async function compile(ctx: CompileContext): Promise<{ value?: CompileOutput; diagnostics: Diagnostic[] }> {
   const loaded = loadConfig(ctx.file, ctx.text, ctx);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
-  const done = (value?: CompileOutput) => ({ value: diagnostics.some((d) => d.severity === 'error') ? undefined : value, diagnostics: sortDiagnostics(diagnostics) });
+  const done = (value?: CompileOutput) => ({
+    value: diagnostics.some((d) => d.severity === 'error') ? undefined : value,
+    diagnostics: sortDiagnostics(diagnostics),
+  });
   if (!loaded.value) return done();
   const valid = loaded.value;
   diagnostics.push(...checkRuntimeStrategies(valid, ctx.file));
@@ -64,14 +67,21 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
   const authz = valid.config.incomingAuth.authz;
   if (authz?.type === 'cedar') {
     const c = catalog.value;
-    diagnostics.push(...checkPolicies({
-      file: ctx.file,
-      locator: valid.parsed.locator,
-      source: ctx.text,
-      policies: authz.policies,
-      entitiesJson: authz.entitiesJson,
-      catalog: { tools: c.tools.map((t) => t.exposed), prompts: c.prompts.map((p) => p.exposed), resources: c.resources.map((r) => r.key), resourceTemplates: c.resourceTemplates.map((t) => t.key) },
-    }));
+    diagnostics.push(
+      ...checkPolicies({
+        file: ctx.file,
+        locator: valid.parsed.locator,
+        source: ctx.text,
+        policies: authz.policies,
+        entitiesJson: authz.entitiesJson,
+        catalog: {
+          tools: c.tools.map((t) => t.exposed),
+          prompts: c.prompts.map((p) => p.exposed),
+          resources: c.resources.map((r) => r.key),
+          resourceTemplates: c.resourceTemplates.map((t) => t.key),
+        },
+      }),
+    );
     if (diagnostics.some((d) => d.severity === 'error')) return done();
   }
 
@@ -82,6 +92,12 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
   const manifestText = stableJson(manifest);
 
   // Secrets are references: no resolved value may reach an artifact.
-  diagnostics.push(...checkSecretLeaks(secretValues(valid, ctx.env), { lock: lockText, bundle: bundle.code, manifest: manifestText }, ctx.file));
+  diagnostics.push(
+    ...checkSecretLeaks(
+      secretValues(valid, ctx.env),
+      { lock: lockText, bundle: bundle.code, manifest: manifestText },
+      ctx.file,
+    ),
+  );
   return done({ valid, lock, lockText, catalog: catalog.value, gateway, routerSource, bundle, manifest, manifestText });
 }

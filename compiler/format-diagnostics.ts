@@ -8,7 +8,14 @@ export interface FormatOptions {
   context?: number;
 }
 
-const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', cyan: '\x1b[36m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
+const ANSI = {
+  red: '\x1b[31m',
+  yellow: '\x1b[33m',
+  cyan: '\x1b[36m',
+  dim: '\x1b[2m',
+  bold: '\x1b[1m',
+  reset: '\x1b[0m',
+};
 
 /**
  * Prints one diagnostic the way a compiler does:
@@ -21,7 +28,10 @@ const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', cyan: '\x1b[36m', dim: '\x1b
 export function formatDiagnostic(d: Diagnostic, source: string | undefined, opts: FormatOptions = {}): string {
   const c = (code: keyof typeof ANSI, s: string) => (opts.color ? `${ANSI[code]}${s}${ANSI.reset}` : s);
   const where = d.file ? (d.line > 0 ? `${d.file}:${d.line}:${d.column} ` : `${d.file} `) : '';
-  const sev = c(d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan', `${d.severity}[${d.code}]`);
+  const sev = c(
+    d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan',
+    `${d.severity}[${d.code}]`,
+  );
   const out = [`${where}${sev} ${d.message}`];
   if (source !== undefined && d.line > 0) out.push(...codeFrame(source, d, opts.context ?? 1, c));
   if (d.hint) {
@@ -31,7 +41,12 @@ export function formatDiagnostic(d: Diagnostic, source: string | undefined, opts
   return out.join('\n');
 }
 
-function codeFrame(source: string, d: Diagnostic, context: number, c: (k: keyof typeof ANSI, s: string) => string): string[] {
+function codeFrame(
+  source: string,
+  d: Diagnostic,
+  context: number,
+  c: (k: keyof typeof ANSI, s: string) => string,
+): string[] {
   const lines = source.split(/\r?\n/);
   const first = Math.max(1, d.line - context);
   const last = Math.min(lines.length, d.line + context);
@@ -47,7 +62,10 @@ function codeFrame(source: string, d: Diagnostic, context: number, c: (k: keyof 
       const sameLine = d.endLine === d.line && d.endColumn !== undefined && d.endColumn > d.column;
       const tokenEnd = text.slice(d.column - 1).search(/[\s:,\]}]|$/);
       const len = sameLine ? d.endColumn! - d.column : Math.max(1, tokenEnd);
-      out.push(c('dim', `    ${' '.repeat(width)} |`) + ` ${' '.repeat(Math.max(0, d.column - 1))}${c('red', '^'.repeat(Math.max(1, len)))}`);
+      out.push(
+        c('dim', `    ${' '.repeat(width)} |`) +
+          ` ${' '.repeat(Math.max(0, d.column - 1))}${c('red', '^'.repeat(Math.max(1, len)))}`,
+      );
     }
   }
   return out;

@@ -51,7 +51,17 @@ export function verify(input: VerifyInput): Result<VerifyCheck[]> {
   if (r.error) return { diagnostics: [sideError(r.error, input.bundleFile)] };
   const diagnostics = r.checks
     .filter((c) => !c.ok)
-    .map((c): Diagnostic => ({ code: 'VERIFY_MISMATCH', severity: 'error', message: `${c.what} differs: the manifest says ${c.expected}, the file has ${c.actual}`, file: input.bundleFile, line: 0, column: 0, hint: 'rebuild with vmcp compile, or check that the bundle was not modified after it was built' }));
+    .map(
+      (c): Diagnostic => ({
+        code: 'VERIFY_MISMATCH',
+        severity: 'error',
+        message: `${c.what} differs: the manifest says ${c.expected}, the file has ${c.actual}`,
+        file: input.bundleFile,
+        line: 0,
+        column: 0,
+        hint: 'rebuild with vmcp compile, or check that the bundle was not modified after it was built',
+      }),
+    );
   return diagnostics.length ? { value: r.checks, diagnostics } : { value: r.checks, diagnostics: [] };
 }
 

@@ -31,14 +31,37 @@ export function verifyBundle(input: VerifyInput): { checks: VerifyCheck[]; error
   } catch (err) {
     return { checks: [], error: `the manifest is not valid JSON: ${(err as Error).message}` };
   }
-  if (m?.manifestVersion !== 1 || typeof m.bundle?.sha256 !== 'string') return { checks: [], error: 'the manifest is not a vmcp manifest (expected manifestVersion 1 with a bundle hash)' };
+  if (m?.manifestVersion !== 1 || typeof m.bundle?.sha256 !== 'string')
+    return { checks: [], error: 'the manifest is not a vmcp manifest (expected manifestVersion 1 with a bundle hash)' };
   const base = input.bundleFile.split(/[\\/]/).pop();
   const checks: VerifyCheck[] = [
     { what: 'bundle file name', ok: m.bundle.file === base, expected: m.bundle.file, actual: base },
-    { what: 'bundle sha256', ok: sha256(input.bundle) === m.bundle.sha256, expected: m.bundle.sha256, actual: sha256(input.bundle) },
-    { what: 'bundle size', ok: input.bundle.byteLength === m.bundle.bytes, expected: `${m.bundle.bytes} bytes`, actual: `${input.bundle.byteLength} bytes` },
+    {
+      what: 'bundle sha256',
+      ok: sha256(input.bundle) === m.bundle.sha256,
+      expected: m.bundle.sha256,
+      actual: sha256(input.bundle),
+    },
+    {
+      what: 'bundle size',
+      ok: input.bundle.byteLength === m.bundle.bytes,
+      expected: `${m.bundle.bytes} bytes`,
+      actual: `${input.bundle.byteLength} bytes`,
+    },
   ];
-  if (input.configText !== undefined) checks.push({ what: 'config hash (inputs.config)', ok: sha256(input.configText) === m.inputs?.config, expected: m.inputs?.config, actual: sha256(input.configText) });
-  if (input.lockText !== undefined) checks.push({ what: 'lock hash (inputs.lock)', ok: sha256(input.lockText) === m.inputs?.lock, expected: m.inputs?.lock, actual: sha256(input.lockText) });
+  if (input.configText !== undefined)
+    checks.push({
+      what: 'config hash (inputs.config)',
+      ok: sha256(input.configText) === m.inputs?.config,
+      expected: m.inputs?.config,
+      actual: sha256(input.configText),
+    });
+  if (input.lockText !== undefined)
+    checks.push({
+      what: 'lock hash (inputs.lock)',
+      ok: sha256(input.lockText) === m.inputs?.lock,
+      expected: m.inputs?.lock,
+      actual: sha256(input.lockText),
+    });
   return { checks };
 }

@@ -9,7 +9,12 @@ import type { ItemKind } from './backend/drift.ts';
 import type { CompiledGateway } from './compiled-gateway.ts';
 import { canonicalJson } from './canonical.ts';
 
-const FIELDS: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resourceTemplates' };
+const FIELDS: Record<ItemKind, string> = {
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  resourceTemplates: 'resourceTemplates',
+};
 /** 2026-07-28 list results carry cache hints; the catalog is the same for every client, hence public. */
 const MODERN_SUFFIX = ',"resultType":"complete","ttlMs":0,"cacheScope":"public"}';
 /** With an authorization policy each caller sees its own list: not cacheable across callers. */
@@ -49,7 +54,11 @@ export class Catalog {
   /** The served items of each kind as objects, parsed once per catalog change for per-caller filtering. */
   private servedItems = new Map<ItemKind, any[]>();
 
-  constructor(private readonly gw: CompiledGateway, private readonly backends: Backend[], private readonly authorizer?: Authorizer) {}
+  constructor(
+    private readonly gw: CompiledGateway,
+    private readonly backends: Backend[],
+    private readonly authorizer?: Authorizer,
+  ) {}
 
   /**
    * The list result `principal` may see: with an authorization policy, only the items the same
@@ -131,7 +140,7 @@ export class Catalog {
 
 /** A backend counts as serving unless it is down, failed or unhealthy after its first attempt. */
 function isServing(b: Backend): boolean {
-  return b.state === 'ready' || b.state === 'connecting' && !b.settled;
+  return b.state === 'ready' || (b.state === 'connecting' && !b.settled);
 }
 
 /** A own-property lookup, safe against names like "constructor". */

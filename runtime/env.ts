@@ -17,16 +17,34 @@ export function resolveEnvRefs(text: string, env: NodeJS.ProcessEnv, where: stri
 }
 
 /** Resolves every value of a string map (env or headers). */
-export function resolveEnvMap(map: Record<string, string> | undefined, env: NodeJS.ProcessEnv, where: string): Record<string, string> {
+export function resolveEnvMap(
+  map: Record<string, string> | undefined,
+  env: NodeJS.ProcessEnv,
+  where: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(map ?? {})) out[k] = resolveEnvRefs(v, env, `${where} (${k})`);
   return out;
 }
 
 // The variables the MCP SDK's getDefaultEnvironment() passes to stdio children on POSIX / Windows.
-const DEFAULT_INHERITED = process.platform === 'win32'
-  ? ['APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PROCESSOR_ARCHITECTURE', 'SYSTEMDRIVE', 'SYSTEMROOT', 'TEMP', 'USERNAME', 'USERPROFILE', 'PROGRAMFILES']
-  : ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER'];
+const DEFAULT_INHERITED =
+  process.platform === 'win32'
+    ? [
+        'APPDATA',
+        'HOMEDRIVE',
+        'HOMEPATH',
+        'LOCALAPPDATA',
+        'PATH',
+        'PROCESSOR_ARCHITECTURE',
+        'SYSTEMDRIVE',
+        'SYSTEMROOT',
+        'TEMP',
+        'USERNAME',
+        'USERPROFILE',
+        'PROGRAMFILES',
+      ]
+    : ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER'];
 
 /** The safe default environment for stdio children, like the SDK's getDefaultEnvironment(). */
 export function defaultEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {

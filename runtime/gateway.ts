@@ -30,7 +30,11 @@ const LIST_CHANGED: Record<ItemKind, string> = {
   resources: 'notifications/resources/list_changed',
   resourceTemplates: 'notifications/resources/list_changed',
 };
-const CAPABILITY_FOR: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+const CAPABILITY_FOR: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
 
 /** Session-scoped upstreams (sessionAffinity: per-session) idle this long are closed. */
 export const SCOPED_IDLE_MS = 5 * 60_000;
@@ -62,7 +66,12 @@ export class GatewayCore {
   onFatal: ((message: string) => void) | undefined;
   private readonly serverInfo: { name: string; version: string };
 
-  constructor(readonly gw: CompiledGateway, resolved: ResolvedBackend[], plugins: RuntimePlugins, readonly log: Logger) {
+  constructor(
+    readonly gw: CompiledGateway,
+    resolved: ResolvedBackend[],
+    plugins: RuntimePlugins,
+    readonly log: Logger,
+  ) {
     this.limits = limitsOf(gw);
     const events: BackendEvents = {
       onStateChange: (b) => this.onStateChange(b),
@@ -77,18 +86,27 @@ export class GatewayCore {
     });
     const ia = gw.incomingAuth;
     if (ia?.type === 'oidc') {
-      if (!plugins.incomingAuth) throw new StartupError('incomingAuth oidc is configured but the bundle has no OIDC verifier');
+      if (!plugins.incomingAuth)
+        throw new StartupError('incomingAuth oidc is configured but the bundle has no OIDC verifier');
       this.incoming = plugins.incomingAuth(ia, log);
     }
     if (ia?.authz) {
-      if (!plugins.authz) throw new StartupError(`incomingAuth.authz ${ia.authz.type} is configured but the bundle has no authorizer`);
+      if (!plugins.authz)
+        throw new StartupError(`incomingAuth.authz ${ia.authz.type} is configured but the bundle has no authorizer`);
       this.authorizer = plugins.authz(ia.authz, log);
     }
     // token_exchange upstreams are opened per caller on first use; the shared one never connects.
     for (const b of this.backends) if (b.cfg.outgoing?.perSubject) b.state = 'on-demand';
     this.metrics = new Metrics(resolved.map((b) => b.name));
     this.catalog = new Catalog(gw, this.backends, this.authorizer);
-    this.router = new Router(gw, this.backends, this.catalog, this.metrics, (i, ctx) => this.pick(i, ctx), this.authorizer);
+    this.router = new Router(
+      gw,
+      this.backends,
+      this.catalog,
+      this.metrics,
+      (i, ctx) => this.pick(i, ctx),
+      this.authorizer,
+    );
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
     this.modernCalls = new ModernCalls(this.limits, log);
@@ -135,9 +153,11 @@ export class GatewayCore {
    */
   admitSession(session: Session, clientKey: string): string | undefined {
     const { maxSessions, maxSessionsPerClient } = this.limits;
-    if (this.sessions.size >= maxSessions) return `the gateway holds its maximum of ${maxSessions} sessions (operational.limits.maxSessions)`;
+    if (this.sessions.size >= maxSessions)
+      return `the gateway holds its maximum of ${maxSessions} sessions (operational.limits.maxSessions)`;
     const mine = this.sessionsPerClient.get(clientKey) ?? 0;
-    if (mine >= maxSessionsPerClient) return `this client holds its maximum of ${maxSessionsPerClient} sessions (operational.limits.maxSessionsPerClient); end unused sessions with DELETE`;
+    if (mine >= maxSessionsPerClient)
+      return `this client holds its maximum of ${maxSessionsPerClient} sessions (operational.limits.maxSessionsPerClient); end unused sessions with DELETE`;
     session.clientKey = clientKey;
     this.sessionsPerClient.set(clientKey, mine + 1);
     this.sessions.set(session.id, session);
@@ -162,7 +182,12 @@ export class GatewayCore {
     let cfg = shared.cfg;
     if (shared.cfg.outgoing?.perSubject) {
       const p = ctx.principal;
-      if (!p) throw new RpcError(ERR.INVALID_REQUEST, `vmcp: backend "${shared.name}" uses token exchange and needs an authenticated caller (incomingAuth oidc over HTTP)`, { backend: shared.name });
+      if (!p)
+        throw new RpcError(
+          ERR.INVALID_REQUEST,
+          `vmcp: backend "${shared.name}" uses token exchange and needs an authenticated caller (incomingAuth oidc over HTTP)`,
+          { backend: shared.name },
+        );
       key = `sub:${p.key}`;
       const existing = this.scoped.get(key)?.get(index);
       if (existing) {
@@ -187,7 +212,15 @@ export class GatewayCore {
         onFatalDrift: (x, items) => this.onFatalDrift(x, items, false),
       };
       const tag = key.startsWith('sub:') ? { subject: ctx.principal!.sub } : { session: key.slice(0, 8) };
-      b = new Backend(index, cfg, this.transports.transports[shared.cfg.transport]!, this.gw, events, this.log.child({ backend: shared.name, ...tag }), this.processGroups);
+      b = new Backend(
+        index,
+        cfg,
+        this.transports.transports[shared.cfg.transport]!,
+        this.gw,
+        events,
+        this.log.child({ backend: shared.name, ...tag }),
+        this.processGroups,
+      );
       mine.set(index, b);
       this.scopedCount++;
       b.start();
@@ -231,20 +264,33 @@ export class GatewayCore {
       }
     }
     if (!lru) {
-      throw new RpcError(ERR.CONNECTION_CLOSED, `vmcp: cannot open another upstream connection to backend "${backendName}": all ${this.limits.maxScopedUpstreams} per-session/per-subject connections are busy (operational.limits.maxScopedUpstreams); retry shortly`, { backend: backendName, retryable: true });
+      throw new RpcError(
+        ERR.CONNECTION_CLOSED,
+        `vmcp: cannot open another upstream connection to backend "${backendName}": all ${this.limits.maxScopedUpstreams} per-session/per-subject connections are busy (operational.limits.maxScopedUpstreams); retry shortly`,
+        { backend: backendName, retryable: true },
+      );
     }
     const mine = this.scoped.get(lru.key)!;
     mine.delete(lru.index);
     if (mine.size === 0) this.scoped.delete(lru.key);
     this.scopedCount--;
-    lru.b.log.info({ limit: this.limits.maxScopedUpstreams }, 'closing the least recently used idle scoped upstream to make room');
+    lru.b.log.info(
+      { limit: this.limits.maxScopedUpstreams },
+      'closing the least recently used idle scoped upstream to make room',
+    );
     void lru.b.close();
   }
 
   /** The serialized initialize result for a requested 2025-era version. */
   initializeResult(requested: unknown): string {
-    const version = typeof requested === 'string' && LEGACY_VERSIONS.includes(requested) ? requested : LEGACY_VERSIONS[0];
-    return JSON.stringify({ protocolVersion: version, capabilities: this.gw.capabilities, serverInfo: this.serverInfo, ...(this.gw.instructions ? { instructions: this.gw.instructions } : {}) });
+    const version =
+      typeof requested === 'string' && LEGACY_VERSIONS.includes(requested) ? requested : LEGACY_VERSIONS[0];
+    return JSON.stringify({
+      protocolVersion: version,
+      capabilities: this.gw.capabilities,
+      serverInfo: this.serverInfo,
+      ...(this.gw.instructions ? { instructions: this.gw.instructions } : {}),
+    });
   }
 
   /** The serialized server/discover result (2026-07-28). */
@@ -262,7 +308,8 @@ export class GatewayCore {
 
   /** True when the backends required by the failure mode are connected. */
   ready(): boolean {
-    if (this.gw.operational.partialFailureMode === 'best_effort') return this.backends.every((b) => b.settled) && this.backends.some((b) => b.state === 'ready');
+    if (this.gw.operational.partialFailureMode === 'best_effort')
+      return this.backends.every((b) => b.settled) && this.backends.some((b) => b.state === 'ready');
     // `required: false` and on-demand (per-caller) backends never hold readiness back.
     return this.backends.every((b) => b.cfg.required === false || b.state === 'ready' || b.state === 'on-demand');
   }
@@ -287,7 +334,9 @@ export class GatewayCore {
         lastError: b.lastError,
         drift: b.drift,
         blocked: [...b.blocked],
-        sessionScoped: [...this.scoped.values()].flatMap((m) => (m.has(b.index) ? [{ state: m.get(b.index)!.state, pid: m.get(b.index)!.pid }] : [])),
+        sessionScoped: [...this.scoped.values()].flatMap((m) =>
+          m.has(b.index) ? [{ state: m.get(b.index)!.state, pid: m.get(b.index)!.pid }] : [],
+        ),
       })),
     };
   }
@@ -359,9 +408,14 @@ export class GatewayCore {
     if (msg.method === 'ping') return peer.respond(msg.id, {});
     const capability = CAPABILITY_FOR[msg.method ?? ''];
     if (!target?.request || (capability && !target.clientCapabilities?.[capability])) {
-      const why = !target ? 'no single client call in flight on this backend to route it to' : `the client did not declare the "${capability}" capability`;
+      const why = !target
+        ? 'no single client call in flight on this backend to route it to'
+        : `the client did not declare the "${capability}" capability`;
       this.log.warn({ backend: b.name, method: msg.method }, `cannot route server request: ${why}`);
-      return peer.respondError(msg.id, { code: -32603, message: `vmcp: cannot route ${msg.method} from backend "${b.name}": ${why}` });
+      return peer.respondError(msg.id, {
+        code: -32603,
+        message: `vmcp: cannot route ${msg.method} from backend "${b.name}": ${why}`,
+      });
     }
     target.request(msg.method as string, msg.params).then(
       (result) => b.peer?.respond(msg.id, result),
@@ -370,7 +424,10 @@ export class GatewayCore {
   }
 
   private onFatalDrift(b: Backend, items: DriftItem[], atStartup: boolean): void {
-    const list = items.slice(0, 5).map((i) => `${i.kind} "${i.name}" ${i.change}`).join(', ');
+    const list = items
+      .slice(0, 5)
+      .map((i) => `${i.kind} "${i.name}" ${i.change}`)
+      .join(', ');
     const message = `backend "${b.name}" drifted from the lock (drift: fail): ${list}${items.length > 5 ? ', …' : ''}; recompile with vmcp compile`;
     // At start-up the gateway refuses to run; later, only this backend is taken out of service.
     if (atStartup) this.onFatal?.(message);

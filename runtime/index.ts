@@ -13,7 +13,14 @@ import { startHttp, type HttpFrontEnd } from './server/http.ts';
 import { serveStdio } from './server/stdio.ts';
 import type { CompiledGateway } from './compiled-gateway.ts';
 
-export type { RuntimePlugins, TransportFactory, OutgoingAuthFactory, Wire, WireHooks, ResolvedBackend } from './plugins.ts';
+export type {
+  RuntimePlugins,
+  TransportFactory,
+  OutgoingAuthFactory,
+  Wire,
+  WireHooks,
+  ResolvedBackend,
+} from './plugins.ts';
 export { StartupError } from './env.ts';
 
 const osSignals = constants.signals as Partial<Record<NodeJS.Signals, number>>;
@@ -34,7 +41,11 @@ export interface RunningGateway {
 }
 
 /** Starts the gateway described by `gateway`; exits the process with code 1 on a start-up error. */
-export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlugins, argv: string[] = process.argv.slice(2)): Promise<RunningGateway> {
+export async function startGateway(
+  gateway: CompiledGateway,
+  plugins: RuntimePlugins,
+  argv: string[] = process.argv.slice(2),
+): Promise<RunningGateway> {
   const log = createLogger({ gateway: gateway.name });
   let core: GatewayCore;
   let args: ReturnType<typeof parseArgs>;
@@ -58,7 +69,9 @@ export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlu
     process.stderr.write(`vmcp: error: ${message}\n`);
     exit(1);
   };
-  process.on('unhandledRejection', (err) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'unhandled rejection'));
+  process.on('unhandledRejection', (err) =>
+    log.error({ error: err instanceof Error ? err.message : String(err) }, 'unhandled rejection'),
+  );
   // stdio backends run in their own process groups, so Ctrl-C or a hangup reaches only us. The
   // first signal shuts down (killing them); a second exits at once, and the stdio transport's
   // 'exit' hook SIGKILLs them. A signal's default action would skip that hook and orphan them.
@@ -81,7 +94,11 @@ export async function startGateway(gateway: CompiledGateway, plugins: RuntimePlu
   return { url: http.url, port: http.port, status: () => core.status(), close };
 }
 
-async function shutdown(core: GatewayCore, http: HttpFrontEnd | undefined, log: ReturnType<typeof createLogger>): Promise<void> {
+async function shutdown(
+  core: GatewayCore,
+  http: HttpFrontEnd | undefined,
+  log: ReturnType<typeof createLogger>,
+): Promise<void> {
   log.info({}, 'shutting down: draining in-flight calls');
   const stopped = http?.close(DRAIN_MS);
   for (const s of core.sessions.values()) s.endStream?.();

@@ -23,17 +23,42 @@ export interface Logger {
 
 /** Field paths whose values are replaced by "[redacted]" wherever they appear (one level deep). */
 export const REDACT_PATHS = [
-  'authorization', '*.authorization', 'headers', '*.headers',
-  'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
-  'subjectToken', '*.subjectToken', 'subject_token', '*.subject_token',
-  'clientSecret', '*.clientSecret', 'client_secret', '*.client_secret', 'secret', '*.secret',
-  'password', '*.password', 'env', '*.env', 'resolvedEnv', '*.resolvedEnv', 'resolvedHeaders', '*.resolvedHeaders',
+  'authorization',
+  '*.authorization',
+  'headers',
+  '*.headers',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'access_token',
+  '*.access_token',
+  'subjectToken',
+  '*.subjectToken',
+  'subject_token',
+  '*.subject_token',
+  'clientSecret',
+  '*.clientSecret',
+  'client_secret',
+  '*.client_secret',
+  'secret',
+  '*.secret',
+  'password',
+  '*.password',
+  'env',
+  '*.env',
+  'resolvedEnv',
+  '*.resolvedEnv',
+  'resolvedHeaders',
+  '*.resolvedHeaders',
 ];
 
 /** Creates a logger at `level` (env VMCP_LOG_LEVEL overrides) writing JSON lines with `write`. */
 export function createLogger(
   base: Record<string, unknown> = {},
-  level: LevelName = (process.env.VMCP_LOG_LEVEL as LevelName) in LEVELS ? (process.env.VMCP_LOG_LEVEL as LevelName) : 'info',
+  level: LevelName = (process.env.VMCP_LOG_LEVEL as LevelName) in LEVELS
+    ? (process.env.VMCP_LOG_LEVEL as LevelName)
+    : 'info',
   write?: (line: string) => void,
 ): Logger {
   const destination = write ? { write } : pino.destination({ fd: 2, sync: true });

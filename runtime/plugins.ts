@@ -3,7 +3,13 @@
  * the transports and outgoing-auth strategies its config uses and hands them to `startGateway`, so
  * the bundle carries nothing else (index.ts never imports a transport or strategy statically).
  */
-import type { CompiledAuthz, CompiledBackend, CompiledIncomingAuth, CompiledOutgoingAuth, TransportKind } from './compiled-gateway.ts';
+import type {
+  CompiledAuthz,
+  CompiledBackend,
+  CompiledIncomingAuth,
+  CompiledOutgoingAuth,
+  TransportKind,
+} from './compiled-gateway.ts';
 import type { Logger } from './log.ts';
 import type { ProcessGroups } from './transports/process-groups.ts';
 
@@ -103,7 +109,13 @@ export interface Authorizer {
    * `args` are the call's arguments, when there are any (tools/call, prompts/get).
    * Fails closed: an evaluation error is a denial.
    */
-  isAllowed(principal: Principal | undefined, action: AuthzAction, type: AuthzResourceType, id: string, args?: Record<string, unknown>): boolean;
+  isAllowed(
+    principal: Principal | undefined,
+    action: AuthzAction,
+    type: AuthzResourceType,
+    id: string,
+    args?: Record<string, unknown>,
+  ): boolean;
 }
 
 /** Builds the authorizer at start-up; throws StartupError when policies or entities do not parse. */
@@ -127,7 +139,12 @@ export interface OutgoingAuth {
 }
 
 /** Builds an outgoing-auth strategy at start-up; throws StartupError when a secret is missing. */
-export type OutgoingAuthFactory = (auth: CompiledOutgoingAuth, backend: string, env: NodeJS.ProcessEnv, log?: Logger) => OutgoingAuth;
+export type OutgoingAuthFactory = (
+  auth: CompiledOutgoingAuth,
+  backend: string,
+  env: NodeJS.ProcessEnv,
+  log?: Logger,
+) => OutgoingAuth;
 
 /** The strategies the generated module passes to `startGateway`. */
 export interface RuntimePlugins {

@@ -34,7 +34,11 @@ export class RawJson {
     const head = typeof first === 'string' ? Buffer.from(first) : first;
     const open = head.indexOf(0x7b); // '{'
     let after = open + 1;
-    while (after < head.length && (head[after] === 0x20 || head[after] === 0x0a || head[after] === 0x0d || head[after] === 0x09)) after++;
+    while (
+      after < head.length &&
+      (head[after] === 0x20 || head[after] === 0x0a || head[after] === 0x0d || head[after] === 0x09)
+    )
+      after++;
     const empty = after < head.length ? head[after] === 0x7d : rest.length > 0 && firstByte(rest) === 0x7d;
     return new RawJson([`{${fields}${empty ? '' : ','}`, head.subarray(after), ...rest]);
   }
@@ -53,7 +57,8 @@ export class RawJson {
 function firstByte(segments: readonly Segment[]): number | undefined {
   for (const s of segments) {
     const b = typeof s === 'string' ? Buffer.from(s.trimStart()) : s;
-    for (let i = 0; i < b.length; i++) if (b[i] !== 0x20 && b[i] !== 0x0a && b[i] !== 0x0d && b[i] !== 0x09) return b[i];
+    for (let i = 0; i < b.length; i++)
+      if (b[i] !== 0x20 && b[i] !== 0x0a && b[i] !== 0x0d && b[i] !== 0x09) return b[i];
   }
   return undefined;
 }

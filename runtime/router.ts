@@ -46,33 +46,72 @@ export class Router {
     this.tools = new Map(Object.entries(gw.tools));
     this.prompts = new Map(Object.entries(gw.prompts));
     this.resources = new Map(Object.entries(gw.resources));
-    this.templates = gw.resourceTemplates.map((t) => ({ re: new RegExp(t.pattern), backend: t.backend, uriTemplate: t.uriTemplate }));
+    this.templates = gw.resourceTemplates.map((t) => ({
+      re: new RegExp(t.pattern),
+      backend: t.backend,
+      uriTemplate: t.uriTemplate,
+    }));
   }
 
   /** Handles `method`; `modern` selects 2026-07-28 result shapes (resultType, cache hints). */
   async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
     const list = LISTS[method];
     // Lists are complete in one page (no nextCursor is ever sent), so any cursor is not ours.
-    if (list !== undefined && typeof params?.cursor === 'string') throw new RpcError(ERR.INVALID_PARAMS, `Invalid params: unknown cursor for ${method} (vmcp returns the whole list in one page)`);
-    if (list !== undefined) return this.authz ? this.catalog.listFor(list, modern, ctx.principal) : this.catalog.listResult(list, modern);
+    if (list !== undefined && typeof params?.cursor === 'string')
+      throw new RpcError(
+        ERR.INVALID_PARAMS,
+        `Invalid params: unknown cursor for ${method} (vmcp returns the whole list in one page)`,
+      );
+    if (list !== undefined)
+      return this.authz ? this.catalog.listFor(list, modern, ctx.principal) : this.catalog.listResult(list, modern);
     if (this.authz) this.authorize(method, params, ctx);
     switch (method) {
       case 'tools/call': {
         const route = this.tools.get(params?.name);
         if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
-        return this.forward(route.backend, 'tools/call', 'tools', route.name, { ...params, name: route.name }, ctx, modern);
+        return this.forward(
+          route.backend,
+          'tools/call',
+          'tools',
+          route.name,
+          { ...params, name: route.name },
+          ctx,
+          modern,
+        );
       }
       case 'prompts/get': {
         const route = this.prompts.get(params?.name);
         if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Prompt ${params?.name} not found`);
-        return this.forward(route.backend, 'prompts/get', 'prompts', route.name, { ...params, name: route.name }, ctx, modern);
+        return this.forward(
+          route.backend,
+          'prompts/get',
+          'prompts',
+          route.name,
+          { ...params, name: route.name },
+          ctx,
+          modern,
+        );
       }
       case 'resources/read': {
         const uri = params?.uri;
         const exact = this.resources.get(uri);
-        if (exact) return this.forward(exact.backend, method, 'resources', exact.name, { ...params, uri: exact.name }, ctx, modern);
+        if (exact)
+          return this.forward(
+            exact.backend,
+            method,
+            'resources',
+            exact.name,
+            { ...params, uri: exact.name },
+            ctx,
+            modern,
+          );
         // Template regexes backtrack on long inputs: a URI no template could sensibly match is refused first.
-        if (typeof uri === 'string' && uri.length > MAX_TEMPLATE_URI_LENGTH) throw new RpcError(ERR.INVALID_PARAMS, `Invalid params: the resource URI is ${uri.length} characters long; vmcp matches templates against URIs of at most ${MAX_TEMPLATE_URI_LENGTH}`, { uri: uri.slice(0, 100) });
+        if (typeof uri === 'string' && uri.length > MAX_TEMPLATE_URI_LENGTH)
+          throw new RpcError(
+            ERR.INVALID_PARAMS,
+            `Invalid params: the resource URI is ${uri.length} characters long; vmcp matches templates against URIs of at most ${MAX_TEMPLATE_URI_LENGTH}`,
+            { uri: uri.slice(0, 100) },
+          );
         const t = typeof uri === 'string' ? this.templates.find((x) => x.re.test(uri)) : undefined;
         if (!t) throw new RpcError(-32002, `Resource ${uri} not found`, { uri });
         return this.forward(t.backend, method, 'resourceTemplates', t.uriTemplate, { ...params }, ctx, modern);
@@ -83,7 +122,15 @@ export class Router {
       case 'resources/unsubscribe': {
         const route = this.resources.get(params?.uri);
         if (!route) throw new RpcError(-32002, `Resource ${params?.uri} not found`);
-        return this.forward(route.backend, method, 'resources', route.name, { ...params, uri: route.name }, ctx, modern);
+        return this.forward(
+          route.backend,
+          method,
+          'resources',
+          route.name,
+          { ...params, uri: route.name },
+          ctx,
+          modern,
+        );
       }
       case 'ping':
         return modern ? '{"resultType":"complete"}' : '{}';
@@ -99,15 +146,22 @@ export class Router {
     let id: unknown;
     let args: Record<string, unknown> | undefined;
     if (method === 'tools/call') [action, type, id, args] = ['call_tool', 'Tool', params?.name, params?.arguments];
-    else if (method === 'prompts/get') [action, type, id, args] = ['get_prompt', 'Prompt', params?.name, params?.arguments];
-    else if (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe') [action, type, id] = ['read_resource', 'Resource', params?.uri];
-    else if (method === 'completion/complete' && params?.ref?.type === 'ref/prompt') [action, type, id] = ['get_prompt', 'Prompt', params.ref.name];
-    else if (method === 'completion/complete' && params?.ref?.type === 'ref/resource') [action, type, id] = ['read_resource', 'Resource', params.ref.uri];
+    else if (method === 'prompts/get')
+      [action, type, id, args] = ['get_prompt', 'Prompt', params?.name, params?.arguments];
+    else if (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe')
+      [action, type, id] = ['read_resource', 'Resource', params?.uri];
+    else if (method === 'completion/complete' && params?.ref?.type === 'ref/prompt')
+      [action, type, id] = ['get_prompt', 'Prompt', params.ref.name];
+    else if (method === 'completion/complete' && params?.ref?.type === 'ref/resource')
+      [action, type, id] = ['read_resource', 'Resource', params.ref.uri];
     else return;
     if (typeof id !== 'string') return; // malformed: the handler below answers with the protocol's error
     const a = args !== null && typeof args === 'object' && !Array.isArray(args) ? args : undefined;
     if (!this.authz!.isAllowed(ctx.principal, action, type, id, a)) {
-      throw new RpcError(ERR.FORBIDDEN, `Forbidden: the authorization policy does not allow ${action} on ${type} "${id}"`);
+      throw new RpcError(
+        ERR.FORBIDDEN,
+        `Forbidden: the authorization policy does not allow ${action} on ${type} "${id}"`,
+      );
     }
   }
 
@@ -120,13 +174,15 @@ export class Router {
     if (min === undefined || min === this.upstreamLogLevel) return;
     this.upstreamLogLevel = min;
     for (const b of this.backends) {
-      if (b.state === 'ready' && b.capabilities.logging) b.call('logging/setLevel', { level: LOG_LEVELS[min] }).catch(() => {});
+      if (b.state === 'ready' && b.capabilities.logging)
+        b.call('logging/setLevel', { level: LOG_LEVELS[min] }).catch(() => {});
     }
   }
 
   /** Re-sends the wanted log level to a backend that (re)connected. */
   replayLogLevel(b: Backend): void {
-    if (this.upstreamLogLevel !== undefined && b.capabilities.logging) b.call('logging/setLevel', { level: LOG_LEVELS[this.upstreamLogLevel] }).catch(() => {});
+    if (this.upstreamLogLevel !== undefined && b.capabilities.logging)
+      b.call('logging/setLevel', { level: LOG_LEVELS[this.upstreamLogLevel] }).catch(() => {});
   }
 
   private complete(params: any, ctx: CallContext, modern: boolean): Promise<Json> {
@@ -134,7 +190,15 @@ export class Router {
     if (ref?.type === 'ref/prompt') {
       const route = this.prompts.get(ref.name);
       if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Prompt ${ref.name} not found`);
-      return this.forward(route.backend, 'completion/complete', 'prompts', route.name, { ...params, ref: { ...ref, name: route.name } }, ctx, modern);
+      return this.forward(
+        route.backend,
+        'completion/complete',
+        'prompts',
+        route.name,
+        { ...params, ref: { ...ref, name: route.name } },
+        ctx,
+        modern,
+      );
     }
     if (ref?.type === 'ref/resource') {
       const t = this.gw.resourceTemplates.find((x) => x.uriTemplate === ref.uri);
@@ -146,7 +210,15 @@ export class Router {
     throw new RpcError(ERR.INVALID_PARAMS, 'completion/complete: unknown ref type');
   }
 
-  private async forward(index: number, method: string, kind: string, name: string, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
+  private async forward(
+    index: number,
+    method: string,
+    kind: string,
+    name: string,
+    params: any,
+    ctx: CallContext,
+    modern: boolean,
+  ): Promise<Json> {
     const b = this.pick(index, ctx);
     let token: string | number | undefined;
     const meta = params._meta;
@@ -169,7 +241,11 @@ export class Router {
       if (result instanceof RawJson) {
         // Relayed as bytes; the 2026 stamps go first, so a value the backend set itself still wins.
         if (!modern) return result;
-        return result.withLeadingFields(method === 'resources/read' ? '"resultType":"complete","ttlMs":0,"cacheScope":"private"' : '"resultType":"complete"');
+        return result.withLeadingFields(
+          method === 'resources/read'
+            ? '"resultType":"complete","ttlMs":0,"cacheScope":"private"'
+            : '"resultType":"complete"',
+        );
       }
       if (modern && result && typeof result === 'object' && result.resultType === undefined) {
         result.resultType = 'complete';

@@ -21,14 +21,17 @@ export const DURATION = duration;
 
 const httpUrl = z
   .string()
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, withCode('BAD_URL', 'not an http(s) URL'))
+  .refine(
+    (s) => {
+      try {
+        const u = new URL(s);
+        return u.protocol === 'http:' || u.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    withCode('BAD_URL', 'not an http(s) URL'),
+  )
   .meta({ description: 'An absolute http:// or https:// URL.' });
 
 const envName = z
@@ -44,7 +47,11 @@ const backendName = z
 const stringMap = z.record(z.string(), z.string());
 
 /** Accepted for ToolHive compatibility but not implemented; the validator reports UNSUPPORTED. */
-const unsupported = (what: string) => z.unknown().optional().meta({ description: `Not supported by vmcp yet: ${what}.` });
+const unsupported = (what: string) =>
+  z
+    .unknown()
+    .optional()
+    .meta({ description: `Not supported by vmcp yet: ${what}.` });
 
 const backendCommon = {
   name: backendName,
@@ -52,10 +59,10 @@ const backendCommon = {
   metadata: stringMap.optional(),
   /** Whether /readyz waits for this backend (default true). */
   required: z.boolean().default(true).meta({ description: 'Whether /readyz waits for this backend.' }),
-  sessionAffinity: z
-    .enum(['shared', 'per-session'])
-    .default('shared')
-    .meta({ description: 'per-session: one upstream connection per client session (2025 era), for backends whose tools send sampling, elicitation or roots requests.' }),
+  sessionAffinity: z.enum(['shared', 'per-session']).default('shared').meta({
+    description:
+      'per-session: one upstream connection per client session (2025 era), for backends whose tools send sampling, elicitation or roots requests.',
+  }),
 };
 
 const stdioBackend = z.strictObject({
@@ -251,22 +258,40 @@ const failureHandling = z.strictObject({
   circuitBreaker: circuitBreaker.prefault({}),
 });
 
-
 const byteSize = z
   .union([z.string(), z.number().int()])
-  .refine((v) => (parseByteSize(v) ?? 0) > 0, withCode('BAD_VALUE', 'not a positive byte size such as "32MB", "512KiB" or 1048576'))
+  .refine(
+    (v) => (parseByteSize(v) ?? 0) > 0,
+    withCode('BAD_VALUE', 'not a positive byte size such as "32MB", "512KiB" or 1048576'),
+  )
   .meta({ description: 'A byte size: "32MB", "512KiB", "1GiB", or a number of bytes.' });
 const positiveInt = z.number().int().positive();
 
 const limits = z
   .strictObject({
-    maxMessageSize: byteSize.default('32MiB').meta({ description: 'Largest upstream message (a stdio line, an HTTP body or an SSE event); a bigger one fails its call.' }),
-    maxSessions: positiveInt.default(10_000).meta({ description: '2025-era sessions held at once; initialize beyond it gets 503 with Retry-After.' }),
-    maxSessionsPerClient: positiveInt.default(1_000).meta({ description: 'Sessions held at once by one caller: an authenticated subject, or a remote address when anonymous.' }),
-    sessionIdleTimeout: duration.default('30m').meta({ description: 'A session with no request and no open stream for this long is dropped.' }),
-    maxScopedUpstreams: positiveInt.default(64).meta({ description: 'Per-session and per-subject upstream connections (sessionAffinity per-session, token_exchange) held at once; the least recently used idle one is closed.' }),
-    maxParkedCalls: positiveInt.default(1_000).meta({ description: '2026-era calls waiting for the client\'s input (input_required) held at once.' }),
-    maxStreamBuffer: byteSize.default('8MiB').meta({ description: 'Bytes buffered for one client SSE stream before a client that stopped reading is cut off.' }),
+    maxMessageSize: byteSize.default('32MiB').meta({
+      description:
+        'Largest upstream message (a stdio line, an HTTP body or an SSE event); a bigger one fails its call.',
+    }),
+    maxSessions: positiveInt
+      .default(10_000)
+      .meta({ description: '2025-era sessions held at once; initialize beyond it gets 503 with Retry-After.' }),
+    maxSessionsPerClient: positiveInt.default(1_000).meta({
+      description: 'Sessions held at once by one caller: an authenticated subject, or a remote address when anonymous.',
+    }),
+    sessionIdleTimeout: duration
+      .default('30m')
+      .meta({ description: 'A session with no request and no open stream for this long is dropped.' }),
+    maxScopedUpstreams: positiveInt.default(64).meta({
+      description:
+        'Per-session and per-subject upstream connections (sessionAffinity per-session, token_exchange) held at once; the least recently used idle one is closed.',
+    }),
+    maxParkedCalls: positiveInt
+      .default(1_000)
+      .meta({ description: "2026-era calls waiting for the client's input (input_required) held at once." }),
+    maxStreamBuffer: byteSize.default('8MiB').meta({
+      description: 'Bytes buffered for one client SSE stream before a client that stopped reading is cut off.',
+    }),
   })
   .meta({ description: 'Resource bounds that keep one client or one backend from exhausting the gateway.' });
 

@@ -25,15 +25,28 @@ export async function buildCli() {
     target: 'node20',
     // yaml and zod are bundled (one parsed file instead of dozens of module loads on every call);
     // heavy or native packages stay imports, loaded only by the commands that need them.
-    external: ['esbuild', 'ts-morph', 'typescript', 'tsx', '@cedar-policy/*', '@modelcontextprotocol/*', 'pino', 'jose'],
+    external: [
+      'esbuild',
+      'ts-morph',
+      'typescript',
+      'tsx',
+      '@cedar-policy/*',
+      '@modelcontextprotocol/*',
+      'pino',
+      'jose',
+    ],
     chunkNames: 'chunks/[name]-[hash]',
     mainFields: ['module', 'main'],
     // Bundled CommonJS (yaml's node build) may require node built-ins; ESM has no `require` of its own.
-    banner: { js: 'import{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);' },
+    banner: {
+      js: 'import{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);',
+    },
     metafile: true,
     logLevel: 'warning',
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules/')).sort();
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((p) => !p.startsWith('node_modules/'))
+    .sort();
   writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
   rmSync(final, { recursive: true, force: true });
   renameSync(outdir, final);

@@ -3,4 +3,5 @@
 // test on Node 22 instead of the machine's Node 20, so remove the shim after each install.
 import { rmSync } from 'node:fs';
 
-for (const name of ['node', 'node.cmd', 'node.ps1']) rmSync(new URL(`../node_modules/.bin/${name}`, import.meta.url), { force: true });
+for (const name of ['node', 'node.cmd', 'node.ps1'])
+  rmSync(new URL(`../node_modules/.bin/${name}`, import.meta.url), { force: true });

@@ -33,7 +33,10 @@ export class HttpClient implements RpcClient {
   private sessionId: string | undefined;
   private nextId = 1;
 
-  constructor(url: string, private readonly timeoutMs = 30_000) {
+  constructor(
+    url: string,
+    private readonly timeoutMs = 30_000,
+  ) {
     this.url = new URL(url);
   }
 
@@ -61,7 +64,13 @@ export class HttpClient implements RpcClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
           res.on('error', reject);
         },
       );
@@ -82,7 +91,9 @@ export class HttpClient implements RpcClient {
     if (r.status !== 200) throw new Error(`${method}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
     const sid = r.headers['mcp-session-id'];
     if (typeof sid === 'string') this.sessionId = sid;
-    const msg = String(r.headers['content-type']).includes('text/event-stream') ? fromSse(r.body, id) : JSON.parse(r.body);
+    const msg = String(r.headers['content-type']).includes('text/event-stream')
+      ? fromSse(r.body, id)
+      : JSON.parse(r.body);
     if (!msg || msg.id !== id) throw new Error(`${method}: no response with id ${id} in ${r.body.slice(0, 300)}`);
     if (msg.error) throw new RpcError(msg.error);
     return msg.result;
@@ -132,7 +143,8 @@ export class StdioClient implements RpcClient {
       else p.resolve(msg.result);
     });
     proc.child.on('exit', (code) => {
-      for (const p of this.pending.values()) p.reject(new Error(`backend exited (${code}): ${proc.stderr().slice(-500)}`));
+      for (const p of this.pending.values())
+        p.reject(new Error(`backend exited (${code}): ${proc.stderr().slice(-500)}`));
       this.pending.clear();
     });
   }

@@ -33,7 +33,12 @@ export async function warmUp(client: RpcClient, tool: string, n: number): Promis
 }
 
 /** `n` sequential verified echo calls; returns the latency of each in ms. */
-export async function timedCalls(client: RpcClient, tool: string, n: number, deadline: Deadline): Promise<Float64Array> {
+export async function timedCalls(
+  client: RpcClient,
+  tool: string,
+  n: number,
+  deadline: Deadline,
+): Promise<Float64Array> {
   const lat = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const text = `call-${i}`;
@@ -61,7 +66,10 @@ export async function listToolNames(client: RpcClient): Promise<string[]> {
 /** A hard time limit for one scenario: loops call check(), and run() races the body against it. */
 export class Deadline {
   readonly at: number;
-  constructor(readonly label: string, readonly ms: number) {
+  constructor(
+    readonly label: string,
+    readonly ms: number,
+  ) {
     this.at = performance.now() + ms;
   }
   expired(): boolean {
@@ -74,7 +82,10 @@ export class Deadline {
   async run<T>(body: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.label}: hard deadline of ${this.ms} ms exceeded`)), Math.max(0, this.at - performance.now()));
+      timer = setTimeout(
+        () => reject(new Error(`${this.label}: hard deadline of ${this.ms} ms exceeded`)),
+        Math.max(0, this.at - performance.now()),
+      );
     });
     try {
       return await Promise.race([body(), limit]);

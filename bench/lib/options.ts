@@ -34,11 +34,20 @@ export interface BenchOptions {
 
 export const SCENARIOS = ['latency', 'cold', 'catalog', 'throughput', 'build'] as const;
 
-const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 const nums = (v: string | undefined) => list(v)?.map(Number);
 
 /** Options from the environment (BENCH_*), with the issue's counts at scale 1. */
-export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<BenchOptions> = {}): BenchOptions {
+export function optionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<BenchOptions> = {},
+): BenchOptions {
   const scale = Number(env.BENCH_SCALE ?? 1);
   if (!(scale > 0)) throw new Error(`BENCH_SCALE must be > 0, got ${env.BENCH_SCALE}`);
   const n = (full: number, min: number) => Math.max(min, Math.round(full * scale));

@@ -25,7 +25,10 @@ export interface Spawned {
 }
 
 /** Spawns `node <args>` (with process.execPath) as a tracked process-group leader. */
-export function spawnNode(args: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: 'pipe' | 'ignore' } = {}): Spawned {
+export function spawnNode(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; stdin?: 'pipe' | 'ignore' } = {},
+): Spawned {
   const startedAt = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: opts.cwd ?? REPO,
@@ -68,8 +71,12 @@ export function waitForListening(p: Spawned, timeoutMs: number): Promise<{ port:
         if (m) return done(undefined, { port: Number(m[1]), at });
       }
     };
-    const onExit = (code: number | null) => done(new Error(`process exited (${code}) before listening: ${p.stderr().slice(-2000)}`));
-    const timer = setTimeout(() => done(new Error(`not listening after ${timeoutMs} ms: ${p.stderr().slice(-2000)}`)), timeoutMs);
+    const onExit = (code: number | null) =>
+      done(new Error(`process exited (${code}) before listening: ${p.stderr().slice(-2000)}`));
+    const timer = setTimeout(
+      () => done(new Error(`not listening after ${timeoutMs} ms: ${p.stderr().slice(-2000)}`)),
+      timeoutMs,
+    );
     p.child.stderr!.on('data', onData);
     p.child.stdout!.on('data', onData);
     p.child.on('exit', onExit);

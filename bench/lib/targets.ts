@@ -46,7 +46,11 @@ export async function connectDirect(spec: BackendSpec): Promise<RpcClient> {
 
 export async function startBaseline(backends: BackendSpec[], dir: string): Promise<Gateway> {
   const file = join(dir, 'baseline.json');
-  const list = backends.map((b) => ('url' in b ? { name: b.name, url: b.url } : { name: b.name, command: process.execPath, args: [ECHO], env: b.env ?? {} }));
+  const list = backends.map((b) =>
+    'url' in b
+      ? { name: b.name, url: b.url }
+      : { name: b.name, command: process.execPath, args: [ECHO], env: b.env ?? {} },
+  );
   writeFileSync(file, JSON.stringify({ backends: list }));
   return listen('baseline', spawnNode([BASELINE, '--config', file, '--port', '0']));
 }
@@ -83,7 +87,13 @@ export interface Compiled {
  * `vmcp compile` (live introspection) of `backends` in `dir`; returns the bundle path. `cli` picks
  * another checkout's `bin/vmcp.mjs` (bench/ab.ts compares two builds of the runtime).
  */
-export async function compileVmcp(backends: BackendSpec[], dir: string, name = 'bench', timeoutMs = 180_000, cli = VMCP_CLI): Promise<Compiled> {
+export async function compileVmcp(
+  backends: BackendSpec[],
+  dir: string,
+  name = 'bench',
+  timeoutMs = 180_000,
+  cli = VMCP_CLI,
+): Promise<Compiled> {
   writeFileSync(join(dir, 'vmcp.yaml'), JSON.stringify(vmcpConfig(name, backends), null, 2));
   const t0 = performance.now();
   const proc = spawnNode([cli, 'compile', '-c', 'vmcp.yaml', '-o', 'dist'], { cwd: dir });
@@ -101,7 +111,9 @@ export async function compileVmcp(backends: BackendSpec[], dir: string, name = '
   });
   const compileMs = performance.now() - t0;
   if (code !== 0) {
-    throw new Error(`vmcp compile failed (${code === null ? `timed out after ${timeoutMs} ms` : `exit ${code}`}): ${(out + proc.stderr()).slice(-3000)}`);
+    throw new Error(
+      `vmcp compile failed (${code === null ? `timed out after ${timeoutMs} ms` : `exit ${code}`}): ${(out + proc.stderr()).slice(-3000)}`,
+    );
   }
   const bundle = join(dir, 'dist', `${name}.vmcp.mjs`);
   return { bundle, compileMs, bundleBytes: statSync(bundle).size };
@@ -122,7 +134,12 @@ async function listen(kind: GatewayKind, proc: Spawned): Promise<Gateway> {
 }
 
 /** Starts a gateway of `kind`; vmcp needs a bundle compiled beforehand for the same backends. */
-export function startGateway(kind: GatewayKind, backends: BackendSpec[], dir: string, bundle?: string): Promise<Gateway> {
+export function startGateway(
+  kind: GatewayKind,
+  backends: BackendSpec[],
+  dir: string,
+  bundle?: string,
+): Promise<Gateway> {
   if (kind === 'baseline') return startBaseline(backends, dir);
   if (!bundle) throw new Error('vmcp: no bundle');
   return startVmcp(bundle);
@@ -141,7 +158,12 @@ export interface Opened {
 }
 
 /** Opens `kind` over `backends` (direct: the first backend only); vmcp needs `bundle`. */
-export async function openTarget(kind: TargetKind, backends: BackendSpec[], dir: string, bundle?: string): Promise<Opened> {
+export async function openTarget(
+  kind: TargetKind,
+  backends: BackendSpec[],
+  dir: string,
+  bundle?: string,
+): Promise<Opened> {
   if (kind === 'direct') {
     const client = await connectDirect(backends[0]);
     return { kind, client, tool: (_b, t) => t, close: () => client.close() };

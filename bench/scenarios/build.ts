@@ -11,7 +11,14 @@ import { HttpClient } from '../lib/mcp-client.ts';
 import { type Deadline, echo, median } from '../lib/measure.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { REPO, rssMb, sleep, stop } from '../lib/procs.ts';
-import { compileVmcp, scratch, startGateway, type BackendSpec, type Gateway, type GatewayKind } from '../lib/targets.ts';
+import {
+  compileVmcp,
+  scratch,
+  startGateway,
+  type BackendSpec,
+  type Gateway,
+  type GatewayKind,
+} from '../lib/targets.ts';
 import { errorText, type TargetResult } from './latency.ts';
 
 export interface BuildTarget {
@@ -73,7 +80,11 @@ export async function build(opts: BenchOptions, deadline: Deadline): Promise<Bui
   for (const [kind, rs] of runs) {
     if (result.targets[kind]) continue;
     const t: BuildTarget = { startMs: median(rs.map((r) => r.startMs)), idleRssMb: median(rs.map((r) => r.idleRssMb)) };
-    if (kind === 'vmcp') Object.assign(t, { compileMs: median(rs.map((r) => r.compileMs!)), bundleBytes: median(rs.map((r) => r.bundleBytes!)) });
+    if (kind === 'vmcp')
+      Object.assign(t, {
+        compileMs: median(rs.map((r) => r.compileMs!)),
+        bundleBytes: median(rs.map((r) => r.bundleBytes!)),
+      });
     result.targets[kind] = t;
   }
   return result;

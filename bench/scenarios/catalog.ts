@@ -23,17 +23,25 @@ export interface CatalogResult {
 export async function catalog(opts: BenchOptions, deadline: Deadline): Promise<CatalogResult> {
   const byTools: CatalogResult['byTools'] = {};
   for (const total of opts.toolCounts) {
-    if (total < ECHO_BASE_TOOLS) throw new Error(`tool count ${total} is below the fixture's ${ECHO_BASE_TOOLS} base tools`);
+    if (total < ECHO_BASE_TOOLS)
+      throw new Error(`tool count ${total} is below the fixture's ${ECHO_BASE_TOOLS} base tools`);
     const tmp = scratch(`catalog-${total}`);
     const spec = { name: 'be', env: { ECHO_TOOL_COUNT: String(total - ECHO_BASE_TOOLS) } };
-    const { opened, errors } = await openAll(opts, ['direct', 'baseline', 'vmcp'], [spec], tmp.dir, async () => (await compileVmcp([spec], tmp.dir)).bundle);
+    const { opened, errors } = await openAll(
+      opts,
+      ['direct', 'baseline', 'vmcp'],
+      [spec],
+      tmp.dir,
+      async () => (await compileVmcp([spec], tmp.dir)).bundle,
+    );
     const row: Partial<Record<TargetKind, TargetResult<CatalogTarget>>> = { ...errors };
     try {
       const runs = new Map<TargetKind, CatalogTarget[]>();
       for (const o of opened) {
         try {
           const names = await listToolNames(o.client);
-          if (names.length !== total || !names.includes(o.tool('be', 'echo'))) throw new VerifyError(`tools/list returned ${names.length} tools, want ${total}`);
+          if (names.length !== total || !names.includes(o.tool('be', 'echo')))
+            throw new VerifyError(`tools/list returned ${names.length} tools, want ${total}`);
           await warmUp(o.client, o.tool('be', 'echo'), Math.min(opts.warmup, 50));
           runs.set(o.kind, []);
         } catch (e) {
@@ -61,7 +69,11 @@ export async function catalog(opts: BenchOptions, deadline: Deadline): Promise<C
       }
       for (const [kind, rs] of runs) {
         if (row[kind]) continue;
-        row[kind] = { listMs: median(rs.map((r) => r.listMs)), callP50: median(rs.map((r) => r.callP50)), callP99: median(rs.map((r) => r.callP99)) };
+        row[kind] = {
+          listMs: median(rs.map((r) => r.listMs)),
+          callP50: median(rs.map((r) => r.callP50)),
+          callP99: median(rs.map((r) => r.callP99)),
+        };
       }
     } finally {
       await closeAll(opened);
@@ -75,7 +87,8 @@ export async function catalog(opts: BenchOptions, deadline: Deadline): Promise<C
   for (const kind of opts.targets) {
     const a = lo?.[kind];
     const b = hi?.[kind];
-    if (a && b && !('error' in a) && !('error' in b)) ratio[kind] = { callP50: b.callP50 / a.callP50, listMs: b.listMs / a.listMs };
+    if (a && b && !('error' in a) && !('error' in b))
+      ratio[kind] = { callP50: b.callP50 / a.callP50, listMs: b.listMs / a.listMs };
   }
   return { byTools, ratio };
 }

@@ -33,7 +33,10 @@ export async function cold(opts: BenchOptions, deadline: Deadline): Promise<Cold
   for (const n of opts.coldBackends) {
     const tmp = scratch(`cold-${n}`);
     try {
-      const backends: BackendSpec[] = Array.from({ length: n }, (_, i) => ({ name: `b${i}`, env: { ECHO_INIT_DELAY_MS: String(opts.coldInitDelayMs) } }));
+      const backends: BackendSpec[] = Array.from({ length: n }, (_, i) => ({
+        name: `b${i}`,
+        env: { ECHO_INIT_DELAY_MS: String(opts.coldInitDelayMs) },
+      }));
       const row: Partial<Record<GatewayKind, TargetResult<ColdTarget>>> = {};
       let bundle: string | undefined;
       if (kinds.includes('vmcp')) {
@@ -86,7 +89,11 @@ async function coldOnce(kind: GatewayKind, backends: BackendSpec[], dir: string,
       throw new VerifyError(`tools/list returned ${names.length} tools (want ${want}, including ${last})`);
     }
     await echo(client, last, 'cold-check');
-    return { startMs: gw.startMs, readyAfterListenMs: ready - gw.listenedAt, spawnToReadyMs: ready - gw.proc.startedAt };
+    return {
+      startMs: gw.startMs,
+      readyAfterListenMs: ready - gw.listenedAt,
+      spawnToReadyMs: ready - gw.proc.startedAt,
+    };
   } finally {
     await client?.close();
     await stop(gw.proc);

@@ -7,7 +7,15 @@
 import { cpuMs, stop, type Spawned } from '../lib/procs.ts';
 import { type Deadline, median, summarize, timedCalls, warmUp } from '../lib/measure.ts';
 import type { BenchOptions } from '../lib/options.ts';
-import { compileVmcp, openTarget, scratch, startEchoHttp, type BackendSpec, type Opened, type TargetKind } from '../lib/targets.ts';
+import {
+  compileVmcp,
+  openTarget,
+  scratch,
+  startEchoHttp,
+  type BackendSpec,
+  type Opened,
+  type TargetKind,
+} from '../lib/targets.ts';
 
 export interface LatencyTarget {
   p50: number;
@@ -24,7 +32,13 @@ export type LatencyResult = Partial<Record<TargetKind, TargetResult<LatencyTarge
 export const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Opens every requested target; a target that fails to open is recorded, not fatal. */
-export async function openAll(opts: BenchOptions, kinds: TargetKind[], backends: BackendSpec[], dir: string, bundle: () => Promise<string>) {
+export async function openAll(
+  opts: BenchOptions,
+  kinds: TargetKind[],
+  backends: BackendSpec[],
+  dir: string,
+  bundle: () => Promise<string>,
+) {
   const opened: Opened[] = [];
   const errors: Partial<Record<TargetKind, { error: string }>> = {};
   for (const kind of kinds.filter((k) => opts.targets.includes(k))) {
@@ -42,7 +56,11 @@ export async function closeAll(opened: Opened[]): Promise<void> {
 }
 
 /** Runs scenario 1+2 over one backend transport. */
-export async function latency(opts: BenchOptions, transport: 'http' | 'stdio', deadline: Deadline): Promise<LatencyResult> {
+export async function latency(
+  opts: BenchOptions,
+  transport: 'http' | 'stdio',
+  deadline: Deadline,
+): Promise<LatencyResult> {
   const tmp = scratch(`latency-${transport}`);
   let backendProc: Spawned | undefined;
   let opened: Opened[] = [];
@@ -53,7 +71,13 @@ export async function latency(opts: BenchOptions, transport: 'http' | 'stdio', d
       backendProc = be.proc;
       spec = { name: 'be', url: be.url };
     }
-    const all = await openAll(opts, ['direct', 'baseline', 'vmcp'], [spec], tmp.dir, async () => (await compileVmcp([spec], tmp.dir)).bundle);
+    const all = await openAll(
+      opts,
+      ['direct', 'baseline', 'vmcp'],
+      [spec],
+      tmp.dir,
+      async () => (await compileVmcp([spec], tmp.dir)).bundle,
+    );
     opened = all.opened;
     const result: LatencyResult = { ...all.errors };
     const live: Opened[] = [];
@@ -75,7 +99,9 @@ export async function latency(opts: BenchOptions, transport: 'http' | 'stdio', d
           const lat = await timedCalls(o.client, o.tool('be', 'echo'), opts.calls, deadline);
           const cpu1 = pid ? cpuMs(pid) : 0;
           const s = summarize(lat);
-          runs.get(o.kind)!.push({ p50: s.p50, p99: s.p99, ...(pid ? { cpuMsPerCall: (cpu1 - cpu0) / opts.calls } : {}) });
+          runs
+            .get(o.kind)!
+            .push({ p50: s.p50, p99: s.p99, ...(pid ? { cpuMsPerCall: (cpu1 - cpu0) / opts.calls } : {}) });
         } catch (e) {
           result[o.kind] = { error: errorText(e) };
         }

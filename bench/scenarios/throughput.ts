@@ -71,7 +71,12 @@ export async function throughput(opts: BenchOptions, deadline: Deadline): Promis
           const wall = performance.now() - t0;
           const cpu = cpuMs(gw.proc.pid) - cpu0;
           const rs = runs.get(kind) ?? [];
-          rs.push({ callsPerSec: (total * 1000) / wall, p50: percentile(lat, 50), p99: percentile(lat, 99), cpuMsPerCall: cpu / total });
+          rs.push({
+            callsPerSec: (total * 1000) / wall,
+            p50: percentile(lat, 50),
+            p99: percentile(lat, 99),
+            cpuMsPerCall: cpu / total,
+          });
           runs.set(kind, rs);
         } catch (e) {
           result.targets[kind] = { error: errorText(e) };

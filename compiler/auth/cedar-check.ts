@@ -53,7 +53,10 @@ function namedIn(policy: PolicyJson): Named[] {
     const uid = parseUid(v);
     if (uid) out.push(uid);
   };
-  const scope = (c: { op: string; entity?: unknown; entities?: unknown[]; entity_type?: string; in?: { entity?: unknown } }, resource: boolean) => {
+  const scope = (
+    c: { op: string; entity?: unknown; entities?: unknown[]; entity_type?: string; in?: { entity?: unknown } },
+    resource: boolean,
+  ) => {
     if (c.entity !== undefined) entity(c.entity);
     for (const e of c.entities ?? []) entity(e);
     if (c.in?.entity !== undefined) entity(c.in.entity);
@@ -89,7 +92,12 @@ function declaredActions(entitiesJson: string): Set<string> {
   try {
     const raw = JSON.parse(entitiesJson) as unknown;
     if (!Array.isArray(raw)) return new Set();
-    return new Set(raw.map((e) => parseUid((e as { uid?: unknown } | null)?.uid)).filter((u) => u?.type === 'Action').map((u) => u!.id));
+    return new Set(
+      raw
+        .map((e) => parseUid((e as { uid?: unknown } | null)?.uid))
+        .filter((u) => u?.type === 'Action')
+        .map((u) => u!.id),
+    );
   } catch {
     return new Set();
   }
@@ -130,7 +138,13 @@ export function checkPolicies(input: PolicyCheckInput): Diagnostic[] {
       for (const e of parsed.errors.slice(0, 1)) {
         const loc = e.sourceLocations?.[0];
         const [s, end] = loc ? [charIndex(text, loc.start), charIndex(text, loc.end)] : [0, text.length];
-        out.push({ code: 'POLICY_SYNTAX', severity: 'error', message: `policy ${i} does not parse: ${errorText(e)}`, ...at(pos, s, end), ...(e.help ? { hint: e.help } : {}) });
+        out.push({
+          code: 'POLICY_SYNTAX',
+          severity: 'error',
+          message: `policy ${i} does not parse: ${errorText(e)}`,
+          ...at(pos, s, end),
+          ...(e.help ? { hint: e.help } : {}),
+        });
       }
       return;
     }
@@ -142,9 +156,20 @@ export function checkPolicies(input: PolicyCheckInput): Diagnostic[] {
       return lit ? at(pos, lit.start, lit.end) : at(pos, 0, text.length);
     };
     for (const n of namedIn(parsed.json)) {
-      const problem = n.id === undefined ? unknownType(n.type) : known[n.type]?.(n.id) === false ? unknownEntity(n.type, n.id, catalog) : undefined;
+      const problem =
+        n.id === undefined
+          ? unknownType(n.type)
+          : known[n.type]?.(n.id) === false
+            ? unknownEntity(n.type, n.id, catalog)
+            : undefined;
       if (!problem) continue;
-      out.push({ code: 'POLICY_UNKNOWN_ENTITY', severity: 'error', message: `policy ${i} ${problem.message}`, ...locate(n), ...(problem.hint ? { hint: problem.hint } : {}) });
+      out.push({
+        code: 'POLICY_UNKNOWN_ENTITY',
+        severity: 'error',
+        message: `policy ${i} ${problem.message}`,
+        ...locate(n),
+        ...(problem.hint ? { hint: problem.hint } : {}),
+      });
     }
   });
   if (hasEntities) out.push(...checkEntities(input, known));
@@ -155,7 +180,10 @@ export function checkPolicies(input: PolicyCheckInput): Diagnostic[] {
 function unknownType(type: string): { message: string; hint?: string } | undefined {
   if (RESOURCE_TYPES.includes(type)) return undefined;
   const near = suggest(type, RESOURCE_TYPES);
-  return { message: `tests resource is ${type}, which no resource is (they are Tool, Prompt or Resource)`, ...(near ? { hint: `did you mean ${near}?` } : {}) };
+  return {
+    message: `tests resource is ${type}, which no resource is (they are Tool, Prompt or Resource)`,
+    ...(near ? { hint: `did you mean ${near}?` } : {}),
+  };
 }
 
 /** What is wrong with `Type::"id"`, which the catalog (or the action list) does not have. */
@@ -163,20 +191,36 @@ function unknownEntity(type: string, id: string, catalog: PolicyCatalog): { mess
   const literal = `${type}::${JSON.stringify(id)}`;
   if (type === 'Action') {
     const near = suggest(id, ACTIONS);
-    const hint = near ? `did you mean "${near}"?` : /^list_/.test(id) ? 'lists are filtered per item with call_tool, get_prompt and read_resource; there is no list action' : undefined;
-    return { message: `names ${literal}, which is not an action vmcp authorizes (${ACTIONS.join(', ')})`, ...(hint ? { hint } : {}) };
+    const hint = near
+      ? `did you mean "${near}"?`
+      : /^list_/.test(id)
+        ? 'lists are filtered per item with call_tool, get_prompt and read_resource; there is no list action'
+        : undefined;
+    return {
+      message: `names ${literal}, which is not an action vmcp authorizes (${ACTIONS.join(', ')})`,
+      ...(hint ? { hint } : {}),
+    };
   }
   if (type === 'Resource') {
     const bySanitized = catalog.resources.find((u) => sanitizeUri(u) === id);
     const near = suggest(id, [...catalog.resources, ...catalog.resourceTemplates]);
-    const hint = bySanitized ? `vmcp uses the URI itself as the id (ToolHive sanitizes it): Resource::${JSON.stringify(bySanitized)}` : near ? `did you mean "${near}"?` : undefined;
-    return { message: `names ${literal}, which matches no resource or resource template the gateway exposes`, ...(hint ? { hint } : {}) };
+    const hint = bySanitized
+      ? `vmcp uses the URI itself as the id (ToolHive sanitizes it): Resource::${JSON.stringify(bySanitized)}`
+      : near
+        ? `did you mean "${near}"?`
+        : undefined;
+    return {
+      message: `names ${literal}, which matches no resource or resource template the gateway exposes`,
+      ...(hint ? { hint } : {}),
+    };
   }
   const names = type === 'Tool' ? catalog.tools : catalog.prompts;
   const near = suggest(id, names);
   return {
     message: `names ${literal}, which the gateway does not expose`,
-    hint: near ? `did you mean "${near}"?` : `use the exposed ${type === 'Tool' ? 'tool' : 'prompt'} name (after prefixing and overrides), as vmcp compile lists it`,
+    hint: near
+      ? `did you mean "${near}"?`
+      : `use the exposed ${type === 'Tool' ? 'tool' : 'prompt'} name (after prefixing and overrides), as vmcp compile lists it`,
   };
 }
 
@@ -188,7 +232,17 @@ function checkEntities(input: PolicyCheckInput, known: Record<string, (id: strin
   const diag = (code: Diagnostic['code'], message: string, start = 0, end = text.length, hint?: string): Diagnostic => {
     const s = pos(start);
     const e = pos(end);
-    return { code, severity: 'error', message, file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column, ...(hint ? { hint } : {}) };
+    return {
+      code,
+      severity: 'error',
+      message,
+      file,
+      line: s.line,
+      column: s.column,
+      endLine: e.line,
+      endColumn: e.column,
+      ...(hint ? { hint } : {}),
+    };
   };
   let raw: unknown;
   try {
@@ -204,20 +258,47 @@ function checkEntities(input: PolicyCheckInput, known: Record<string, (id: strin
   for (const [i, e] of raw.entries()) {
     const uid = parseUid((e as { uid?: unknown } | null)?.uid);
     if (!uid) {
-      out.push(diag('POLICY_SYNTAX', `entitiesJson[${i}] has no valid uid`, 0, text.length, 'write "uid": {"type": "Tool", "id": "<exposed name>"}'));
+      out.push(
+        diag(
+          'POLICY_SYNTAX',
+          `entitiesJson[${i}] has no valid uid`,
+          0,
+          text.length,
+          'write "uid": {"type": "Tool", "id": "<exposed name>"}',
+        ),
+      );
       continue;
     }
     const parents = ((e as { parents?: unknown[] }).parents ?? []).map(parseUid);
-    if (parents.some((p) => !p)) out.push(diag('POLICY_SYNTAX', `entitiesJson[${i}].parents holds something that is not an entity reference`));
-    entities.push({ uid, attrs: (e as { attrs?: object }).attrs ?? {}, parents: parents.filter((p) => p !== undefined) });
+    if (parents.some((p) => !p))
+      out.push(diag('POLICY_SYNTAX', `entitiesJson[${i}].parents holds something that is not an entity reference`));
+    entities.push({
+      uid,
+      attrs: (e as { attrs?: object }).attrs ?? {},
+      parents: parents.filter((p) => p !== undefined),
+    });
     if (known[uid.type]?.(uid.id) === false && uid.type !== 'Action') {
       const problem = unknownEntity(uid.type, uid.id, catalog);
       const where = text.indexOf(JSON.stringify(uid.id));
-      out.push(diag('POLICY_UNKNOWN_ENTITY', `entitiesJson[${i}] ${problem.message}`, Math.max(0, where), where < 0 ? text.length : where + JSON.stringify(uid.id).length, problem.hint));
+      out.push(
+        diag(
+          'POLICY_UNKNOWN_ENTITY',
+          `entitiesJson[${i}] ${problem.message}`,
+          Math.max(0, where),
+          where < 0 ? text.length : where + JSON.stringify(uid.id).length,
+          problem.hint,
+        ),
+      );
     }
   }
   if (out.length > 0) return out;
   const check = cedarEngine().checkParseEntities({ entities: entities as never });
-  if (check.type === 'failure') out.push(diag('POLICY_SYNTAX', `entitiesJson does not parse as Cedar entities: ${check.errors.map((e) => e.message).join('; ')}`));
+  if (check.type === 'failure')
+    out.push(
+      diag(
+        'POLICY_SYNTAX',
+        `entitiesJson does not parse as Cedar entities: ${check.errors.map((e) => e.message).join('; ')}`,
+      ),
+    );
   return out;
 }

@@ -47,7 +47,12 @@ function tokens(text: string): Token[] {
     } else if (c === '"') {
       let j = i + 1;
       while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out.push({ kind: 'string', text: decodeString(text.slice(i + 1, j)), start: i, end: Math.min(j + 1, text.length) });
+      out.push({
+        kind: 'string',
+        text: decodeString(text.slice(i + 1, j)),
+        start: i,
+        end: Math.min(j + 1, text.length),
+      });
       i = j + 1;
     } else if (/[A-Za-z_]/.test(c)) {
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i))!;

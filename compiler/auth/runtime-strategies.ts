@@ -6,7 +6,10 @@ import { hasRuntimeAuth } from '../emit/router.ts';
 /** One UNSUPPORTED error per strategy block whose type the runtime cannot run, at its `type:`. */
 export function checkRuntimeStrategies(valid: ValidConfig, file: string): Diagnostic[] {
   const oa = valid.config.outgoingAuth;
-  const blocks = [[['outgoingAuth', 'default'], oa.default], ...Object.entries(oa.backends).map(([n, s]) => [['outgoingAuth', 'backends', n], s] as const)] as const;
+  const blocks = [
+    [['outgoingAuth', 'default'], oa.default],
+    ...Object.entries(oa.backends).map(([n, s]) => [['outgoingAuth', 'backends', n], s] as const),
+  ] as const;
   const out: Diagnostic[] = [];
   for (const [path, s] of blocks) {
     if (hasRuntimeAuth(s.type)) continue;

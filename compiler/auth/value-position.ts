@@ -86,7 +86,7 @@ function align(value: string, raw: Char[], style: Style): number[] {
       j++;
     }
   }
-  const last = map.length ? map[map.length - 1] + 1 : raw[0]?.offset ?? 0;
+  const last = map.length ? map[map.length - 1] + 1 : (raw[0]?.offset ?? 0);
   map.push(last);
   return map;
 }
@@ -103,7 +103,11 @@ function synthesize(value: string, span: Span): string {
   }
   // A block scalar whose content is indented to the column of its `|` (the usual `- |` layout).
   const indent = ' '.repeat(span.column - 1);
-  return `${pad}|\n${value.replace(/\n$/, '').split('\n').map((l) => indent + l).join('\n')}\n`;
+  return `${pad}|\n${value
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => indent + l)
+    .join('\n')}\n`;
 }
 
 /**
@@ -122,7 +126,8 @@ export function valuePosition(value: string, span: Span, source?: string): Value
   if (style === 'block') raw = blockChars(text, start, end);
   else {
     raw = [];
-    for (let k = style === 'plain' ? start : start + 1; k < Math.max(end, start + 1) && k < text.length; k++) raw.push({ ch: text[k], offset: k });
+    for (let k = style === 'plain' ? start : start + 1; k < Math.max(end, start + 1) && k < text.length; k++)
+      raw.push({ ch: text[k], offset: k });
   }
   const map = align(value, raw, style);
   const toPosition = (offset: number): Position => {

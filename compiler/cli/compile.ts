@@ -30,11 +30,23 @@ export function outputFiles(out: CompileOutput, configPath: string, outDir: stri
 }
 
 /** Compiles in memory with live introspection (unless frozen); shared by compile and serve. */
-export async function compileFromDisk(opts: Pick<CompileOptions, 'config' | 'frozen' | 'allowMissing' | 'concurrency'>, io: CliIo, progress: boolean) {
+export async function compileFromDisk(
+  opts: Pick<CompileOptions, 'config' | 'frozen' | 'allowMissing' | 'concurrency'>,
+  io: CliIo,
+  progress: boolean,
+) {
   const file = displayPath(io.cwd, opts.config);
   const text = readText(resolve(io.cwd, opts.config));
   if (text === undefined) {
-    const d: Diagnostic = { code: 'FILE_NOT_FOUND', severity: 'error', message: `cannot read config file ${file}`, file, line: 0, column: 0, hint: 'pass the path with -c' };
+    const d: Diagnostic = {
+      code: 'FILE_NOT_FOUND',
+      severity: 'error',
+      message: `cannot read config file ${file}`,
+      file,
+      line: 0,
+      column: 0,
+      hint: 'pass the path with -c',
+    };
     return { file, result: { diagnostics: [d] } as { value?: CompileOutput; diagnostics: Diagnostic[] } };
   }
   const result = await compile({
@@ -46,8 +58,12 @@ export async function compileFromDisk(opts: Pick<CompileOptions, 'config' | 'fro
     frozen: opts.frozen,
     allowMissing: opts.allowMissing,
     introspect: (targets) => {
-      if (progress && targets.length) io.err(`discovering ${targets.length} backend${targets.length === 1 ? '' : 's'}…`);
-      return introspectAll(targets, { concurrency: opts.concurrency, onProgress: progress ? progressPrinter(io) : undefined });
+      if (progress && targets.length)
+        io.err(`discovering ${targets.length} backend${targets.length === 1 ? '' : 's'}…`);
+      return introspectAll(targets, {
+        concurrency: opts.concurrency,
+        onProgress: progress ? progressPrinter(io) : undefined,
+      });
     },
   });
   return { file, result };
@@ -60,7 +76,9 @@ function progressPrinter(io: CliIo): (e: IntrospectProgress) => void {
       return;
     }
     const c = e.counts;
-    const what = c ? `${c.tools} tools, ${c.prompts} prompts, ${c.resources} resources, ${c.resourceTemplates} templates` : 'failed';
+    const what = c
+      ? `${c.tools} tools, ${c.prompts} prompts, ${c.resources} resources, ${c.resourceTemplates} templates`
+      : 'failed';
     io.err(`  ${e.phase === 'done' ? '✓' : '✗'} ${e.name}: ${what} (${e.ms ?? 0} ms)`);
   };
 }
@@ -77,7 +95,9 @@ export async function runCompile(opts: CompileOptions, io: CliIo): Promise<numbe
   const stale = files.filter(([p, bytes]) => readText(resolve(io.cwd, p)) !== bytes).map(([p]) => p);
   if (opts.check) {
     if (stale.length) {
-      io.err(`error[OUTPUT_STALE] ${stale.length} output file${stale.length === 1 ? ' is' : 's are'} stale: ${stale.join(', ')}\n  hint: run \`vmcp compile\` and commit the result`);
+      io.err(
+        `error[OUTPUT_STALE] ${stale.length} output file${stale.length === 1 ? ' is' : 's are'} stale: ${stale.join(', ')}\n  hint: run \`vmcp compile\` and commit the result`,
+      );
       return 1;
     }
     if (!opts.json) io.err(`✓ outputs are up to date (${files.length} files)`);

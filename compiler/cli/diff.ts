@@ -27,7 +27,11 @@ export function diskReader(io: CliIo): SideReader {
     readFile: (p) => readText(resolve(io.cwd, p)),
     gitShow: (ref, p) => {
       const rel = isAbsolute(p) ? relative(io.cwd, p) : p;
-      const r = spawnSync('git', ['show', `${ref}:./${rel.split('\\').join('/')}`], { cwd: io.cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const r = spawnSync('git', ['show', `${ref}:./${rel.split('\\').join('/')}`], {
+        cwd: io.cwd,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return r.status === 0 ? r.stdout : undefined;
     },
     dumpGateway: async (bundleText) => {
@@ -36,8 +40,15 @@ export function diskReader(io: CliIo): SideReader {
       try {
         const file = join(dir, 'bundle.mjs');
         writeFileSync(file, bundleText);
-        const r = spawnSync(process.execPath, [file, '--dump-gateway'], { cwd: dir, encoding: 'utf8', timeout: DUMP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
-        if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0] };
+        const r = spawnSync(process.execPath, [file, '--dump-gateway'], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: DUMP_TIMEOUT_MS,
+          maxBuffer: 64 * 1024 * 1024,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        if (r.status !== 0)
+          return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0] };
         return { json: r.stdout };
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,14 @@ export function renderStarterConfig(name: string, source: string, backends: read
     groupRef: name,
     backends: backends.map((b) =>
       b.transport === 'stdio'
-        ? { name: b.name, transport: b.transport, command: b.command, ...(b.args?.length ? { args: b.args } : {}), ...(b.env ? { env: envRefs(b.env) } : {}), ...(b.cwd ? { cwd: b.cwd } : {}) }
+        ? {
+            name: b.name,
+            transport: b.transport,
+            command: b.command,
+            ...(b.args?.length ? { args: b.args } : {}),
+            ...(b.env ? { env: envRefs(b.env) } : {}),
+            ...(b.cwd ? { cwd: b.cwd } : {}),
+          }
         : { name: b.name, transport: b.transport, url: b.url, ...(b.headers ? { headers: envRefs(b.headers) } : {}) },
     ),
     aggregation: { conflictResolution: 'prefix', conflictResolutionConfig: { prefixFormat: '{workload}_' } },
@@ -25,8 +32,12 @@ export function renderStarterConfig(name: string, source: string, backends: read
 function envRefs(map: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(map).map(([k, v]) => {
-      if (/^\$\{(env:)?[A-Za-z_][A-Za-z0-9_]*\}$/.test(v)) return [k, v.startsWith('${env:') ? v : v.replace('${', '${env:')];
-      const name = k.toUpperCase().replace(/[^A-Z0-9_]/g, '_').replace(/^([0-9])/, '_$1');
+      if (/^\$\{(env:)?[A-Za-z_][A-Za-z0-9_]*\}$/.test(v))
+        return [k, v.startsWith('${env:') ? v : v.replace('${', '${env:')];
+      const name = k
+        .toUpperCase()
+        .replace(/[^A-Z0-9_]/g, '_')
+        .replace(/^([0-9])/, '_$1');
       // Keep an auth scheme visible: "Bearer ghp_x" becomes "Bearer ${env:AUTHORIZATION}".
       const scheme = /^(Bearer|Basic|Token)\s+/i.exec(v)?.[0] ?? '';
       return [k, `${scheme}\${env:${name}}`];
@@ -39,31 +50,50 @@ export function runInit(opts: { from: string; out: string; name?: string; force:
   const from = displayPath(io.cwd, opts.from);
   const text = readText(resolve(io.cwd, opts.from));
   if (text === undefined) {
-    io.err(`error[FILE_NOT_FOUND] cannot read ${from}\n  hint: pass a Claude Desktop, Cursor or VS Code MCP config file`);
+    io.err(
+      `error[FILE_NOT_FOUND] cannot read ${from}\n  hint: pass a Claude Desktop, Cursor or VS Code MCP config file`,
+    );
     return 1;
   }
   const imported = importClientConfig(from, text);
   if (reportDiagnostics(io, imported.diagnostics, false) > 0) return 1;
   const out = resolve(io.cwd, opts.out);
   if (existsSync(out) && !opts.force) {
-    io.err(`error: ${displayPath(io.cwd, opts.out)} already exists\n  hint: pass --force to overwrite it, or -o to write elsewhere`);
+    io.err(
+      `error: ${displayPath(io.cwd, opts.out)} already exists\n  hint: pass --force to overwrite it, or -o to write elsewhere`,
+    );
     return 1;
   }
   const name = sanitizeName(opts.name ?? basename(io.cwd)).toLowerCase();
   writeFileSync(out, renderStarterConfig(name, from, imported.value));
-  io.err(`✓ wrote ${displayPath(io.cwd, opts.out)} with ${imported.value.length} backends; next: vmcp validate -c ${displayPath(io.cwd, opts.out)}`);
+  io.err(
+    `✓ wrote ${displayPath(io.cwd, opts.out)} with ${imported.value.length} backends; next: vmcp validate -c ${displayPath(io.cwd, opts.out)}`,
+  );
   return 0;
 }
 
 /** `vmcp init`: its flags, their checks, then the run. */
 export const initCommand: Command = {
   usage: 'vmcp init --from <mcp.json> [-o vmcp.yaml] [--name NAME] [--force]',
-  options: { from: { type: 'string' }, out: { type: 'string', short: 'o' }, name: { type: 'string' }, force: { type: 'boolean' } },
+  options: {
+    from: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    name: { type: 'string' },
+    force: { type: 'boolean' },
+  },
   run: (v, _p, io) => {
     if (!v.from) {
       io.err('error: --from <file> is required\nusage: vmcp init --from <mcp.json> [-o vmcp.yaml]');
       return 2;
     }
-    return runInit({ from: v.from as string, out: (v.out as string) ?? 'vmcp.yaml', name: v.name as string | undefined, force: Boolean(v.force) }, io);
+    return runInit(
+      {
+        from: v.from as string,
+        out: (v.out as string) ?? 'vmcp.yaml',
+        name: v.name as string | undefined,
+        force: Boolean(v.force),
+      },
+      io,
+    );
   },
 };

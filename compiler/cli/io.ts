@@ -57,5 +57,17 @@ export function reportDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[],
 
 /** Strips position-only fields that JSON consumers do not need to see as undefined. */
 export function diagnosticsJson(diagnostics: readonly Diagnostic[]): string {
-  return `${JSON.stringify(diagnostics.map(({ code, severity, message, file, line, column, hint }) => ({ code, severity, message, file, line, column, ...(hint ? { hint } : {}) })), null, 2)}\n`;
+  return `${JSON.stringify(
+    diagnostics.map(({ code, severity, message, file, line, column, hint }) => ({
+      code,
+      severity,
+      message,
+      file,
+      line,
+      column,
+      ...(hint ? { hint } : {}),
+    })),
+    null,
+    2,
+  )}\n`;
 }

@@ -18,7 +18,8 @@ const versionCommand: Command = {
   usage: 'vmcp version [--json]',
   options: { json: { type: 'boolean' } },
   run: (v, _p, io) => {
-    if (v.json) io.out(JSON.stringify({ version: VMCP_VERSION, protocolRevisions: PROTOCOL_REVISIONS, node: process.version }));
+    if (v.json)
+      io.out(JSON.stringify({ version: VMCP_VERSION, protocolRevisions: PROTOCOL_REVISIONS, node: process.version }));
     else io.out(`vmcp ${VMCP_VERSION}\nprotocol revisions: ${PROTOCOL_REVISIONS.join(', ')}\nnode ${process.version}`);
     return 0;
   },
@@ -26,15 +27,30 @@ const versionCommand: Command = {
 
 /** Every command, in the order `vmcp --help` lists them. */
 const COMMANDS: Record<string, CommandEntry> = {
-  validate: { summary: 'Check a config without touching the network', load: () => import('./validate.ts').then((m) => m.validateCommand) },
-  compile: { summary: 'Resolve, introspect (writing vmcp.lock.json), generate and bundle', load: () => import('./compile.ts').then((m) => m.compileCommand) },
-  serve: { summary: 'Serve a bundle, or compile a config in memory and serve it (dev mode)', load: () => import('./serve.ts').then((m) => m.serveCommand) },
+  validate: {
+    summary: 'Check a config without touching the network',
+    load: () => import('./validate.ts').then((m) => m.validateCommand),
+  },
+  compile: {
+    summary: 'Resolve, introspect (writing vmcp.lock.json), generate and bundle',
+    load: () => import('./compile.ts').then((m) => m.compileCommand),
+  },
+  serve: {
+    summary: 'Serve a bundle, or compile a config in memory and serve it (dev mode)',
+    load: () => import('./serve.ts').then((m) => m.serveCommand),
+  },
   diff: {
     summary: 'Compare two releases (config, lock, manifest, bundle or git:<ref>:<path>) and classify each change',
     load: () => import('./diff.ts').then((m) => m.diffCommand),
   },
-  init: { summary: 'Write a starter vmcp.yaml from a client config (mcpServers or servers)', load: () => import('./init.ts').then((m) => m.initCommand) },
-  verify: { summary: 'Recompute the hashes of a bundle and check it against its manifest', load: () => import('./verify.ts').then((m) => m.verifyCommand) },
+  init: {
+    summary: 'Write a starter vmcp.yaml from a client config (mcpServers or servers)',
+    load: () => import('./init.ts').then((m) => m.initCommand),
+  },
+  verify: {
+    summary: 'Recompute the hashes of a bundle and check it against its manifest',
+    load: () => import('./verify.ts').then((m) => m.verifyCommand),
+  },
   version: { summary: 'Print the version and the MCP protocol revisions served', load: async () => versionCommand },
 };
 
@@ -65,7 +81,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     let parsed: { values: Record<string, unknown>; positionals: string[] };
     try {
-      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });
+      parsed = parseArgs({
+        args: rest,
+        options: command.options,
+        allowPositionals: command.allowPositionals ?? false,
+        strict: true,
+      });
     } catch (err) {
       io.err(`error: ${(err as Error).message}\nusage: ${command.usage}`);
       return 2;

@@ -36,12 +36,24 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
   let cleanup = () => {};
   let name = 'vmcp';
   if (!/\.m?js$/.test(opts.target)) {
-    const { result } = await compileFromDisk({ config: opts.target, frozen: opts.frozen, allowMissing: false, concurrency: 4 }, { ...io, out: io.err }, !opts.stdio);
+    const { result } = await compileFromDisk(
+      { config: opts.target, frozen: opts.frozen, allowMissing: false, concurrency: 4 },
+      { ...io, out: io.err },
+      !opts.stdio,
+    );
     const diagnostics = [...result.diagnostics];
     const v = result.value?.valid;
     if (v && opts.host && !opts.stdio && !isLoopbackHost(opts.host) && v.config.incomingAuth.type === 'anonymous') {
       const at = v.parsed.locator.at(['incomingAuth', 'type']);
-      diagnostics.push({ code: 'ANONYMOUS_NON_LOOPBACK', severity: 'warning', message: `anonymous incoming auth on ${opts.host}: every client that can reach the port can call every tool`, file: opts.target, line: at.line, column: at.column, hint: 'bind to 127.0.0.1, or set incomingAuth.type: oidc' });
+      diagnostics.push({
+        code: 'ANONYMOUS_NON_LOOPBACK',
+        severity: 'warning',
+        message: `anonymous incoming auth on ${opts.host}: every client that can reach the port can call every tool`,
+        file: opts.target,
+        line: at.line,
+        column: at.column,
+        hint: 'bind to 127.0.0.1, or set incomingAuth.type: oidc',
+      });
     }
     reportDiagnostics(io, diagnostics, false);
     if (!result.value) return 1;
@@ -56,7 +68,10 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
   if (opts.stdio) args.push('--stdio');
   if (opts.host) args.push('--host', opts.host);
   if (opts.port) args.push('--port', opts.port);
-  const child = spawn(process.execPath, args, { stdio: opts.stdio ? 'inherit' : ['ignore', 'inherit', 'pipe'], env: process.env });
+  const child = spawn(process.execPath, args, {
+    stdio: opts.stdio ? 'inherit' : ['ignore', 'inherit', 'pipe'],
+    env: process.env,
+  });
   if (!opts.stdio) {
     // Pass the runtime's logs through; once it says where it listens, add how to connect.
     let printed = false;
@@ -72,7 +87,9 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
-  const code = await new Promise<number>((done) => child.on('exit', (c, s) => done(c ?? (s ? 128 + (s === 'SIGINT' ? 2 : 15) : 1))));
+  const code = await new Promise<number>((done) =>
+    child.on('exit', (c, s) => done(c ?? (s ? 128 + (s === 'SIGINT' ? 2 : 15) : 1))),
+  );
   process.off('SIGINT', forward);
   process.off('SIGTERM', forward);
   cleanup();
@@ -83,12 +100,28 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
 export const serveCommand: Command = {
   usage: 'vmcp serve <bundle.mjs | vmcp.yaml> [--host 127.0.0.1] [--port 4483] [--stdio] [--frozen]',
   allowPositionals: true,
-  options: { host: { type: 'string' }, port: { type: 'string' }, stdio: { type: 'boolean' }, frozen: { type: 'boolean' } },
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    stdio: { type: 'boolean' },
+    frozen: { type: 'boolean' },
+  },
   run: (v, positionals, io) => {
     if (positionals.length !== 1) {
-      io.err('error: vmcp serve takes one bundle or config path\nusage: vmcp serve <bundle.mjs | vmcp.yaml> [--port 4483]');
+      io.err(
+        'error: vmcp serve takes one bundle or config path\nusage: vmcp serve <bundle.mjs | vmcp.yaml> [--port 4483]',
+      );
       return 2;
     }
-    return runServe({ target: positionals[0], host: v.host as string | undefined, port: v.port as string | undefined, stdio: Boolean(v.stdio), frozen: Boolean(v.frozen) }, io);
+    return runServe(
+      {
+        target: positionals[0],
+        host: v.host as string | undefined,
+        port: v.port as string | undefined,
+        stdio: Boolean(v.stdio),
+        frozen: Boolean(v.frozen),
+      },
+      io,
+    );
   },
 };

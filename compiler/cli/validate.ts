@@ -15,7 +15,15 @@ export function runValidate(opts: ValidateOptions, io: CliIo): number {
   const abs = resolve(io.cwd, opts.config);
   const text = readText(abs);
   if (text === undefined) {
-    const d = { code: 'FILE_NOT_FOUND' as const, severity: 'error' as const, message: `cannot read config file ${file}`, file, line: 0, column: 0, hint: 'pass the path with -c, or run `vmcp init --from <mcp.json>` to create one' };
+    const d = {
+      code: 'FILE_NOT_FOUND' as const,
+      severity: 'error' as const,
+      message: `cannot read config file ${file}`,
+      file,
+      line: 0,
+      column: 0,
+      hint: 'pass the path with -c, or run `vmcp init --from <mcp.json>` to create one',
+    };
     if (opts.json) io.out(diagnosticsJson([d]));
     else reportDiagnostics(io, [d], false);
     return 1;

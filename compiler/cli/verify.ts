@@ -25,11 +25,18 @@ export function runVerify(opts: VerifyOptions, io: CliIo): number {
   const manifestPath = opts.manifest ?? manifestPathFor(opts.bundle);
   const bundle = readBytes(resolve(io.cwd, opts.bundle));
   const manifestText = readText(resolve(io.cwd, manifestPath));
-  const missing = [[opts.bundle, bundle], [manifestPath, manifestText], ...(opts.config ? [[opts.config, readText(resolve(io.cwd, opts.config))]] : []), ...(opts.lock ? [[opts.lock, readText(resolve(io.cwd, opts.lock))]] : [])]
+  const missing = [
+    [opts.bundle, bundle],
+    [manifestPath, manifestText],
+    ...(opts.config ? [[opts.config, readText(resolve(io.cwd, opts.config))]] : []),
+    ...(opts.lock ? [[opts.lock, readText(resolve(io.cwd, opts.lock))]] : []),
+  ]
     .filter(([, v]) => v === undefined)
     .map(([p]) => p);
   if (missing.length || !bundle || manifestText === undefined) {
-    io.err(`error[FILE_NOT_FOUND] cannot read ${missing.join(', ')}${missing.includes(manifestPath) ? '\n  hint: the manifest is written beside the bundle by `vmcp compile`; pass --manifest if it lives elsewhere' : ''}`);
+    io.err(
+      `error[FILE_NOT_FOUND] cannot read ${missing.join(', ')}${missing.includes(manifestPath) ? '\n  hint: the manifest is written beside the bundle by `vmcp compile`; pass --manifest if it lives elsewhere' : ''}`,
+    );
     return 2;
   }
   const result = verifyBundle({
@@ -48,7 +55,9 @@ export function runVerify(opts: VerifyOptions, io: CliIo): number {
     io.err(c.ok ? `  ✓ ${c.what}` : `  ✗ ${c.what}: manifest says ${c.expected}, found ${c.actual}`);
   }
   if (failed.length) {
-    io.err(`error[VERIFY_FAILED] ${opts.bundle} does not match ${manifestPath} (${failed.map((c) => c.what).join(', ')})\n  hint: the bundle was modified or rebuilt from other inputs; rebuild with \`vmcp compile --frozen\` and compare`);
+    io.err(
+      `error[VERIFY_FAILED] ${opts.bundle} does not match ${manifestPath} (${failed.map((c) => c.what).join(', ')})\n  hint: the bundle was modified or rebuilt from other inputs; rebuild with \`vmcp compile --frozen\` and compare`,
+    );
     return 1;
   }
   io.out(`✓ ${opts.bundle} matches ${manifestPath}`);
@@ -62,9 +71,19 @@ export const verifyCommand: Command = {
   allowPositionals: true,
   run: (v, positionals, io) => {
     if (positionals.length !== 1) {
-      io.err('error: vmcp verify takes one bundle path\nusage: vmcp verify <bundle.mjs> [--manifest <file>] [--config vmcp.yaml] [--lock vmcp.lock.json]');
+      io.err(
+        'error: vmcp verify takes one bundle path\nusage: vmcp verify <bundle.mjs> [--manifest <file>] [--config vmcp.yaml] [--lock vmcp.lock.json]',
+      );
       return 2;
     }
-    return runVerify({ bundle: positionals[0], manifest: v.manifest as string | undefined, config: v.config as string | undefined, lock: v.lock as string | undefined }, io);
+    return runVerify(
+      {
+        bundle: positionals[0],
+        manifest: v.manifest as string | undefined,
+        config: v.config as string | undefined,
+        lock: v.lock as string | undefined,
+      },
+      io,
+    );
   },
 };

@@ -21,35 +21,76 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$/i;
 
 /** Cross-field checks that the schema cannot express. Pure: no I/O. */
-export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBackend[], ctx: CheckContext): Diagnostic[] {
+export function checkSemantics(
+  config: VmcpConfig,
+  backends: readonly ResolvedBackend[],
+  ctx: CheckContext,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const add = (code: DiagnosticCode, message: string, path: ConfigPath, hint?: string, severity: Severity = 'error', anchor: 'key' | 'value' = 'value') => {
+  const add = (
+    code: DiagnosticCode,
+    message: string,
+    path: ConfigPath,
+    hint?: string,
+    severity: Severity = 'error',
+    anchor: 'key' | 'value' = 'value',
+  ) => {
     const s = ctx.locator.at(path, anchor);
-    out.push({ code, severity, message, file: ctx.file, line: s.line, column: s.column, endLine: s.endLine, endColumn: s.endColumn, ...(hint ? { hint } : {}) });
+    out.push({
+      code,
+      severity,
+      message,
+      file: ctx.file,
+      line: s.line,
+      column: s.column,
+      endLine: s.endLine,
+      endColumn: s.endColumn,
+      ...(hint ? { hint } : {}),
+    });
   };
   const names = backends.map((b) => b.name);
   const known = new Set(names);
   const unknownBackend = (name: string, path: ConfigPath, what: string, anchor: 'key' | 'value' = 'value') => {
     if (known.has(name)) return;
     const guess = suggest(name, names);
-    add('UNKNOWN_BACKEND', `${what} "${name}" names no backend`, path, guess ? `did you mean "${guess}"?` : `known backends: ${names.join(', ') || '(none)'}`, 'error', anchor);
+    add(
+      'UNKNOWN_BACKEND',
+      `${what} "${name}" names no backend`,
+      path,
+      guess ? `did you mean "${guess}"?` : `known backends: ${names.join(', ') || '(none)'}`,
+      'error',
+      anchor,
+    );
   };
 
   checkUnsupported(config, add);
 
   // Group: at least one backend, no duplicates.
   if (backends.length === 0) {
-    add('NO_BACKENDS', 'the group has no backends', config.backendsFrom !== undefined ? ['backendsFrom'] : [], 'add a `backends:` list, or `backendsFrom: ./mcp.json` to import a client config');
+    add(
+      'NO_BACKENDS',
+      'the group has no backends',
+      config.backendsFrom !== undefined ? ['backendsFrom'] : [],
+      'add a `backends:` list, or `backendsFrom: ./mcp.json` to import a client config',
+    );
   }
   const seen = new Map<string, ResolvedBackend>();
   for (const b of backends) {
     const first = seen.get(b.name);
     if (first) {
       // Inline: the `name:` value; imported: the server's key in mcpServers/servers.
-      const s = b.origin.file === ctx.file ? b.origin.locator.at([...b.origin.path, 'name']) : b.origin.locator.at(b.origin.path, 'key');
+      const s =
+        b.origin.file === ctx.file
+          ? b.origin.locator.at([...b.origin.path, 'name'])
+          : b.origin.locator.at(b.origin.path, 'key');
       const f = first.origin.locator.at([...first.origin.path]);
       out.push({
-        code: 'DUPLICATE_BACKEND', severity: 'error', message: `backend "${b.name}" is declared twice`, file: b.origin.file, line: s.line, column: s.column,
+        code: 'DUPLICATE_BACKEND',
+        severity: 'error',
+        message: `backend "${b.name}" is declared twice`,
+        file: b.origin.file,
+        line: s.line,
+        column: s.column,
         hint: `the first is at ${first.origin.file}:${f.line}:${f.column}; rename one of them`,
       });
     } else seen.set(b.name, b);
@@ -60,37 +101,81 @@ export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBa
   const workloads = new Set<string>();
   agg.tools.forEach((t, i) => {
     unknownBackend(t.workload, ['aggregation', 'tools', i, 'workload'], 'aggregation.tools workload');
-    if (workloads.has(t.workload)) add('DUPLICATE_BACKEND', `workload "${t.workload}" is configured twice in aggregation.tools`, ['aggregation', 'tools', i, 'workload'], 'merge the two entries into one');
+    if (workloads.has(t.workload))
+      add(
+        'DUPLICATE_BACKEND',
+        `workload "${t.workload}" is configured twice in aggregation.tools`,
+        ['aggregation', 'tools', i, 'workload'],
+        'merge the two entries into one',
+      );
     workloads.add(t.workload);
     for (const [tool, o] of Object.entries(t.overrides)) {
       if (o.name === undefined && o.description === undefined && o.annotations === undefined) {
-        add('BAD_VALUE', `override for "${tool}" changes nothing`, ['aggregation', 'tools', i, 'overrides', tool], 'set at least one of name, description or annotations', 'error', 'key');
+        add(
+          'BAD_VALUE',
+          `override for "${tool}" changes nothing`,
+          ['aggregation', 'tools', i, 'overrides', tool],
+          'set at least one of name, description or annotations',
+          'error',
+          'key',
+        );
       }
     }
   });
   const crc = agg.conflictResolutionConfig;
   const strategyPath = ['aggregation', 'conflictResolution'];
   if (agg.conflictResolution === 'priority') {
-    if (crc.priorityOrder.length === 0) add('MISSING_KEY', 'the priority strategy needs conflictResolutionConfig.priorityOrder', strategyPath, 'list the backends, highest priority first');
-    crc.priorityOrder.forEach((n, i) => unknownBackend(n, ['aggregation', 'conflictResolutionConfig', 'priorityOrder', i], 'priorityOrder entry'));
+    if (crc.priorityOrder.length === 0)
+      add(
+        'MISSING_KEY',
+        'the priority strategy needs conflictResolutionConfig.priorityOrder',
+        strategyPath,
+        'list the backends, highest priority first',
+      );
+    crc.priorityOrder.forEach((n, i) =>
+      unknownBackend(n, ['aggregation', 'conflictResolutionConfig', 'priorityOrder', i], 'priorityOrder entry'),
+    );
     const missing = names.filter((n) => !crc.priorityOrder.includes(n));
     if (crc.priorityOrder.length && missing.length) {
-      add('BAD_VALUE', `priorityOrder does not rank ${missing.map((m) => `"${m}"`).join(', ')}`, ['aggregation', 'conflictResolutionConfig', 'priorityOrder'], 'unranked backends lose every conflict; add them to the list to make that explicit', 'warning');
+      add(
+        'BAD_VALUE',
+        `priorityOrder does not rank ${missing.map((m) => `"${m}"`).join(', ')}`,
+        ['aggregation', 'conflictResolutionConfig', 'priorityOrder'],
+        'unranked backends lose every conflict; add them to the list to make that explicit',
+        'warning',
+      );
     }
     if (agg.defaultToolVisibility === 'deny') {
       crc.priorityOrder.forEach((n, i) => {
-        if (!workloads.has(n)) add('BAD_VALUE', `defaultToolVisibility is deny and "${n}" has no aggregation.tools entry, so none of its tools are exposed`, ['aggregation', 'conflictResolutionConfig', 'priorityOrder', i], `add an aggregation.tools entry with workload: ${n} and a filter`);
+        if (!workloads.has(n))
+          add(
+            'BAD_VALUE',
+            `defaultToolVisibility is deny and "${n}" has no aggregation.tools entry, so none of its tools are exposed`,
+            ['aggregation', 'conflictResolutionConfig', 'priorityOrder', i],
+            `add an aggregation.tools entry with workload: ${n} and a filter`,
+          );
       });
     }
   }
   if (agg.conflictResolution === 'manual' && !agg.tools.some((t) => Object.keys(t.overrides).length > 0)) {
-    add('MANUAL_WITHOUT_OVERRIDES', 'the manual strategy needs tool overrides, but aggregation.tools has none', strategyPath, 'add aggregation.tools[].overrides that rename the conflicting tools, or use prefix');
+    add(
+      'MANUAL_WITHOUT_OVERRIDES',
+      'the manual strategy needs tool overrides, but aggregation.tools has none',
+      strategyPath,
+      'add aggregation.tools[].overrides that rename the conflicting tools, or use prefix',
+    );
   }
   if (agg.conflictResolution === 'prefix') checkPrefixFormat(crc.prefixFormat, backends.length, add);
 
   // Outgoing auth.
   const oa = config.outgoingAuth;
-  if (oa.source === 'discovered') add('UNSUPPORTED', 'outgoingAuth.source "discovered" needs Kubernetes discovery, which vmcp does not support', ['outgoingAuth', 'source'], 'use source: inline and list the strategies');
+  if (oa.source === 'discovered')
+    add(
+      'UNSUPPORTED',
+      'outgoingAuth.source "discovered" needs Kubernetes discovery, which vmcp does not support',
+      ['outgoingAuth', 'source'],
+      'use source: inline and list the strategies',
+    );
   checkStrategy(oa.default, ['outgoingAuth', 'default'], add);
   for (const [name, s] of Object.entries(oa.backends)) {
     unknownBackend(name, ['outgoingAuth', 'backends', name], 'outgoingAuth.backends entry', 'key');
@@ -99,36 +184,81 @@ export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBa
 
   // Incoming auth.
   const ia = config.incomingAuth;
-  if (ia.type === 'local') add('UNSUPPORTED', 'incomingAuth.type "local" is not supported by vmcp', ['incomingAuth', 'type'], 'use anonymous (loopback only) or oidc');
-  if (ia.type === 'oidc' && !ia.oidc) add('MISSING_KEY', 'incomingAuth.type is oidc but there is no incomingAuth.oidc block', ['incomingAuth', 'type'], 'add oidc: {issuer, audience}');
+  if (ia.type === 'local')
+    add(
+      'UNSUPPORTED',
+      'incomingAuth.type "local" is not supported by vmcp',
+      ['incomingAuth', 'type'],
+      'use anonymous (loopback only) or oidc',
+    );
+  if (ia.type === 'oidc' && !ia.oidc)
+    add(
+      'MISSING_KEY',
+      'incomingAuth.type is oidc but there is no incomingAuth.oidc block',
+      ['incomingAuth', 'type'],
+      'add oidc: {issuer, audience}',
+    );
   if (ia.oidc) {
     const iss = safeUrl(ia.oidc.issuer);
     if (iss && iss.protocol === 'http:' && !isLoopback(iss.hostname) && !ia.oidc.insecureAllowHttp) {
-      add('INSECURE_ISSUER', `issuer ${ia.oidc.issuer} uses plain http`, ['incomingAuth', 'oidc', 'issuer'], 'use https, or set insecureAllowHttp: true for a test issuer');
+      add(
+        'INSECURE_ISSUER',
+        `issuer ${ia.oidc.issuer} uses plain http`,
+        ['incomingAuth', 'oidc', 'issuer'],
+        'use https, or set insecureAllowHttp: true for a test issuer',
+      );
     }
   }
   // Token strategies fetch credentials per HTTP request; token_exchange needs the caller's token.
   const strategies: Array<[string | undefined, StrategyConfig, ConfigPath]> = [
     [undefined, oa.default, ['outgoingAuth', 'default', 'type']],
-    ...Object.entries(oa.backends).map(([n, s]): [string, StrategyConfig, ConfigPath] => [n, s, ['outgoingAuth', 'backends', n, 'type']]),
+    ...Object.entries(oa.backends).map(([n, s]): [string, StrategyConfig, ConfigPath] => [
+      n,
+      s,
+      ['outgoingAuth', 'backends', n, 'type'],
+    ]),
   ];
   for (const [name, s, path] of strategies) {
     // Without its block, MISSING_STRATEGY_FIELD already points here: one error per key is enough.
-    if (s.type === 'token_exchange' ? !s.tokenExchange : s.type === 'client_credentials' ? !s.clientCredentials : true) continue;
+    if (s.type === 'token_exchange' ? !s.tokenExchange : s.type === 'client_credentials' ? !s.clientCredentials : true)
+      continue;
     const users = backends.filter((b) => (name === undefined ? !oa.backends[b.name] : b.name === name));
     const stdio = users.filter((b) => b.transport === 'stdio');
-    if (stdio.length > 0) add('BAD_VALUE', `outgoing auth ${s.type} needs an HTTP backend, but ${stdio.map((b) => `"${b.name}"`).join(', ')} ${stdio.length > 1 ? 'are' : 'is'} stdio`, path, 'pass credentials to stdio servers through env, or give the stdio backends their own strategy under outgoingAuth.backends');
+    if (stdio.length > 0)
+      add(
+        'BAD_VALUE',
+        `outgoing auth ${s.type} needs an HTTP backend, but ${stdio.map((b) => `"${b.name}"`).join(', ')} ${stdio.length > 1 ? 'are' : 'is'} stdio`,
+        path,
+        'pass credentials to stdio servers through env, or give the stdio backends their own strategy under outgoingAuth.backends',
+      );
     if (s.type === 'token_exchange' && ia.type !== 'oidc' && users.length > 0) {
-      add('BAD_VALUE', 'token_exchange exchanges the caller\'s token, but incomingAuth is not oidc, so there is no caller token', path, 'set incomingAuth.type: oidc, or use client_credentials for a machine identity');
+      add(
+        'BAD_VALUE',
+        "token_exchange exchanges the caller's token, but incomingAuth is not oidc, so there is no caller token",
+        path,
+        'set incomingAuth.type: oidc, or use client_credentials for a machine identity',
+      );
     }
   }
-  if (ia.authz?.type === 'cedar' && ia.authz.policies.length === 0) add('MISSING_KEY', 'authz type cedar needs at least one policy', ['incomingAuth', 'authz', 'type'], 'add policies: ["permit(principal, action, resource);"]');
+  if (ia.authz?.type === 'cedar' && ia.authz.policies.length === 0)
+    add(
+      'MISSING_KEY',
+      'authz type cedar needs at least one policy',
+      ['incomingAuth', 'authz', 'type'],
+      'add policies: ["permit(principal, action, resource);"]',
+    );
 
   // Operational.
   const op = config.operational;
   const positive = (value: string, path: ConfigPath, what: string) => {
     const ms = parseDuration(value);
-    if (ms !== undefined && ms <= 0) add('NON_POSITIVE_DURATION', `${what} must be positive, not "${value}"`, path, 'write a duration above zero, such as "30s"');
+    if (ms !== undefined && ms <= 0)
+      add(
+        'NON_POSITIVE_DURATION',
+        `${what} must be positive, not "${value}"`,
+        path,
+        'write a duration above zero, such as "30s"',
+      );
   };
   positive(op.timeouts.default, ['operational', 'timeouts', 'default'], 'operational.timeouts.default');
   for (const [w, d] of Object.entries(op.timeouts.perWorkload)) {
@@ -142,13 +272,33 @@ export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBa
   const interval = parseDuration(fh.healthCheckInterval) ?? 0;
   const hcTimeout = parseDuration(fh.healthCheckTimeout) ?? 0;
   if (hcTimeout > 0 && interval > 0 && hcTimeout >= interval) {
-    add('BAD_VALUE', `healthCheckTimeout (${fh.healthCheckTimeout}) must be shorter than healthCheckInterval (${fh.healthCheckInterval})`, [...fhPath, 'healthCheckTimeout'], 'lower the timeout or raise the interval');
+    add(
+      'BAD_VALUE',
+      `healthCheckTimeout (${fh.healthCheckTimeout}) must be shorter than healthCheckInterval (${fh.healthCheckInterval})`,
+      [...fhPath, 'healthCheckTimeout'],
+      'lower the timeout or raise the interval',
+    );
   }
-  if (fh.unhealthyThreshold < 1) add('BAD_VALUE', `unhealthyThreshold must be at least 1, not ${fh.unhealthyThreshold}`, [...fhPath, 'unhealthyThreshold']);
+  if (fh.unhealthyThreshold < 1)
+    add('BAD_VALUE', `unhealthyThreshold must be at least 1, not ${fh.unhealthyThreshold}`, [
+      ...fhPath,
+      'unhealthyThreshold',
+    ]);
   if (fh.circuitBreaker.enabled) {
-    if (fh.circuitBreaker.failureThreshold < 1) add('BAD_VALUE', `circuitBreaker.failureThreshold must be at least 1, not ${fh.circuitBreaker.failureThreshold}`, [...fhPath, 'circuitBreaker', 'failureThreshold']);
+    if (fh.circuitBreaker.failureThreshold < 1)
+      add(
+        'BAD_VALUE',
+        `circuitBreaker.failureThreshold must be at least 1, not ${fh.circuitBreaker.failureThreshold}`,
+        [...fhPath, 'circuitBreaker', 'failureThreshold'],
+      );
     const cbt = parseDuration(fh.circuitBreaker.timeout) ?? 0;
-    if (cbt < 1000) add('NON_POSITIVE_DURATION', `circuitBreaker.timeout must be at least 1s, not "${fh.circuitBreaker.timeout}"`, [...fhPath, 'circuitBreaker', 'timeout'], 'a shorter open period makes the breaker thrash; use "30s" or more');
+    if (cbt < 1000)
+      add(
+        'NON_POSITIVE_DURATION',
+        `circuitBreaker.timeout must be at least 1s, not "${fh.circuitBreaker.timeout}"`,
+        [...fhPath, 'circuitBreaker', 'timeout'],
+        'a shorter open period makes the breaker thrash; use "30s" or more',
+      );
   }
 
   checkEnvRefs(config, ctx, add);
@@ -156,20 +306,52 @@ export function checkSemantics(config: VmcpConfig, backends: readonly ResolvedBa
   return out;
 }
 
-type Add = (code: DiagnosticCode, message: string, path: ConfigPath, hint?: string, severity?: Severity, anchor?: 'key' | 'value') => void;
+type Add = (
+  code: DiagnosticCode,
+  message: string,
+  path: ConfigPath,
+  hint?: string,
+  severity?: Severity,
+  anchor?: 'key' | 'value',
+) => void;
 
 function checkUnsupported(config: VmcpConfig, add: Add): void {
   const raw = config as unknown as Record<string, unknown>;
   for (const u of UNSUPPORTED_KEYS) {
     if (raw[u.path] === undefined) continue;
-    add('UNSUPPORTED', `${u.path}: ${u.what} ${u.fatal ? 'is not supported by vmcp yet' : 'is accepted but not active in vmcp yet'}`, [u.path], u.fatal ? `remove ${u.path} to compile this config` : undefined, u.fatal ? 'error' : 'warning', 'key');
+    add(
+      'UNSUPPORTED',
+      `${u.path}: ${u.what} ${u.fatal ? 'is not supported by vmcp yet' : 'is accepted but not active in vmcp yet'}`,
+      [u.path],
+      u.fatal ? `remove ${u.path} to compile this config` : undefined,
+      u.fatal ? 'error' : 'warning',
+      'key',
+    );
   }
   config.backends.forEach((b, i) => {
     const r = b as Record<string, unknown>;
-    for (const k of ['type', 'caBundlePath']) if (r[k] !== undefined) add('UNSUPPORTED', `backends[${i}].${k} is not supported by vmcp yet`, ['backends', i, k], `remove ${k}`, 'error', 'key');
+    for (const k of ['type', 'caBundlePath'])
+      if (r[k] !== undefined)
+        add(
+          'UNSUPPORTED',
+          `backends[${i}].${k} is not supported by vmcp yet`,
+          ['backends', i, k],
+          `remove ${k}`,
+          'error',
+          'key',
+        );
   });
   const oidc = config.incomingAuth.oidc as Record<string, unknown> | undefined;
-  for (const k of ['introspectionUrl', 'caBundlePath']) if (oidc?.[k] !== undefined) add('UNSUPPORTED', `incomingAuth.oidc.${k} is not supported by vmcp yet`, ['incomingAuth', 'oidc', k], `remove ${k}`, 'error', 'key');
+  for (const k of ['introspectionUrl', 'caBundlePath'])
+    if (oidc?.[k] !== undefined)
+      add(
+        'UNSUPPORTED',
+        `incomingAuth.oidc.${k} is not supported by vmcp yet`,
+        ['incomingAuth', 'oidc', k],
+        `remove ${k}`,
+        'error',
+        'key',
+      );
 }
 
 const STRATEGY_BLOCK: Partial<Record<StrategyConfig['type'], keyof StrategyConfig>> = {
@@ -180,23 +362,64 @@ const STRATEGY_BLOCK: Partial<Record<StrategyConfig['type'], keyof StrategyConfi
 
 function checkStrategy(s: StrategyConfig, path: ConfigPath, add: Add): void {
   if (['upstream_inject', 'aws_sts', 'obo', 'xaa'].includes(s.type)) {
-    add('UNSUPPORTED', `outgoing auth strategy "${s.type}" is not supported by vmcp yet`, [...path, 'type'], 'use unauthenticated, header_injection, token_exchange or client_credentials');
+    add(
+      'UNSUPPORTED',
+      `outgoing auth strategy "${s.type}" is not supported by vmcp yet`,
+      [...path, 'type'],
+      'use unauthenticated, header_injection, token_exchange or client_credentials',
+    );
     return;
   }
   const block = STRATEGY_BLOCK[s.type];
   if (block && s[block] === undefined) {
-    add('MISSING_STRATEGY_FIELD', `strategy ${s.type} needs a ${block} block`, [...path, 'type'], `add ${block}: { ... } next to type`);
+    add(
+      'MISSING_STRATEGY_FIELD',
+      `strategy ${s.type} needs a ${block} block`,
+      [...path, 'type'],
+      `add ${block}: { ... } next to type`,
+    );
   }
   for (const other of Object.values(STRATEGY_BLOCK)) {
-    if (other !== block && s[other!] !== undefined) add('BAD_VALUE', `${other} is ignored because type is ${s.type}`, [...path, other!], `remove ${other}, or set type to match it`, 'warning', 'key');
+    if (other !== block && s[other!] !== undefined)
+      add(
+        'BAD_VALUE',
+        `${other} is ignored because type is ${s.type}`,
+        [...path, other!],
+        `remove ${other}, or set type to match it`,
+        'warning',
+        'key',
+      );
   }
   if (s.type === 'header_injection' && s.headerInjection) {
     const h = s.headerInjection;
-    if (h.headerValue === undefined && h.headerValueEnv === undefined) add('MISSING_STRATEGY_FIELD', 'header_injection needs headerValue or headerValueEnv', [...path, 'headerInjection'], 'prefer headerValueEnv: NAME so the secret stays out of the bundle', 'error', 'key');
-    if (h.headerValue !== undefined && h.headerValueEnv !== undefined) add('BAD_VALUE', 'set only one of headerValue and headerValueEnv', [...path, 'headerInjection', 'headerValue'], 'remove headerValue and keep headerValueEnv', 'error', 'key');
+    if (h.headerValue === undefined && h.headerValueEnv === undefined)
+      add(
+        'MISSING_STRATEGY_FIELD',
+        'header_injection needs headerValue or headerValueEnv',
+        [...path, 'headerInjection'],
+        'prefer headerValueEnv: NAME so the secret stays out of the bundle',
+        'error',
+        'key',
+      );
+    if (h.headerValue !== undefined && h.headerValueEnv !== undefined)
+      add(
+        'BAD_VALUE',
+        'set only one of headerValue and headerValueEnv',
+        [...path, 'headerInjection', 'headerValue'],
+        'remove headerValue and keep headerValueEnv',
+        'error',
+        'key',
+      );
   }
   if (s.type === 'token_exchange' && s.tokenExchange?.clientSecret !== undefined) {
-    add('BAD_VALUE', 'tokenExchange.clientSecret would put a secret in the bundle', [...path, 'tokenExchange', 'clientSecret'], 'use clientSecretEnv: NAME instead', 'error', 'key');
+    add(
+      'BAD_VALUE',
+      'tokenExchange.clientSecret would put a secret in the bundle',
+      [...path, 'tokenExchange', 'clientSecret'],
+      'use clientSecretEnv: NAME instead',
+      'error',
+      'key',
+    );
   }
 }
 
@@ -204,10 +427,27 @@ function checkPrefixFormat(format: string, backendCount: number, add: Add): void
   const path = ['aggregation', 'conflictResolutionConfig', 'prefixFormat'];
   const placeholders = [...format.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
   const bad = placeholders.filter((p) => p !== 'workload');
-  if (bad.length) add('BAD_VALUE', `prefixFormat has unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}`, path, 'the only placeholder is {workload}');
-  if (/[^A-Za-z0-9._{}-]/.test(format.replace(/\{workload\}/g, ''))) add('BAD_VALUE', `prefixFormat "${format}" makes tool names with characters MCP clients reject`, path, 'use letters, digits, "_", "-" or "." around {workload}');
+  if (bad.length)
+    add(
+      'BAD_VALUE',
+      `prefixFormat has unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}`,
+      path,
+      'the only placeholder is {workload}',
+    );
+  if (/[^A-Za-z0-9._{}-]/.test(format.replace(/\{workload\}/g, '')))
+    add(
+      'BAD_VALUE',
+      `prefixFormat "${format}" makes tool names with characters MCP clients reject`,
+      path,
+      'use letters, digits, "_", "-" or "." around {workload}',
+    );
   if (!placeholders.includes('workload') && backendCount > 1) {
-    add('PREFIX_COLLISION', `prefixFormat "${format}" has no {workload}, so every backend gets the same prefix and same-named tools collide`, path, 'use "{workload}_" or "{workload}."');
+    add(
+      'PREFIX_COLLISION',
+      `prefixFormat "${format}" has no {workload}, so every backend gets the same prefix and same-named tools collide`,
+      path,
+      'use "{workload}_" or "{workload}."',
+    );
   }
 }
 
@@ -217,16 +457,30 @@ function checkEnvRefs(config: VmcpConfig, ctx: CheckContext, add: Add): void {
       const key = path[path.length - 1];
       if (typeof key === 'string' && key.endsWith('Env') && ENV_NAME.test(value)) checkEnv(value, path, 'value');
       for (const m of value.matchAll(ENV_REF)) {
-        if (!ENV_NAME.test(m[1])) add('BAD_ENV_REF', `"\${env:${m[1]}}" in ${formatPath(path)} is not a valid env reference`, path, 'write ${env:NAME} with a variable name of letters, digits and _');
+        if (!ENV_NAME.test(m[1]))
+          add(
+            'BAD_ENV_REF',
+            `"\${env:${m[1]}}" in ${formatPath(path)} is not a valid env reference`,
+            path,
+            'write ${env:NAME} with a variable name of letters, digits and _',
+          );
         else checkEnv(m[1], path, 'value');
       }
-      if (/\$\{env:[^}]*$/.test(value)) add('BAD_ENV_REF', `unterminated "\${env:" in ${formatPath(path)}`, path, 'close it: ${env:NAME}');
+      if (/\$\{env:[^}]*$/.test(value))
+        add('BAD_ENV_REF', `unterminated "\${env:" in ${formatPath(path)}`, path, 'close it: ${env:NAME}');
     } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...path, i]));
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
   };
   const checkEnv = (name: string, path: PropertyKey[], anchor: 'key' | 'value') => {
     if (ctx.env[name] === undefined) {
-      add('ENV_UNSET', `environment variable ${name} (${formatPath(path)}) is not set`, path, `set ${name} before \`vmcp serve\`; it is resolved at start-up and never stored in the bundle`, ctx.envSeverity, anchor);
+      add(
+        'ENV_UNSET',
+        `environment variable ${name} (${formatPath(path)}) is not set`,
+        path,
+        `set ${name} before \`vmcp serve\`; it is resolved at start-up and never stored in the bundle`,
+        ctx.envSeverity,
+        anchor,
+      );
     }
   };
   visit(config, []);
@@ -236,14 +490,28 @@ function checkLiteralSecrets(config: VmcpConfig, add: Add): void {
   const literal = (v: string) => !/\$\{env:/.test(v);
   const walk = (s: StrategyConfig, path: ConfigPath) => {
     const hv = s.headerInjection?.headerValue;
-    if (hv !== undefined && literal(hv)) add('BAD_VALUE', 'headerValue is a literal and will be compiled into the bundle', [...path, 'headerInjection', 'headerValue'], 'use headerValueEnv: NAME (or ${env:NAME}) for secrets', 'warning');
+    if (hv !== undefined && literal(hv))
+      add(
+        'BAD_VALUE',
+        'headerValue is a literal and will be compiled into the bundle',
+        [...path, 'headerInjection', 'headerValue'],
+        'use headerValueEnv: NAME (or ${env:NAME}) for secrets',
+        'warning',
+      );
   };
   walk(config.outgoingAuth.default, ['outgoingAuth', 'default']);
   for (const [n, s] of Object.entries(config.outgoingAuth.backends)) walk(s, ['outgoingAuth', 'backends', n]);
   config.backends.forEach((b, i) => {
     if (b.transport === 'stdio') return;
     for (const [h, v] of Object.entries(b.headers ?? {})) {
-      if (SENSITIVE_HEADER.test(h) && literal(v)) add('BAD_VALUE', `header ${h} of backend "${b.name}" is a literal and will be compiled into the bundle`, ['backends', i, 'headers', h], 'write ${env:NAME} and set NAME at start-up', 'warning');
+      if (SENSITIVE_HEADER.test(h) && literal(v))
+        add(
+          'BAD_VALUE',
+          `header ${h} of backend "${b.name}" is a literal and will be compiled into the bundle`,
+          ['backends', i, 'headers', h],
+          'write ${env:NAME} and set NAME at start-up',
+          'warning',
+        );
     }
   });
 }

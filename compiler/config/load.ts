@@ -18,7 +18,13 @@ export interface ParsedConfig {
 export function parseConfig(file: string, text: string): PhaseResult<ParsedConfig | undefined> {
   const lineCounter = new LineCounter();
   // logLevel 'error': yaml would otherwise print process warnings (collection keys) past our diagnostics.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, logLevel: 'error' });
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    logLevel: 'error',
+  });
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number) => {
     // yaml reports errors found at end of input (an unclosed quote or bracket) past the last

@@ -8,11 +8,18 @@ type Issue = z.core.$ZodIssue & { input?: unknown; params?: { code?: string }; k
 type AnySchema = z.core.$ZodType;
 
 /** Maps every zod issue to a positioned diagnostic. `schema` is walked for "did you mean" hints. */
-export function issuesToDiagnostics(issues: readonly Issue[], file: string, locator: Locator, schema: AnySchema): Diagnostic[] {
+export function issuesToDiagnostics(
+  issues: readonly Issue[],
+  file: string,
+  locator: Locator,
+  schema: AnySchema,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const drafts = issues.flatMap((issue) => issueToDiagnostics(issue, schema));
   // `comand: x` yields both "unknown comand" (did you mean "command"?) and "missing command": keep only the first.
-  const guessed = new Set(drafts.flatMap((d) => (d.guess !== undefined ? [formatPath([...d.path.slice(0, -1), d.guess])] : [])));
+  const guessed = new Set(
+    drafts.flatMap((d) => (d.guess !== undefined ? [formatPath([...d.path.slice(0, -1), d.guess])] : [])),
+  );
   for (const d of drafts) {
     if (d.code === 'MISSING_KEY' && guessed.has(formatPath(d.path))) continue;
     const span = d.anchorNearest ? locator.nearest(d.path).span : locator.at(d.path, d.anchor);
@@ -54,7 +61,7 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
         const guess = guessName(key, known);
         return {
           code: 'UNKNOWN_KEY' as const,
-          message: `unknown key "${key}" ${path.length ? `in ${formatPath(path)}` : "at the top level"}`,
+          message: `unknown key "${key}" ${path.length ? `in ${formatPath(path)}` : 'at the top level'}`,
           path: [...path, key],
           anchor: 'key' as const,
           guess,
@@ -74,7 +81,14 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
         ];
       }
       if (schemasAt(schema, path).includes(DURATION as never)) {
-        return [{ code: 'BAD_DURATION', message: `${where} must be a duration string, not ${describeValue(issue.input)}`, path, hint: 'durations need a unit: write "10s", "1m30s" or "500ms"' }];
+        return [
+          {
+            code: 'BAD_DURATION',
+            message: `${where} must be a duration string, not ${describeValue(issue.input)}`,
+            path,
+            hint: 'durations need a unit: write "10s", "1m30s" or "500ms"',
+          },
+        ];
       }
       return [
         {
@@ -89,7 +103,15 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
       if (issue.input === undefined) {
         // A required enum key that is absent (a strategy block without `type:`): name the key, not "undefined".
         const hint = `add \`${String(last)}:\` with one of: ${values.join(', ')}`;
-        return [{ code: 'MISSING_KEY', message: `missing required key "${String(last)}" in ${parent}`, path, anchorNearest: true, hint }];
+        return [
+          {
+            code: 'MISSING_KEY',
+            message: `missing required key "${String(last)}" in ${parent}`,
+            path,
+            anchorNearest: true,
+            hint,
+          },
+        ];
       }
       const guess = typeof issue.input === 'string' ? guessName(issue.input, values) : undefined;
       return [
@@ -105,13 +127,24 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
       const disc = (issue as unknown as { discriminator?: string; options?: unknown[] }).discriminator;
       if (disc) {
         const options = ((issue as unknown as { options?: unknown[] }).options ?? []).map(String);
-        const value = issue.input && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>)[disc] : issue.input;
+        const value =
+          issue.input && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>)[disc] : issue.input;
         if (value === undefined) {
           // The discriminator is missing, so zod cannot report the misspelt key (`transprt:`) as unknown.
           const keys = issue.input && typeof issue.input === 'object' ? Object.keys(issue.input) : [];
           const typo = suggest(disc, keys);
-          const hint = typo ? `did you mean "${disc}" instead of "${typo}"?` : `add \`${disc}:\` with one of: ${options.join(', ')}`;
-          return [{ code: 'MISSING_KEY', message: `missing required key "${disc}" in ${parent}`, path, anchorNearest: true, hint }];
+          const hint = typo
+            ? `did you mean "${disc}" instead of "${typo}"?`
+            : `add \`${disc}:\` with one of: ${options.join(', ')}`;
+          return [
+            {
+              code: 'MISSING_KEY',
+              message: `missing required key "${disc}" in ${parent}`,
+              path,
+              anchorNearest: true,
+              hint,
+            },
+          ];
         }
         const guess = typeof value === 'string' ? guessName(value, options) : undefined;
         return [
@@ -127,11 +160,15 @@ function issueToDiagnostics(issue: Issue, schema: AnySchema): Draft[] {
     }
     case 'custom': {
       const code = (issue.params?.code ?? 'BAD_VALUE') as DiagnosticCode;
-      return [{ code, message: `${where} is ${describeValue(issue.input)}: ${issue.message}`, path, hint: customHint(code) }];
+      return [
+        { code, message: `${where} is ${describeValue(issue.input)}: ${issue.message}`, path, hint: customHint(code) },
+      ];
     }
     case 'invalid_format': {
       const code = (issue.params?.code ?? 'BAD_VALUE') as DiagnosticCode;
-      return [{ code, message: `${where} is ${describeValue(issue.input)}: ${issue.message}`, path, hint: customHint(code) }];
+      return [
+        { code, message: `${where} is ${describeValue(issue.input)}: ${issue.message}`, path, hint: customHint(code) },
+      ];
     }
     case 'too_small':
     case 'too_big':
@@ -185,7 +222,8 @@ function describeValue(v: unknown): string {
 }
 
 function typeHint(expected: unknown, input: unknown): string | undefined {
-  if (expected === 'string' && (typeof input === 'number' || typeof input === 'boolean')) return `quote it: "${String(input)}"`;
+  if (expected === 'string' && (typeof input === 'number' || typeof input === 'boolean'))
+    return `quote it: "${String(input)}"`;
   if (expected === 'array') return 'write a list, one `- item` per line';
   if (expected === 'object' || expected === 'record') return 'write a mapping of `key: value` lines';
   return undefined;

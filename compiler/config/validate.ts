@@ -25,7 +25,10 @@ export interface ValidConfig {
 export function validateSchema(parsed: ParsedConfig): PhaseResult<VmcpConfig | undefined> {
   const result = VmcpConfigSchema.safeParse(parsed.data, { reportInput: true });
   if (result.success) return { value: result.data, diagnostics: [] };
-  return { value: undefined, diagnostics: issuesToDiagnostics(result.error.issues as never, parsed.file, parsed.locator, VmcpConfigSchema) };
+  return {
+    value: undefined,
+    diagnostics: issuesToDiagnostics(result.error.issues as never, parsed.file, parsed.locator, VmcpConfigSchema),
+  };
 }
 
 /** parse → schema → group → semantic checks. Every problem is reported in one run. */
@@ -48,5 +51,8 @@ export function loadConfig(file: string, text: string, ctx: ConfigContext): Phas
   );
   const sorted = sortDiagnostics(diagnostics);
   const failed = sorted.some((d) => d.severity === 'error');
-  return { value: failed ? undefined : { parsed: parsed.value, config: schema.value, backends: group.value }, diagnostics: sorted };
+  return {
+    value: failed ? undefined : { parsed: parsed.value, config: schema.value, backends: group.value },
+    diagnostics: sorted,
+  };
 }

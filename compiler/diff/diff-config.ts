@@ -4,7 +4,8 @@ import type { AuthSurface, BackendSurface, IncomingSurface } from './surface.ts'
 
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
-const keysOf = (...objs: Array<object | undefined>) => [...new Set(objs.flatMap((o) => Object.keys(o ?? {})))].sort(compareStrings);
+const keysOf = (...objs: Array<object | undefined>) =>
+  [...new Set(objs.flatMap((o) => Object.keys(o ?? {})))].sort(compareStrings);
 
 /** Lists what a set gained and lost: `+A, -B`. */
 function setDelta(a: string[] = [], b: string[] = []): string {
@@ -32,7 +33,12 @@ export function diffBackends(before: BackendSurface[], after: BackendSurface[]):
       const creds = credentialsOf(b);
       const auth = b.auth && b.auth.type !== 'unauthenticated' ? `, outgoing auth ${b.auth.type}` : '';
       const risky = creds.length > 0 || auth !== '';
-      out.push({ kind: 'backend.added', class: risky ? 'risky' : 'info', subject, detail: `added: ${b.target}${auth}${creds.length ? `, receives ${creds.join(', ')}` : ''}` });
+      out.push({
+        kind: 'backend.added',
+        class: risky ? 'risky' : 'info',
+        subject,
+        detail: `added: ${b.target}${auth}${creds.length ? `, receives ${creds.join(', ')}` : ''}`,
+      });
       continue;
     }
     if (a && !b) {
@@ -40,20 +46,49 @@ export function diffBackends(before: BackendSurface[], after: BackendSurface[]):
       continue;
     }
     if (!a || !b) continue;
-    if (a.target !== b.target) out.push({ kind: 'backend.target', class: 'risky', subject, detail: `now runs ${b.target} (was ${a.target})` });
+    if (a.target !== b.target)
+      out.push({ kind: 'backend.target', class: 'risky', subject, detail: `now runs ${b.target} (was ${a.target})` });
     if (a.status !== undefined && b.status !== undefined && a.status !== b.status) {
       out.push({ kind: 'backend.status', class: 'risky', subject, detail: `lock status ${a.status} → ${b.status}` });
     }
     if (a.auth && b.auth) out.push(...diffAuth(subject, a.auth, b.auth));
     const [ca, cb] = [credentialsOf(a), credentialsOf(b)];
-    if (a.auth && b.auth && !same(ca, cb)) out.push({ kind: 'auth.credentials', class: 'risky', subject, detail: `environment credentials ${setDelta(ca, cb)}` });
-    if (a.envKeys && b.envKeys && !same(a.envKeys, b.envKeys)) out.push({ kind: 'backend.env', class: 'info', subject, detail: `env variables set for the process: ${setDelta(a.envKeys, b.envKeys)}` });
-    if (a.headerNames && b.headerNames && !same(a.headerNames, b.headerNames)) out.push({ kind: 'backend.headers', class: 'risky', subject, detail: `request headers ${setDelta(a.headerNames, b.headerNames)}` });
+    if (a.auth && b.auth && !same(ca, cb))
+      out.push({
+        kind: 'auth.credentials',
+        class: 'risky',
+        subject,
+        detail: `environment credentials ${setDelta(ca, cb)}`,
+      });
+    if (a.envKeys && b.envKeys && !same(a.envKeys, b.envKeys))
+      out.push({
+        kind: 'backend.env',
+        class: 'info',
+        subject,
+        detail: `env variables set for the process: ${setDelta(a.envKeys, b.envKeys)}`,
+      });
+    if (a.headerNames && b.headerNames && !same(a.headerNames, b.headerNames))
+      out.push({
+        kind: 'backend.headers',
+        class: 'risky',
+        subject,
+        detail: `request headers ${setDelta(a.headerNames, b.headerNames)}`,
+      });
     if (a.timeoutMs !== undefined && b.timeoutMs !== undefined && a.timeoutMs !== b.timeoutMs) {
-      out.push({ kind: 'operational', class: 'info', subject, detail: `timeout ${a.timeoutMs} ms → ${b.timeoutMs} ms` });
+      out.push({
+        kind: 'operational',
+        class: 'info',
+        subject,
+        detail: `timeout ${a.timeoutMs} ms → ${b.timeoutMs} ms`,
+      });
     }
     if (a.required !== undefined && b.required !== undefined && a.required !== b.required) {
-      out.push({ kind: 'operational', class: 'info', subject, detail: b.required ? 'now required for readiness' : 'no longer required for readiness' });
+      out.push({
+        kind: 'operational',
+        class: 'info',
+        subject,
+        detail: b.required ? 'now required for readiness' : 'no longer required for readiness',
+      });
     }
   }
   return out;
@@ -80,7 +115,9 @@ export function diffIncoming(a: IncomingSurface | undefined, b: IncomingSurface 
   const out: Change[] = [];
   const subject = 'incoming auth';
   const full = a.level === 'full' && b.level === 'full';
-  const fields: Array<keyof IncomingSurface> = full ? ['type', 'authz', 'issuer', 'audience', 'resource', 'jwksUrl', 'scopes'] : ['type', 'authz'];
+  const fields: Array<keyof IncomingSurface> = full
+    ? ['type', 'authz', 'issuer', 'audience', 'resource', 'jwksUrl', 'scopes']
+    : ['type', 'authz'];
   for (const key of fields) {
     if (same(a[key], b[key])) continue;
     let detail = `${key}: ${show(a[key])} → ${show(b[key])}`;
@@ -91,8 +128,22 @@ export function diffIncoming(a: IncomingSurface | undefined, b: IncomingSurface 
   if (full) {
     const [pa, pb] = [a.policies ?? [], b.policies ?? []];
     const first = (p: string) => p.trim().split('\n')[0];
-    for (const p of pa.filter((x) => !pb.includes(x))) out.push({ kind: 'policy.removed', class: 'risky', subject: 'authz policy', detail: `removed: ${first(p)}`, before: p });
-    for (const p of pb.filter((x) => !pa.includes(x))) out.push({ kind: 'policy.added', class: 'risky', subject: 'authz policy', detail: `added: ${first(p)}`, after: p });
+    for (const p of pa.filter((x) => !pb.includes(x)))
+      out.push({
+        kind: 'policy.removed',
+        class: 'risky',
+        subject: 'authz policy',
+        detail: `removed: ${first(p)}`,
+        before: p,
+      });
+    for (const p of pb.filter((x) => !pa.includes(x)))
+      out.push({
+        kind: 'policy.added',
+        class: 'risky',
+        subject: 'authz policy',
+        detail: `added: ${first(p)}`,
+        after: p,
+      });
   }
   return out;
 }
@@ -101,13 +152,21 @@ export function diffIncoming(a: IncomingSurface | undefined, b: IncomingSurface 
 const DRIFT_ORDER = ['fail', 'block-changed', 'warn'];
 
 /** Operational settings (info), except a looser drift policy (risky). */
-export function diffOperational(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): Change[] {
+export function diffOperational(
+  a: Record<string, unknown> | undefined,
+  b: Record<string, unknown> | undefined,
+): Change[] {
   if (!a || !b) return [];
   const out: Change[] = [];
   for (const key of keysOf(a, b)) {
     if (same(a[key], b[key])) continue;
     const looser = key === 'drift' && DRIFT_ORDER.indexOf(String(b[key])) > DRIFT_ORDER.indexOf(String(a[key]));
-    out.push({ kind: 'operational', class: looser ? 'risky' : 'info', subject: 'operational', detail: `${key}: ${show(a[key])} → ${show(b[key])}${looser ? ' (looser drift policy: changed backend tools may be served unreviewed)' : ''}` });
+    out.push({
+      kind: 'operational',
+      class: looser ? 'risky' : 'info',
+      subject: 'operational',
+      detail: `${key}: ${show(a[key])} → ${show(b[key])}${looser ? ' (looser drift policy: changed backend tools may be served unreviewed)' : ''}`,
+    });
   }
   return out;
 }

@@ -36,7 +36,11 @@ const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
 /** Sorts changes by class, subject, kind and detail: the one order every format uses. */
 export function sortChanges(changes: Change[]): Change[] {
   return [...changes].sort(
-    (a, b) => CLASSES.indexOf(a.class) - CLASSES.indexOf(b.class) || compareStrings(a.subject, b.subject) || compareStrings(a.kind, b.kind) || compareStrings(a.detail, b.detail),
+    (a, b) =>
+      CLASSES.indexOf(a.class) - CLASSES.indexOf(b.class) ||
+      compareStrings(a.subject, b.subject) ||
+      compareStrings(a.kind, b.kind) ||
+      compareStrings(a.detail, b.detail),
   );
 }
 
@@ -44,14 +48,25 @@ export function sortChanges(changes: Change[]): Change[] {
 function align(a: Surface, b: Surface): { a: Surface; b: Surface; level: DiffReport['level']; note?: string } {
   if (!a.items || !b.items) {
     const weak = !a.items ? a : b;
-    return { a: summarizeSurface(a), b: summarizeSurface(b), level: 'summary', note: `${weak.label} is a manifest: only counts, backends and auth strategy names can be compared; diff configs or bundles to see tools and schemas` };
+    return {
+      a: summarizeSurface(a),
+      b: summarizeSurface(b),
+      level: 'summary',
+      note: `${weak.label} is a manifest: only counts, backends and auth strategy names can be compared; diff configs or bundles to see tools and schemas`,
+    };
   }
   if (a.source === 'lock' || b.source === 'lock') {
     const la = a.source === 'lock' ? a : a.lockView;
     const lb = b.source === 'lock' ? b : b.lockView;
-    const note = 'a lock holds raw backend catalogs: names are as the backends list them, without the config\'s filters, overrides, prefixes or auth';
+    const note =
+      "a lock holds raw backend catalogs: names are as the backends list them, without the config's filters, overrides, prefixes or auth";
     if (la && lb) return { a: la, b: lb, level: 'lock', note };
-    return { a: summarizeSurface(a), b: summarizeSurface(b), level: 'summary', note: `${a.source === 'lock' ? b.label : a.label} cannot be seen as a lock: only counts and backends are compared` };
+    return {
+      a: summarizeSurface(a),
+      b: summarizeSurface(b),
+      level: 'summary',
+      note: `${a.source === 'lock' ? b.label : a.label} cannot be seen as a lock: only counts and backends are compared`,
+    };
   }
   return { a, b, level: 'full' };
 }
@@ -62,12 +77,23 @@ export function diffSurfaces(before: Surface, after: Surface): DiffReport {
   const changes: Change[] = [];
   if (note) changes.push({ kind: 'note', class: 'info', subject: 'comparison', detail: note });
   if (a.name !== undefined && b.name !== undefined && a.name !== b.name) {
-    changes.push({ kind: 'gateway.name', class: 'risky', subject: 'gateway', detail: `name ${show(a.name)} → ${show(b.name)}: the bundle file name changes` });
+    changes.push({
+      kind: 'gateway.name',
+      class: 'risky',
+      subject: 'gateway',
+      detail: `name ${show(a.name)} → ${show(b.name)}: the bundle file name changes`,
+    });
   }
   if (a.items && b.items) changes.push(...diffItems(a.items, b.items));
   else {
     for (const kind of ITEM_KINDS) {
-      if (a.counts[kind] !== b.counts[kind]) changes.push({ kind: 'count', class: 'info', subject: `${kind}s`, detail: `${a.counts[kind]} → ${b.counts[kind]}` });
+      if (a.counts[kind] !== b.counts[kind])
+        changes.push({
+          kind: 'count',
+          class: 'info',
+          subject: `${kind}s`,
+          detail: `${a.counts[kind]} → ${b.counts[kind]}`,
+        });
     }
   }
   changes.push(...diffBackends(a.backends, b.backends));
@@ -89,7 +115,12 @@ function diffItems(before: SurfaceItem[], after: SurfaceItem[]): Change[] {
       const n = newBy.get(o.exposed);
       if (!n) continue;
       if (o.backend !== n.backend || o.original !== n.original) {
-        out.push({ kind: `${kind}.moved`, class: 'risky', subject: `${kind} ${o.exposed}`, detail: `now routes to ${n.backend}/${n.original} (was ${o.backend}/${o.original})` });
+        out.push({
+          kind: `${kind}.moved`,
+          class: 'risky',
+          subject: `${kind} ${o.exposed}`,
+          detail: `now routes to ${n.backend}/${n.original} (was ${o.backend}/${o.original})`,
+        });
       }
       out.push(...diffDefs(kind, `${kind} ${o.exposed}`, o.def, n.def));
     }
@@ -98,15 +129,31 @@ function diffItems(before: SurfaceItem[], after: SurfaceItem[]): Change[] {
     for (const n of freshNew) {
       const o = goneOld.find((x) => !renamedFrom.has(x) && x.backend === n.backend && x.original === n.original);
       if (!o) {
-        out.push({ kind: `${kind}.added`, class: 'safe', subject: `${kind} ${n.exposed}`, detail: `added (${origin(n)})` });
+        out.push({
+          kind: `${kind}.added`,
+          class: 'safe',
+          subject: `${kind} ${n.exposed}`,
+          detail: `added (${origin(n)})`,
+        });
         continue;
       }
       renamedFrom.add(o);
-      out.push({ kind: `${kind}.renamed`, class: 'breaking', subject: `${kind} ${n.exposed}`, detail: `renamed from ${o.exposed} (${n.backend}/${n.original}): callers using the old name break` });
+      out.push({
+        kind: `${kind}.renamed`,
+        class: 'breaking',
+        subject: `${kind} ${n.exposed}`,
+        detail: `renamed from ${o.exposed} (${n.backend}/${n.original}): callers using the old name break`,
+      });
       out.push(...diffDefs(kind, `${kind} ${n.exposed}`, o.def, n.def));
     }
     for (const o of goneOld) {
-      if (!renamedFrom.has(o)) out.push({ kind: `${kind}.removed`, class: 'breaking', subject: `${kind} ${o.exposed}`, detail: `removed (was ${origin(o)})` });
+      if (!renamedFrom.has(o))
+        out.push({
+          kind: `${kind}.removed`,
+          class: 'breaking',
+          subject: `${kind} ${o.exposed}`,
+          detail: `removed (was ${origin(o)})`,
+        });
     }
   }
   return out;
@@ -120,18 +167,38 @@ function diffDefs(kind: string, subject: string, a: Record<string, unknown>, b: 
     const [x, y] = [a[field], b[field]];
     if (KEY_FIELDS.has(field) || same(x, y)) continue;
     if (field === 'description' || field === 'title') {
-      out.push({ kind: `${kind}.${field}`, class: 'risky', subject, detail: `${field} changed: review the new text (it is shown to the model)`, before: x === undefined ? '' : String(x), after: y === undefined ? '' : String(y) });
+      out.push({
+        kind: `${kind}.${field}`,
+        class: 'risky',
+        subject,
+        detail: `${field} changed: review the new text (it is shown to the model)`,
+        before: x === undefined ? '' : String(x),
+        after: y === undefined ? '' : String(y),
+      });
     } else if (kind === 'tool' && (field === 'inputSchema' || field === 'outputSchema')) {
       const role = field === 'inputSchema' ? 'input' : 'output';
       if (field === 'outputSchema' && (x === undefined || y === undefined)) {
-        out.push({ kind: 'tool.output-schema', class: x === undefined ? 'safe' : 'breaking', subject, detail: x === undefined ? 'output schema added' : 'output schema removed: structured output is no longer promised' });
+        out.push({
+          kind: 'tool.output-schema',
+          class: x === undefined ? 'safe' : 'breaking',
+          subject,
+          detail:
+            x === undefined ? 'output schema added' : 'output schema removed: structured output is no longer promised',
+        });
         continue;
       }
-      for (const c of diffSchema(x, y, role)) out.push({ kind: `tool.${role}-schema`, class: c.class, subject, detail: c.detail });
+      for (const c of diffSchema(x, y, role))
+        out.push({ kind: `tool.${role}-schema`, class: c.class, subject, detail: c.detail });
     } else if (kind === 'tool' && field === 'annotations') {
       out.push(...diffAnnotations(subject, (x ?? {}) as Record<string, unknown>, (y ?? {}) as Record<string, unknown>));
     } else if (kind === 'prompt' && field === 'arguments') {
-      out.push(...diffArguments(subject, (x ?? []) as Array<Record<string, unknown>>, (y ?? []) as Array<Record<string, unknown>>));
+      out.push(
+        ...diffArguments(
+          subject,
+          (x ?? []) as Array<Record<string, unknown>>,
+          (y ?? []) as Array<Record<string, unknown>>,
+        ),
+      );
     } else {
       out.push({ kind: `${kind}.field`, class: 'info', subject, detail: `${field} changed: ${show(x)} → ${show(y)}` });
     }
@@ -144,24 +211,36 @@ function diffAnnotations(subject: string, a: Record<string, unknown>, b: Record<
   for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(compareStrings)) {
     if (same(a[key], b[key])) continue;
     let detail = `annotation ${key}: ${show(a[key])} → ${show(b[key])}`;
-    if (key === 'readOnlyHint' && a[key] === true) detail += ' (readOnlyHint turned off: the tool may now modify its environment)';
-    if (key === 'destructiveHint' && b[key] === true) detail += ' (destructiveHint turned on: the tool may now perform destructive updates)';
+    if (key === 'readOnlyHint' && a[key] === true)
+      detail += ' (readOnlyHint turned off: the tool may now modify its environment)';
+    if (key === 'destructiveHint' && b[key] === true)
+      detail += ' (destructiveHint turned on: the tool may now perform destructive updates)';
     out.push({ kind: 'tool.annotation', class: 'risky', subject, detail });
   }
   return out;
 }
 
-function diffArguments(subject: string, a: Array<Record<string, unknown>>, b: Array<Record<string, unknown>>): Change[] {
+function diffArguments(
+  subject: string,
+  a: Array<Record<string, unknown>>,
+  b: Array<Record<string, unknown>>,
+): Change[] {
   const out: Change[] = [];
   const byName = (xs: Array<Record<string, unknown>>) => new Map(xs.map((x) => [String(x.name), x]));
   const [ma, mb] = [byName(a), byName(b)];
   for (const name of [...new Set([...ma.keys(), ...mb.keys()])].sort(compareStrings)) {
     const [x, y] = [ma.get(name), mb.get(name)];
-    const add = (cls: ChangeClass, detail: string) => out.push({ kind: 'prompt.arguments', class: cls, subject, detail });
+    const add = (cls: ChangeClass, detail: string) =>
+      out.push({ kind: 'prompt.arguments', class: cls, subject, detail });
     if (x && !y) add('breaking', `argument ${name} removed`);
-    else if (!x && y) add(y.required ? 'breaking' : 'safe', `${y.required ? 'new required' : 'optional'} argument ${name}${y.required ? '' : ' added'}`);
+    else if (!x && y)
+      add(
+        y.required ? 'breaking' : 'safe',
+        `${y.required ? 'new required' : 'optional'} argument ${name}${y.required ? '' : ' added'}`,
+      );
     else if (x && y) {
-      if (Boolean(x.required) !== Boolean(y.required)) add(y.required ? 'breaking' : 'safe', `argument ${name} is now ${y.required ? 'required' : 'optional'}`);
+      if (Boolean(x.required) !== Boolean(y.required))
+        add(y.required ? 'breaking' : 'safe', `argument ${name} is now ${y.required ? 'required' : 'optional'}`);
       if (!same(x.description, y.description)) add('risky', `description of argument ${name} changed`);
     }
   }

@@ -23,12 +23,24 @@ export function exitCodeFor(report: DiffReport, failOn: FailOn): number {
 
 /** Renders a report. Deterministic: no timestamps, no absolute paths beyond the labels given. */
 export function formatReport(report: DiffReport, format: DiffFormat, color = false): string {
-  if (format === 'json') return stableJson({ old: report.old, new: report.new, level: report.level, summary: countClasses(report.changes), changes: report.changes });
+  if (format === 'json')
+    return stableJson({
+      old: report.old,
+      new: report.new,
+      level: report.level,
+      summary: countClasses(report.changes),
+      changes: report.changes,
+    });
   if (format === 'markdown') return formatMarkdown(report);
   return formatText(report, color);
 }
 
-const SGR: Record<ChangeClass, string> = { breaking: '\x1b[1;31m', risky: '\x1b[33m', safe: '\x1b[32m', info: '\x1b[2m' };
+const SGR: Record<ChangeClass, string> = {
+  breaking: '\x1b[1;31m',
+  risky: '\x1b[33m',
+  safe: '\x1b[32m',
+  info: '\x1b[2m',
+};
 
 function summaryLine(changes: readonly Change[]): string {
   const c = countClasses(changes);
@@ -62,7 +74,13 @@ const ICON: Record<ChangeClass, string> = { breaking: '🔴', risky: '🟠', saf
 
 /** Escapes text for a markdown table cell: pipes, newlines, and HTML that could hide content. */
 function cell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ').replace(/`/g, "'");
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r?\n/g, ' ')
+    .replace(/`/g, "'");
 }
 
 /** A fence longer than any backtick run in the text, so backend text cannot close it early. */
@@ -82,11 +100,25 @@ function formatMarkdown(report: DiffReport): string {
     const group = report.changes.filter((c) => c.class === cls);
     if (!group.length) continue;
     const open = cls === 'breaking' || cls === 'risky' ? ' open' : '';
-    out.push(`<details${open}><summary><b>${ICON[cls]} ${cls} (${group.length})</b></summary>`, '', '| subject | change |', '|---|---|');
+    out.push(
+      `<details${open}><summary><b>${ICON[cls]} ${cls} (${group.length})</b></summary>`,
+      '',
+      '| subject | change |',
+      '|---|---|',
+    );
     for (const c of group) out.push(`| \`${cell(c.subject)}\` | ${cell(c.detail)} |`);
     const texts = group.filter((c) => c.before !== undefined || c.after !== undefined);
     for (const c of texts) {
-      const lines = [...(c.before ?? '').split('\n').filter((l, i, a) => c.before !== undefined && (l || a.length > 1)).map((l) => `- ${l}`), ...(c.after ?? '').split('\n').filter((l, i, a) => c.after !== undefined && (l || a.length > 1)).map((l) => `+ ${l}`)];
+      const lines = [
+        ...(c.before ?? '')
+          .split('\n')
+          .filter((l, i, a) => c.before !== undefined && (l || a.length > 1))
+          .map((l) => `- ${l}`),
+        ...(c.after ?? '')
+          .split('\n')
+          .filter((l, i, a) => c.after !== undefined && (l || a.length > 1))
+          .map((l) => `+ ${l}`),
+      ];
       out.push('', `**\`${cell(c.subject)}\`** ${cell(c.kind)}:`, '', fenced('diff', lines.join('\n')));
     }
     out.push('', '</details>', '');

@@ -6,7 +6,14 @@ import type { Diagnostic } from '../diagnostics.ts';
 import { buildGateway } from '../emit/gateway.ts';
 import { buildCatalog } from '../resolve/catalog.ts';
 import { checkLockFreshness, lockPathFor, parseLock } from '../resolve/lock-check.ts';
-import { incomingFromConfig, surfaceFromGateway, surfaceFromLock, surfaceFromManifest, type IncomingSurface, type Surface } from './surface.ts';
+import {
+  incomingFromConfig,
+  surfaceFromGateway,
+  surfaceFromLock,
+  surfaceFromManifest,
+  type IncomingSurface,
+  type Surface,
+} from './surface.ts';
 
 /** What loading a side needs from the outside world; injected by the CLI (and by tests). */
 export interface SideReader {
@@ -53,7 +60,8 @@ export async function loadSide(spec: string, reader: SideReader): Promise<SideRe
   const path = git ? git[2] : spec;
   const read = git ? (p: string) => reader.gitShow(git[1], p) : reader.readFile;
   const text = read(path);
-  if (text === undefined) return { diagnostics: [], error: git ? `cannot read ${path} at git ref ${git[1]}` : `cannot read ${path}` };
+  if (text === undefined)
+    return { diagnostics: [], error: git ? `cannot read ${path} at git ref ${git[1]}` : `cannot read ${path}` };
   const kind = sideKindOf(path, text);
   const label = spec;
   switch (kind) {
@@ -66,13 +74,17 @@ export async function loadSide(spec: string, reader: SideReader): Promise<SideRe
     }
     case 'manifest': {
       const m = parseJson<Manifest>(text);
-      if (m?.manifestVersion !== 1) return { diagnostics: [], error: `${label} is not a vmcp manifest (expected manifestVersion 1)` };
+      if (m?.manifestVersion !== 1)
+        return { diagnostics: [], error: `${label} is not a vmcp manifest (expected manifestVersion 1)` };
       return { surface: surfaceFromManifest(m, label), diagnostics: [] };
     }
     case 'bundle':
       return loadBundleSide(path, text, label, read, reader);
     default:
-      return { diagnostics: [], error: `cannot tell what ${label} is: pass a vmcp.yaml, a vmcp.lock.json, a *.manifest.json or a *.vmcp.mjs bundle` };
+      return {
+        diagnostics: [],
+        error: `cannot tell what ${label} is: pass a vmcp.yaml, a vmcp.lock.json, a *.manifest.json or a *.vmcp.mjs bundle`,
+      };
   }
 }
 
@@ -85,7 +97,13 @@ function parseJson<T>(text: string): T | undefined {
 }
 
 /** Resolves a config against its sibling lock, as `compile --frozen` does, without bundling. */
-function loadConfigSide(path: string, text: string, label: string, read: (p: string) => string | undefined, reader: SideReader): SideResult {
+function loadConfigSide(
+  path: string,
+  text: string,
+  label: string,
+  read: (p: string) => string | undefined,
+  reader: SideReader,
+): SideResult {
   // Paths named by the config (backendsFrom) arrive already joined to the config's folder.
   const loaded = loadConfig(path, text, { env: reader.env, readFile: (p) => read(posix.normalize(p)) });
   const errors = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error');
@@ -93,7 +111,10 @@ function loadConfigSide(path: string, text: string, label: string, read: (p: str
   const lockPath = lockPathFor(path);
   const lockText = read(lockPath);
   if (lockText === undefined) {
-    return { diagnostics: [], error: `${label} has no lock beside it (${lockPath}): run \`vmcp compile\` once and commit vmcp.lock.json, since diff never contacts backends` };
+    return {
+      diagnostics: [],
+      error: `${label} has no lock beside it (${lockPath}): run \`vmcp compile\` once and commit vmcp.lock.json, since diff never contacts backends`,
+    };
   }
   const lock = parseLock(lockText, path);
   if (!lock.value) return { diagnostics: lock.diagnostics };
@@ -109,13 +130,26 @@ function loadConfigSide(path: string, text: string, label: string, read: (p: str
 }
 
 /** A bundle's gateway data comes from `--dump-gateway`; incoming auth from the manifest beside it. */
-async function loadBundleSide(path: string, text: string, label: string, read: (p: string) => string | undefined, reader: SideReader): Promise<SideResult> {
+async function loadBundleSide(
+  path: string,
+  text: string,
+  label: string,
+  read: (p: string) => string | undefined,
+  reader: SideReader,
+): Promise<SideResult> {
   if (!text.includes('--dump-gateway')) {
-    return { diagnostics: [], error: `${label} was built by a vmcp without --dump-gateway, so its surface cannot be read safely: diff its config or manifest instead` };
+    return {
+      diagnostics: [],
+      error: `${label} was built by a vmcp without --dump-gateway, so its surface cannot be read safely: diff its config or manifest instead`,
+    };
   }
   const dumped = await reader.dumpGateway(text, label);
   const gateway = dumped.json ? parseJson<CompiledGateway>(dumped.json) : undefined;
-  if (!gateway?.lists) return { diagnostics: [], error: `cannot read the gateway data of ${label}: ${dumped.error ?? 'the bundle printed no gateway JSON'}` };
+  if (!gateway?.lists)
+    return {
+      diagnostics: [],
+      error: `cannot read the gateway data of ${label}: ${dumped.error ?? 'the bundle printed no gateway JSON'}`,
+    };
   const manifestText = read(path.replace(/\.vmcp\.mjs$/, '.manifest.json'));
   const manifest = manifestText ? parseJson<Manifest>(manifestText) : undefined;
   let incoming: IncomingSurface | undefined;
@@ -124,8 +158,16 @@ async function loadBundleSide(path: string, text: string, label: string, read: (
     // Bundles carry their incoming auth in full (no secrets: the gateway only validates).
     const o = dumpedIncoming.oidc;
     incoming = { level: 'full', type: dumpedIncoming.type };
-    if (dumpedIncoming.authz) Object.assign(incoming, { authz: dumpedIncoming.authz.type, policies: [...dumpedIncoming.authz.policies] });
-    if (o) Object.assign(incoming, { issuer: o.issuer, audience: o.audience, resource: o.resource, jwksUrl: o.jwksUrl, scopes: o.scopes.length ? [...o.scopes] : undefined });
+    if (dumpedIncoming.authz)
+      Object.assign(incoming, { authz: dumpedIncoming.authz.type, policies: [...dumpedIncoming.authz.policies] });
+    if (o)
+      Object.assign(incoming, {
+        issuer: o.issuer,
+        audience: o.audience,
+        resource: o.resource,
+        jwksUrl: o.jwksUrl,
+        scopes: o.scopes.length ? [...o.scopes] : undefined,
+      });
   } else if (manifest?.auth?.incoming) {
     const [type, authz] = manifest.auth.incoming.split('+');
     incoming = { level: 'summary', type, ...(authz ? { authz } : {}) };

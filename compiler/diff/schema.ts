@@ -17,7 +17,17 @@ export interface SchemaChange {
 export type SchemaRole = 'input' | 'output';
 
 type Schema = Record<string, unknown>;
-const HANDLED = new Set(['type', 'enum', 'const', 'required', 'properties', 'items', 'additionalProperties', 'description', 'title']);
+const HANDLED = new Set([
+  'type',
+  'enum',
+  'const',
+  'required',
+  'properties',
+  'items',
+  'additionalProperties',
+  'description',
+  'title',
+]);
 
 const isObj = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
@@ -31,7 +41,11 @@ export function diffSchema(before: unknown, after: unknown, role: SchemaRole): S
 }
 
 /** Sets of allowed values: 'narrowed' when `after` ⊂ `before`, 'widened' when ⊃, else 'changed'. */
-function compareSets(before: string[] | undefined, after: string[] | undefined, contains: (set: string[], v: string) => boolean): 'same' | 'narrowed' | 'widened' | 'changed' {
+function compareSets(
+  before: string[] | undefined,
+  after: string[] | undefined,
+  contains: (set: string[], v: string) => boolean,
+): 'same' | 'narrowed' | 'widened' | 'changed' {
   if (!before && !after) return 'same';
   if (!before) return 'narrowed';
   if (!after) return 'widened';
@@ -69,12 +83,18 @@ function walk(before: unknown, after: unknown, path: string, role: SchemaRole, o
   }
   const types = compareSets(typesOf(before), typesOf(after), typeContains);
   if (types !== 'same') {
-    out.push({ class: classify(types, role), detail: `type at ${at} ${types}: ${show(before.type ?? 'any')} → ${show(after.type ?? 'any')}` });
+    out.push({
+      class: classify(types, role),
+      detail: `type at ${at} ${types}: ${show(before.type ?? 'any')} → ${show(after.type ?? 'any')}`,
+    });
   }
   const values = compareSets(valuesOf(before), valuesOf(after), valueContains);
   if (values !== 'same') {
     const list = (s: Schema) => show(Array.isArray(s.enum) ? s.enum : 'const' in s ? [s.const] : 'any');
-    out.push({ class: classify(values, role), detail: `allowed values at ${at} ${values}: ${list(before)} → ${list(after)}` });
+    out.push({
+      class: classify(values, role),
+      detail: `allowed values at ${at} ${values}: ${list(before)} → ${list(after)}`,
+    });
   }
   for (const key of ['description', 'title'] as const) {
     if (!same(before[key], after[key])) out.push({ class: 'risky', detail: `${key} at ${at} changed` });
@@ -88,18 +108,29 @@ function walk(before: unknown, after: unknown, path: string, role: SchemaRole, o
     const inB = name in pb;
     const inA = name in pa;
     if (inB && !inA) {
-      out.push({ class: 'breaking', detail: role === 'input' ? `property ${prop(name)} removed` : `output property ${prop(name)} removed` });
+      out.push({
+        class: 'breaking',
+        detail: role === 'input' ? `property ${prop(name)} removed` : `output property ${prop(name)} removed`,
+      });
       continue;
     }
     if (!inB && inA) {
-      if (role === 'input' && ra.has(name)) out.push({ class: 'breaking', detail: `new required property ${prop(name)}` });
+      if (role === 'input' && ra.has(name))
+        out.push({ class: 'breaking', detail: `new required property ${prop(name)}` });
       else out.push({ class: 'safe', detail: `${ra.has(name) ? '' : 'optional '}property ${prop(name)} added` });
       continue;
     }
     if (rb.has(name) !== ra.has(name)) {
       const nowRequired = ra.has(name);
       const breaks = role === 'input' ? nowRequired : !nowRequired;
-      const what = role === 'input' ? (nowRequired ? 'is now required' : 'is now optional') : nowRequired ? 'is now always present' : 'may now be absent';
+      const what =
+        role === 'input'
+          ? nowRequired
+            ? 'is now required'
+            : 'is now optional'
+          : nowRequired
+            ? 'is now always present'
+            : 'may now be absent';
       out.push({ class: breaks ? 'breaking' : 'safe', detail: `property ${prop(name)} ${what}` });
     }
     if (inB && inA) walk(pb[name], pa[name], prop(name), role, out);
@@ -107,12 +138,19 @@ function walk(before: unknown, after: unknown, path: string, role: SchemaRole, o
 
   if (!same(before.items, after.items)) {
     if (isObj(before.items) && isObj(after.items)) walk(before.items, after.items, `${path}[]`, role, out);
-    else out.push({ class: before.items === undefined ? classify('narrowed', role) : classify('widened', role), detail: `items at ${at} changed: ${show(before.items)} → ${show(after.items)}` });
+    else
+      out.push({
+        class: before.items === undefined ? classify('narrowed', role) : classify('widened', role),
+        detail: `items at ${at} changed: ${show(before.items)} → ${show(after.items)}`,
+      });
   }
   const closed = (s: Schema) => s.additionalProperties === false;
   if (closed(before) !== closed(after)) {
     const narrowed = closed(after);
-    out.push({ class: classify(narrowed ? 'narrowed' : 'widened', role), detail: `additional properties at ${at} ${narrowed ? 'no longer allowed' : 'now allowed'}` });
+    out.push({
+      class: classify(narrowed ? 'narrowed' : 'widened', role),
+      detail: `additional properties at ${at} ${narrowed ? 'no longer allowed' : 'now allowed'}`,
+    });
   } else if (isObj(before.additionalProperties) && isObj(after.additionalProperties)) {
     walk(before.additionalProperties, after.additionalProperties, `${path}.*`, role, out);
   }

@@ -81,7 +81,8 @@ export interface Surface {
   lockView?: Surface;
 }
 
-const byExposed = (a: SurfaceItem, b: SurfaceItem) => compareStrings(a.kind, b.kind) || compareStrings(a.exposed, b.exposed);
+const byExposed = (a: SurfaceItem, b: SurfaceItem) =>
+  compareStrings(a.kind, b.kind) || compareStrings(a.exposed, b.exposed);
 
 function countItems(items: SurfaceItem[]): Counts {
   const counts: Counts = { tool: 0, prompt: 0, resource: 0, template: 0 };
@@ -99,12 +100,18 @@ export function envRefsIn(values: ReadonlyArray<string | undefined>): string[] {
 function authSurface(a: CompiledOutgoingAuth): AuthSurface {
   const { headerValue, ...rest } = a;
   const out: AuthSurface = { ...rest };
-  if (headerValue !== undefined) out.headerValueShape = headerValue.split(/(\$\{env:[A-Za-z0-9_]+\})/).map((p, i) => (i % 2 ? p : p ? '…' : '')).join('');
+  if (headerValue !== undefined)
+    out.headerValueShape = headerValue
+      .split(/(\$\{env:[A-Za-z0-9_]+\})/)
+      .map((p, i) => (i % 2 ? p : p ? '…' : ''))
+      .join('');
   return out;
 }
 
 function targetOf(b: { transport: string; command?: string; args?: string[]; url?: string }): string {
-  return b.transport === 'stdio' ? [b.transport, b.command, ...(b.args ?? [])].join(' ') : `${b.transport} ${b.url ?? ''}`;
+  return b.transport === 'stdio'
+    ? [b.transport, b.command, ...(b.args ?? [])].join(' ')
+    : `${b.transport} ${b.url ?? ''}`;
 }
 
 function backendSurface(b: CompiledBackend & { required?: boolean }): BackendSurface {
@@ -113,7 +120,14 @@ function backendSurface(b: CompiledBackend & { required?: boolean }): BackendSur
     name: b.name,
     target: targetOf(b),
     auth: authSurface(b.auth),
-    envRefs: envRefsIn([b.command, ...(b.args ?? []), b.url, b.cwd, ...Object.values(b.env ?? {}), ...Object.values(b.headers ?? {})]),
+    envRefs: envRefsIn([
+      b.command,
+      ...(b.args ?? []),
+      b.url,
+      b.cwd,
+      ...Object.values(b.env ?? {}),
+      ...Object.values(b.headers ?? {}),
+    ]),
     envKeys: sortedKeys(b.env),
     headerNames: sortedKeys(b.headers),
     timeoutMs: b.timeoutMs,
@@ -122,24 +136,40 @@ function backendSurface(b: CompiledBackend & { required?: boolean }): BackendSur
 }
 
 /** The surface a compiled gateway serves (from a config compile, or dumped from a bundle). */
-export function surfaceFromGateway(g: CompiledGateway, source: SurfaceSource, label: string, incoming?: IncomingSurface): Surface {
+export function surfaceFromGateway(
+  g: CompiledGateway,
+  source: SurfaceSource,
+  label: string,
+  incoming?: IncomingSurface,
+): Surface {
   const items: SurfaceItem[] = [];
   const backendName = (i: number) => g.backends[i]?.name ?? `#${i}`;
-  const lists: Array<[ItemKind, string, (def: Record<string, unknown>) => { exposed: string; backend: string; original: string }]> = [
+  const lists: Array<
+    [ItemKind, string, (def: Record<string, unknown>) => { exposed: string; backend: string; original: string }]
+  > = [
     ['tool', g.lists.tools, (d) => routed(String(d.name), g.tools)],
     ['prompt', g.lists.prompts, (d) => routed(String(d.name), g.prompts)],
     ['resource', g.lists.resources, (d) => routed(String(d.uri), g.resources)],
-    ['template', g.lists.resourceTemplates, (d) => {
-      const t = g.resourceTemplates.find((r) => r.uriTemplate === d.uriTemplate);
-      return { exposed: String(d.uriTemplate), backend: t ? backendName(t.backend) : '?', original: String(d.uriTemplate) };
-    }],
+    [
+      'template',
+      g.lists.resourceTemplates,
+      (d) => {
+        const t = g.resourceTemplates.find((r) => r.uriTemplate === d.uriTemplate);
+        return {
+          exposed: String(d.uriTemplate),
+          backend: t ? backendName(t.backend) : '?',
+          original: String(d.uriTemplate),
+        };
+      },
+    ],
   ];
   function routed(exposed: string, routes: CompiledGateway['tools']) {
     const r = routes[exposed];
     return { exposed, backend: r ? backendName(r.backend) : '?', original: r?.name ?? exposed };
   }
   for (const [kind, json, where] of lists) {
-    for (const def of JSON.parse(json || '[]') as Array<Record<string, unknown>>) items.push({ kind, ...where(def), def });
+    for (const def of JSON.parse(json || '[]') as Array<Record<string, unknown>>)
+      items.push({ kind, ...where(def), def });
   }
   items.sort(byExposed);
   const op = g.operational;
@@ -181,7 +211,8 @@ export function surfaceFromLock(lock: Lockfile, label: string): Surface {
   const kindOf = { tools: 'tool', prompts: 'prompt', resources: 'resource', resourceTemplates: 'template' } as const;
   for (const [backend, b] of Object.entries(lock.backends)) {
     for (const field of CATALOG_KINDS) {
-      for (const [key, item] of Object.entries(b[field])) items.push({ kind: kindOf[field], exposed: key, backend, original: key, def: item.def });
+      for (const [key, item] of Object.entries(b[field]))
+        items.push({ kind: kindOf[field], exposed: key, backend, original: key, def: item.def });
     }
   }
   items.sort(byExposed);
@@ -198,9 +229,19 @@ export function surfaceFromManifest(m: Manifest, label: string): Surface {
     source: 'manifest',
     label,
     name: m.name,
-    counts: { tool: m.counts.tools, prompt: m.counts.prompts, resource: m.counts.resources, template: m.counts.resourceTemplates },
+    counts: {
+      tool: m.counts.tools,
+      prompt: m.counts.prompts,
+      resource: m.counts.resources,
+      template: m.counts.resourceTemplates,
+    },
     backends: m.backends
-      .map((b) => ({ name: b.name, target: targetOf(b), status: b.status, auth: m.auth.outgoingByBackend[b.name] ? { type: m.auth.outgoingByBackend[b.name] } : undefined }))
+      .map((b) => ({
+        name: b.name,
+        target: targetOf(b),
+        status: b.status,
+        auth: m.auth.outgoingByBackend[b.name] ? { type: m.auth.outgoingByBackend[b.name] } : undefined,
+      }))
       .sort((a, b) => compareStrings(a.name, b.name)),
     incoming: { level: 'summary', type, ...(authz ? { authz } : {}) },
   };
@@ -213,7 +254,13 @@ export function summarizeSurface(s: Surface): Surface {
     label: s.label,
     name: s.name,
     counts: s.counts,
-    backends: s.backends.map((b) => ({ name: b.name, target: b.target, ...(b.auth ? { auth: { type: b.auth.type } } : {}) })),
-    incoming: s.incoming ? { level: 'summary', type: s.incoming.type, ...(s.incoming.authz ? { authz: s.incoming.authz } : {}) } : undefined,
+    backends: s.backends.map((b) => ({
+      name: b.name,
+      target: b.target,
+      ...(b.auth ? { auth: { type: b.auth.type } } : {}),
+    })),
+    incoming: s.incoming
+      ? { level: 'summary', type: s.incoming.type, ...(s.incoming.authz ? { authz: s.incoming.authz } : {}) }
+      : undefined,
   };
 }

@@ -1,14 +1,25 @@
 import type { VmcpConfig, StrategyConfig } from '../../schemas/vmcp.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import { parseByteSize } from '../../runtime/limits.ts';
-import type { CompiledBackend, CompiledGateway, CompiledIncomingAuth, CompiledOutgoingAuth, Route } from '../../runtime/compiled-gateway.ts';
+import type {
+  CompiledBackend,
+  CompiledGateway,
+  CompiledIncomingAuth,
+  CompiledOutgoingAuth,
+  Route,
+} from '../../runtime/compiled-gateway.ts';
 import type { Lockfile } from '../lock.ts';
 import type { Catalog } from '../resolve/catalog.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';
 import { VMCP_VERSION } from '../version.ts';
 
 /** Turns the resolved config, group, lock and catalog into the data the runtime serves. Pure. */
-export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBackend[], lock: Lockfile, catalog: Catalog): CompiledGateway {
+export function buildGateway(
+  config: VmcpConfig,
+  backends: readonly ResolvedBackend[],
+  lock: Lockfile,
+  catalog: Catalog,
+): CompiledGateway {
   const index = new Map(backends.map((b, i) => [b.name, i]));
   const op = config.operational;
   const ms = (d: string) => parseDuration(d) ?? 0;
@@ -22,9 +33,20 @@ export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBack
       timeoutMs: ms(op.timeouts.perWorkload[b.name] ?? op.timeouts.default),
       auth: compileAuth(config.outgoingAuth.backends[b.name] ?? config.outgoingAuth.default),
       catalogHash: entry?.status === 'ok' ? entry.hash : '',
-      itemHashes: { tools: hashes('tools'), prompts: hashes('prompts'), resources: hashes('resources'), resourceTemplates: hashes('resourceTemplates') },
+      itemHashes: {
+        tools: hashes('tools'),
+        prompts: hashes('prompts'),
+        resources: hashes('resources'),
+        resourceTemplates: hashes('resourceTemplates'),
+      },
     };
-    if (b.transport === 'stdio') Object.assign(out, { command: b.command, args: b.args ?? [] }, b.env ? { env: b.env } : {}, b.cwd ? { cwd: b.cwd } : {});
+    if (b.transport === 'stdio')
+      Object.assign(
+        out,
+        { command: b.command, args: b.args ?? [] },
+        b.env ? { env: b.env } : {},
+        b.cwd ? { cwd: b.cwd } : {},
+      );
     else Object.assign(out, { url: b.url }, b.headers ? { headers: b.headers } : {});
     if (!b.required) out.required = false;
     if (b.sessionAffinity === 'per-session') out.sessionAffinity = 'per-session';
@@ -35,7 +57,8 @@ export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBack
   const capabilities: Record<string, unknown> = { logging: {} };
   if (catalog.tools.length || anyCap('tools')) capabilities.tools = { listChanged: true };
   if (catalog.prompts.length || anyCap('prompts')) capabilities.prompts = { listChanged: true };
-  if (catalog.resources.length || catalog.resourceTemplates.length || anyCap('resources')) capabilities.resources = { listChanged: true };
+  if (catalog.resources.length || catalog.resourceTemplates.length || anyCap('resources'))
+    capabilities.resources = { listChanged: true };
   if (anyCap('completions')) capabilities.completions = {};
   const incomingAuth = compileIncoming(config.incomingAuth);
   return {
@@ -47,7 +70,11 @@ export function buildGateway(config: VmcpConfig, backends: readonly ResolvedBack
     tools: Object.fromEntries(catalog.tools.map((t) => [t.exposed, route(t.backend, t.original)])),
     prompts: Object.fromEntries(catalog.prompts.map((p) => [p.exposed, route(p.backend, p.original)])),
     resources: Object.fromEntries(catalog.resources.map((r) => [r.key, route(r.backend, r.key)])),
-    resourceTemplates: catalog.resourceTemplates.map((t) => ({ uriTemplate: t.key, pattern: t.pattern!, backend: index.get(t.backend)! })),
+    resourceTemplates: catalog.resourceTemplates.map((t) => ({
+      uriTemplate: t.key,
+      pattern: t.pattern!,
+      backend: index.get(t.backend)!,
+    })),
     lists: {
       tools: JSON.stringify(catalog.tools.map((t) => t.def)),
       prompts: JSON.stringify(catalog.prompts.map((p) => p.def)),
@@ -112,7 +139,9 @@ export function compileIncoming(ia: VmcpConfig['incomingAuth']): CompiledIncomin
 export function compileAuth(s: StrategyConfig): CompiledOutgoingAuth {
   const block = s.headerInjection ?? s.tokenExchange ?? s.clientCredentials ?? {};
   const out: CompiledOutgoingAuth = { type: s.type as CompiledOutgoingAuth['type'] };
-  for (const [k, v] of Object.entries(block)) if (v !== undefined && k !== 'clientSecret' && k !== 'subjectProviderName') (out as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(block))
+    if (v !== undefined && k !== 'clientSecret' && k !== 'subjectProviderName')
+      (out as unknown as Record<string, unknown>)[k] = v;
   if (out.scopes && out.scopes.length === 0) delete out.scopes;
   return out;
 }

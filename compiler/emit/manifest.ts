@@ -23,7 +23,15 @@ export interface Manifest {
 }
 
 /** Builds the manifest of one compile from its inputs and outputs. */
-export function buildManifest(valid: ValidConfig, lock: Lockfile, lockText: string, gateway: CompiledGateway, catalog: Catalog, bundle: BundleOutput, configText: string): Manifest {
+export function buildManifest(
+  valid: ValidConfig,
+  lock: Lockfile,
+  lockText: string,
+  gateway: CompiledGateway,
+  catalog: Catalog,
+  bundle: BundleOutput,
+  configText: string,
+): Manifest {
   const imports = runtimeImports(gateway);
   const incoming = valid.config.incomingAuth;
   return {
@@ -39,11 +47,18 @@ export function buildManifest(valid: ValidConfig, lock: Lockfile, lockText: stri
       ...(b.transport === 'stdio' ? { command: b.command, args: b.args ?? [] } : { url: b.url }),
       status: lock.backends[b.name]?.status ?? 'absent',
     })),
-    counts: { tools: catalog.tools.length, prompts: catalog.prompts.length, resources: catalog.resources.length, resourceTemplates: catalog.resourceTemplates.length },
+    counts: {
+      tools: catalog.tools.length,
+      prompts: catalog.prompts.length,
+      resources: catalog.resources.length,
+      resourceTemplates: catalog.resourceTemplates.length,
+    },
     auth: {
       incoming: incoming.type + (incoming.authz?.type === 'cedar' ? '+cedar' : ''),
       outgoing: imports.outgoingAuth,
-      outgoingByBackend: Object.fromEntries(gateway.backends.map((b) => [b.name, b.auth.type]).sort((a, b) => compareStrings(a[0], b[0]))),
+      outgoingByBackend: Object.fromEntries(
+        gateway.backends.map((b) => [b.name, b.auth.type]).sort((a, b) => compareStrings(a[0], b[0])),
+      ),
     },
     transports: imports.transports,
   };

@@ -2,7 +2,11 @@
 import type { Diagnostic } from '../diagnostics.ts';
 
 /** One SECRET_LEAK error per (secret, artifact) where the secret's value occurs in the artifact's text. */
-export function checkSecretLeaks(secrets: ReadonlyArray<{ name: string; value: string }>, artifacts: Record<string, string>, file: string): Diagnostic[] {
+export function checkSecretLeaks(
+  secrets: ReadonlyArray<{ name: string; value: string }>,
+  artifacts: Record<string, string>,
+  file: string,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const { name, value } of secrets) {
     for (const [what, text] of Object.entries(artifacts)) {

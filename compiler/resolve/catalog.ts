@@ -42,7 +42,14 @@ export interface CatalogContext {
 /** The MCP tool-name rule. */
 export const TOOL_NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
-type Add = (code: DiagnosticCode, message: string, path: ConfigPath, hint?: string, severity?: Severity, at?: ResolvedBackend) => void;
+type Add = (
+  code: DiagnosticCode,
+  message: string,
+  path: ConfigPath,
+  hint?: string,
+  severity?: Severity,
+  at?: ResolvedBackend,
+) => void;
 
 /**
  * Resolves the exposed catalog from the config and the lock: filters and overrides first, then the
@@ -60,8 +67,15 @@ export function buildCatalog(
     const useOrigin = at && (path.length === 0 || at.origin.file !== ctx.file);
     const loc = useOrigin ? at.origin.locator.at(at.origin.path) : locate(ctx.locator, path);
     diagnostics.push({
-      code, severity, message, file: useOrigin ? at.origin.file : ctx.file, line: loc.line, column: loc.column,
-      endLine: loc.endLine, endColumn: loc.endColumn, ...(hint ? { hint } : {}),
+      code,
+      severity,
+      message,
+      file: useOrigin ? at.origin.file : ctx.file,
+      line: loc.line,
+      column: loc.column,
+      endLine: loc.endLine,
+      endColumn: loc.endColumn,
+      ...(hint ? { hint } : {}),
     });
   };
   const locked = (name: string): LockedBackend | undefined => lock.backends[name];
@@ -83,7 +97,15 @@ export function buildCatalog(
   checkNames('prompt', resolvedPrompts, config.aggregation.nameLimit, byName, add);
 
   const resources = resolveUris('resource', backends, lock, 'resources', strategy, config, add);
-  const resourceTemplates = resolveUris('resource template', backends, lock, 'resourceTemplates', strategy, config, add).map((e) => ({
+  const resourceTemplates = resolveUris(
+    'resource template',
+    backends,
+    lock,
+    'resourceTemplates',
+    strategy,
+    config,
+    add,
+  ).map((e) => ({
     ...e,
     pattern: templatePattern(e.key),
   }));
@@ -125,15 +147,30 @@ function resolveConflicts(
     }
     const list = claimants.map((c) => `${c.backend}/${c.original}`).join(', ');
     if (agg.conflictResolution === 'priority') {
-      const sorted = [...claimants].sort((a, b) => rank(a.backend) - rank(b.backend) || compareStrings(a.backend, b.backend));
+      const sorted = [...claimants].sort(
+        (a, b) => rank(a.backend) - rank(b.backend) || compareStrings(a.backend, b.backend),
+      );
       const [winner, ...losers] = sorted;
       if (rank(winner.backend) === Number.MAX_SAFE_INTEGER) {
-        add('NAME_CONFLICT', `${kind} "${name}" is claimed by ${list}, and none of them is in priorityOrder`, ['aggregation', 'conflictResolutionConfig', 'priorityOrder'], `add ${claimants.map((c) => c.backend).join(' or ')} to priorityOrder`);
+        add(
+          'NAME_CONFLICT',
+          `${kind} "${name}" is claimed by ${list}, and none of them is in priorityOrder`,
+          ['aggregation', 'conflictResolutionConfig', 'priorityOrder'],
+          `add ${claimants.map((c) => c.backend).join(' or ')} to priorityOrder`,
+        );
         continue;
       }
       out.push(winner);
       for (const l of losers) {
-        add('PRIORITY_DROPPED', `${kind} "${name}" of backend "${l.backend}" is hidden: "${winner.backend}" has priority`, ['aggregation', 'conflictResolutionConfig', 'priorityOrder'], kind === 'tool' ? `to keep both, rename one with aggregation.tools[].overrides (workload: ${l.backend}, tool: ${l.original})` : undefined, 'warning');
+        add(
+          'PRIORITY_DROPPED',
+          `${kind} "${name}" of backend "${l.backend}" is hidden: "${winner.backend}" has priority`,
+          ['aggregation', 'conflictResolutionConfig', 'priorityOrder'],
+          kind === 'tool'
+            ? `to keep both, rename one with aggregation.tools[].overrides (workload: ${l.backend}, tool: ${l.original})`
+            : undefined,
+          'warning',
+        );
       }
       continue;
     }
@@ -142,21 +179,48 @@ function resolveConflicts(
       kind === 'prompt'
         ? 'prompts cannot be renamed by overrides; use the prefix or priority strategy, or remove one backend'
         : agg.conflictResolution === 'manual'
-        ? `rename all but one in aggregation.tools[].overrides: ${claimants.map((c) => `workload ${c.backend}, tool ${c.original}`).join('; ')}`
-        : 'the prefixed names still collide; include {workload} in prefixFormat or rename with an override';
-    add('NAME_CONFLICT', `${kind} name "${name}" is claimed by ${claimants.length} backends: ${list}`, where, hint, 'error', claimants[0].namedAt ? undefined : byName.get(claimants[0].backend));
+          ? `rename all but one in aggregation.tools[].overrides: ${claimants.map((c) => `workload ${c.backend}, tool ${c.original}`).join('; ')}`
+          : 'the prefixed names still collide; include {workload} in prefixFormat or rename with an override';
+    add(
+      'NAME_CONFLICT',
+      `${kind} name "${name}" is claimed by ${claimants.length} backends: ${list}`,
+      where,
+      hint,
+      'error',
+      claimants[0].namedAt ? undefined : byName.get(claimants[0].backend),
+    );
   }
   return out;
 }
 
-function checkNames(kind: 'tool' | 'prompt', entries: CatalogEntry[], limit: number, byName: Map<string, ResolvedBackend>, add: Add): void {
+function checkNames(
+  kind: 'tool' | 'prompt',
+  entries: CatalogEntry[],
+  limit: number,
+  byName: Map<string, ResolvedBackend>,
+  add: Add,
+): void {
   for (const e of entries) {
     const at = e.namedAt ?? [];
     const origin = e.namedAt ? undefined : byName.get(e.backend);
     if (!TOOL_NAME_RE.test(e.exposed)) {
-      add('INVALID_NAME', `${kind} name "${e.exposed}" (backend "${e.backend}") breaks the MCP name rule ^[A-Za-z0-9._-]{1,128}$`, at, `rename it with an override: aggregation.tools[] workload ${e.backend}, overrides.${e.original}.name`, 'error', origin);
+      add(
+        'INVALID_NAME',
+        `${kind} name "${e.exposed}" (backend "${e.backend}") breaks the MCP name rule ^[A-Za-z0-9._-]{1,128}$`,
+        at,
+        `rename it with an override: aggregation.tools[] workload ${e.backend}, overrides.${e.original}.name`,
+        'error',
+        origin,
+      );
     } else if (e.exposed.length > limit) {
-      add('NAME_TOO_LONG', `${kind} name "${e.exposed}" is ${e.exposed.length} characters, over aggregation.nameLimit (${limit})`, at, `shorten it with an override (workload ${e.backend}, overrides.${e.original}.name), or a shorter prefixFormat`, 'error', origin);
+      add(
+        'NAME_TOO_LONG',
+        `${kind} name "${e.exposed}" is ${e.exposed.length} characters, over aggregation.nameLimit (${limit})`,
+        at,
+        `shorten it with an override (workload ${e.backend}, overrides.${e.original}.name), or a shorter prefixFormat`,
+        'error',
+        origin,
+      );
     }
   }
 }
@@ -187,9 +251,22 @@ function resolveUris(
       if (strategy === 'priority' && rank(prev.backend) !== rank(b.name)) {
         const [win, lose] = rank(prev.backend) < rank(b.name) ? [prev, candidate] : [candidate, prev];
         seen.set(key, win);
-        add('DUPLICATE_URI', `${kind} "${key}" of backend "${lose.backend}" is hidden: "${win.backend}" has priority`, ['aggregation', 'conflictResolutionConfig', 'priorityOrder'], undefined, 'warning');
+        add(
+          'DUPLICATE_URI',
+          `${kind} "${key}" of backend "${lose.backend}" is hidden: "${win.backend}" has priority`,
+          ['aggregation', 'conflictResolutionConfig', 'priorityOrder'],
+          undefined,
+          'warning',
+        );
       } else {
-        add('DUPLICATE_URI', `${kind} "${key}" is served by both "${prev.backend}" and "${b.name}"`, [], 'URIs cannot be renamed; use the priority strategy to pick one, or remove one backend', 'error', byName.get(b.name));
+        add(
+          'DUPLICATE_URI',
+          `${kind} "${key}" is served by both "${prev.backend}" and "${b.name}"`,
+          [],
+          'URIs cannot be renamed; use the priority strategy to pick one, or remove one backend',
+          'error',
+          byName.get(b.name),
+        );
       }
     }
   }

@@ -20,7 +20,12 @@ export interface ResolvedBackend extends BackendEndpoint {
 export type ReadFile = (path: string) => string | undefined;
 
 /** Identity pinned in the lock: transport plus command and args, or URL. */
-export function identityOf(b: { transport: TransportKind; command?: string; args?: string[]; url?: string }): BackendIdentity {
+export function identityOf(b: {
+  transport: TransportKind;
+  command?: string;
+  args?: string[];
+  url?: string;
+}): BackendIdentity {
   return b.transport === 'stdio'
     ? { transport: b.transport, command: b.command, args: b.args ?? [] }
     : { transport: b.transport, url: b.url };
@@ -40,7 +45,12 @@ export function resolveGroup(
   const out: ResolvedBackend[] = [];
   config.backends.forEach((b, i) => out.push(fromConfig(b, { file, path: ['backends', i], locator })));
 
-  const imports = config.backendsFrom === undefined ? [] : Array.isArray(config.backendsFrom) ? config.backendsFrom : [config.backendsFrom];
+  const imports =
+    config.backendsFrom === undefined
+      ? []
+      : Array.isArray(config.backendsFrom)
+        ? config.backendsFrom
+        : [config.backendsFrom];
   imports.forEach((rel, i) => {
     const path = Array.isArray(config.backendsFrom) ? ['backendsFrom', i] : ['backendsFrom'];
     const span = locator.at(path);
@@ -48,8 +58,13 @@ export function resolveGroup(
     const text = readFile(target);
     if (text === undefined) {
       diagnostics.push({
-        code: 'GROUP_IMPORT', severity: 'error', message: `cannot read client config "${rel}" (looked for ${target})`,
-        file, line: span.line, column: span.column, hint: 'the path is relative to the vmcp.yaml that names it',
+        code: 'GROUP_IMPORT',
+        severity: 'error',
+        message: `cannot read client config "${rel}" (looked for ${target})`,
+        file,
+        line: span.line,
+        column: span.column,
+        hint: 'the path is relative to the vmcp.yaml that names it',
       });
       return;
     }
@@ -62,7 +77,13 @@ export function resolveGroup(
 }
 
 function fromConfig(b: BackendConfig, origin: ResolvedBackend['origin']): ResolvedBackend {
-  const base = { name: b.name, transport: b.transport, required: b.required, sessionAffinity: b.sessionAffinity, origin };
+  const base = {
+    name: b.name,
+    transport: b.transport,
+    required: b.required,
+    sessionAffinity: b.sessionAffinity,
+    origin,
+  };
   if (b.transport === 'stdio') {
     const r = { ...base, command: b.command, args: b.args, env: b.env, cwd: b.cwd };
     return { ...r, identity: identityOf(r) };
@@ -108,20 +129,35 @@ export function stripJsonComments(text: string): string {
 }
 
 /** Reads the servers of a client config file (mcpServers or servers) as backends. */
-export function importClientConfig(file: string, text: string): { value: ResolvedBackend[]; diagnostics: Diagnostic[] } {
+export function importClientConfig(
+  file: string,
+  text: string,
+): { value: ResolvedBackend[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const lineCounter = new LineCounter();
   const doc = parseDocument(stripJsonComments(text), { lineCounter, prettyErrors: false });
   const locator = createLocator(doc, lineCounter);
   const fail = (message: string, path: ConfigPath, hint?: string) => {
     const s = locator.at(path);
-    diagnostics.push({ code: 'GROUP_IMPORT', severity: 'error', message, file, line: s.line, column: s.column, ...(hint ? { hint } : {}) });
+    diagnostics.push({
+      code: 'GROUP_IMPORT',
+      severity: 'error',
+      message,
+      file,
+      line: s.line,
+      column: s.column,
+      ...(hint ? { hint } : {}),
+    });
   };
   if (doc.errors.length || !isMap(doc.contents)) {
     const pos = doc.errors[0] ? lineCounter.linePos(doc.errors[0].pos[0]) : { line: 1, col: 1 };
     diagnostics.push({
-      code: 'GROUP_IMPORT', severity: 'error', message: `${file} is not a JSON client config: ${doc.errors[0]?.message.split('\n')[0] ?? 'not an object'}`,
-      file, line: pos.line, column: pos.col,
+      code: 'GROUP_IMPORT',
+      severity: 'error',
+      message: `${file} is not a JSON client config: ${doc.errors[0]?.message.split('\n')[0] ?? 'not an object'}`,
+      file,
+      line: pos.line,
+      column: pos.col,
     });
     return { value: [], diagnostics };
   }
@@ -140,7 +176,11 @@ export function importClientConfig(file: string, text: string): { value: Resolve
     }
     if (raw.disabled === true) continue;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
-      fail(`server name "${name}" is not a valid backend name`, path, `rename it to "${sanitizeName(name)}" (letters, digits, ".", "_", "-")`);
+      fail(
+        `server name "${name}" is not a valid backend name`,
+        path,
+        `rename it to "${sanitizeName(name)}" (letters, digits, ".", "_", "-")`,
+      );
       continue;
     }
     const kind = (raw.type ?? raw.transport ?? (raw.url ? 'http' : 'stdio')).toLowerCase();
@@ -152,7 +192,16 @@ export function importClientConfig(file: string, text: string): { value: Resolve
         continue;
       }
       const args = Array.isArray(raw.args) ? raw.args.map(String) : [];
-      const r = { name, transport: 'stdio' as const, command: raw.command, args, env, cwd: raw.cwd, required: true, origin };
+      const r = {
+        name,
+        transport: 'stdio' as const,
+        command: raw.command,
+        args,
+        env,
+        cwd: raw.cwd,
+        required: true,
+        origin,
+      };
       out.push({ ...r, identity: identityOf(r) });
     } else if (kind === 'http' || kind === 'streamable-http' || kind === 'streamablehttp' || kind === 'sse') {
       if (typeof raw.url !== 'string') {
@@ -176,6 +225,9 @@ function stringRecord(v: unknown): Record<string, string> | undefined {
 
 /** Turns an arbitrary server name into a valid backend name: "@acme/Git Hub" → "acme-Git-Hub". */
 export function sanitizeName(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  const s = name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 63);
   return s || 'server';
 }

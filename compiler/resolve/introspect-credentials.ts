@@ -13,7 +13,10 @@ import type { ValidConfig } from '../config/validate.ts';
 import { compileAuth } from '../emit/gateway.ts';
 import type { IntrospectTarget } from './introspect.ts';
 
-const FACTORIES: Record<string, OutgoingAuthFactory> = { client_credentials: clientCredentials, token_exchange: tokenExchange };
+const FACTORIES: Record<string, OutgoingAuthFactory> = {
+  client_credentials: clientCredentials,
+  token_exchange: tokenExchange,
+};
 
 /** The env variable holding a subject token for token_exchange backends at compile time. */
 export const SUBJECT_TOKEN_ENV = 'VMCP_SUBJECT_TOKEN';
@@ -25,24 +28,26 @@ export async function addIntrospectionCredentials(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<{ targets: IntrospectTarget[]; failures: Array<{ name: string; message: string }> }> {
   const failures: Array<{ name: string; message: string }> = [];
-  const out = await Promise.all(targets.map(async (t) => {
-    const strategy = valid.config.outgoingAuth.backends[t.name] ?? valid.config.outgoingAuth.default;
-    const factory = FACTORIES[strategy.type];
-    if (!factory || t.transport === 'stdio') return t;
-    let subject: Principal | undefined;
-    if (strategy.type === 'token_exchange') {
-      const token = env[SUBJECT_TOKEN_ENV];
-      if (!token) return t;
-      subject = { key: 'compile', iss: '', sub: 'compile', claims: {}, token };
-    }
-    try {
-      const auth = factory(compileAuth(strategy), t.name, env as NodeJS.ProcessEnv);
-      const headers = await auth.credentials!(subject);
-      return { ...t, headers: { ...t.headers, ...headers } };
-    } catch (err) {
-      failures.push({ name: t.name, message: (err as Error).message });
-      return t;
-    }
-  }));
+  const out = await Promise.all(
+    targets.map(async (t) => {
+      const strategy = valid.config.outgoingAuth.backends[t.name] ?? valid.config.outgoingAuth.default;
+      const factory = FACTORIES[strategy.type];
+      if (!factory || t.transport === 'stdio') return t;
+      let subject: Principal | undefined;
+      if (strategy.type === 'token_exchange') {
+        const token = env[SUBJECT_TOKEN_ENV];
+        if (!token) return t;
+        subject = { key: 'compile', iss: '', sub: 'compile', claims: {}, token };
+      }
+      try {
+        const auth = factory(compileAuth(strategy), t.name, env as NodeJS.ProcessEnv);
+        const headers = await auth.credentials!(subject);
+        return { ...t, headers: { ...t.headers, ...headers } };
+      } catch (err) {
+        failures.push({ name: t.name, message: (err as Error).message });
+        return t;
+      }
+    }),
+  );
   return { targets: out, failures };
 }

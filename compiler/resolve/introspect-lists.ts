@@ -60,7 +60,10 @@ export async function listKind(
       const problem = checkItem(kind, raw);
       const label = describeItem(kind, raw, at);
       if (problem) {
-        warn(`backend "${backend}" lists a malformed ${NOUNS[kind]} ${label}: ${problem}; it is left out`, 'fix the server, or exclude the backend');
+        warn(
+          `backend "${backend}" lists a malformed ${NOUNS[kind]} ${label}: ${problem}; it is left out`,
+          'fix the server, or exclude the backend',
+        );
         continue;
       }
       const def = raw as Record<string, unknown>;
@@ -90,7 +93,8 @@ export async function listKind(
 /** Why an item cannot be pinned, or undefined when it is fine. */
 function checkItem(kind: CatalogKind, raw: unknown): string | undefined {
   if (!isRecord(raw)) return 'it is not an object';
-  const str = (field: string) => (typeof raw[field] === 'string' && raw[field] !== '' ? undefined : `it has no ${field}`);
+  const str = (field: string) =>
+    typeof raw[field] === 'string' && raw[field] !== '' ? undefined : `it has no ${field}`;
   switch (kind) {
     case 'tools': {
       const schema = raw.inputSchema;

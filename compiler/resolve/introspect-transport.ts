@@ -100,9 +100,15 @@ export function openUpstream(t: IntrospectTarget): UpstreamConnection {
     dispose: async (close) => {
       if (transport instanceof StreamableHTTPClientTransport) {
         // Free the server's session; a server may answer 405, and a dead one not at all.
-        await withinMs(transport.terminateSession().catch(() => {}), CLOSE_GRACE_MS);
+        await withinMs(
+          transport.terminateSession().catch(() => {}),
+          CLOSE_GRACE_MS,
+        );
       }
-      await withinMs(close().catch(() => {}), CLOSE_GRACE_MS);
+      await withinMs(
+        close().catch(() => {}),
+        CLOSE_GRACE_MS,
+      );
       // Idempotent, and also right when the client never got to close it (a failed connect):
       // ends stdin, SIGTERMs the server's process group (a wrapper such as `npx` and everything
       // it started), SIGKILLs it after the grace period, and resolves once it is gone.

@@ -7,7 +7,14 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { compareStrings } from '../../runtime/canonical.ts';
 import type { BackendEndpoint } from '../../runtime/compiled-gateway.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics.ts';
-import { CATALOG_KINDS, hashBackend, type BackendIdentity, type CatalogKind, type LockedBackend, type LockedItem } from '../lock.ts';
+import {
+  CATALOG_KINDS,
+  hashBackend,
+  type BackendIdentity,
+  type CatalogKind,
+  type LockedBackend,
+  type LockedItem,
+} from '../lock.ts';
 import { listKind, listMethod } from './introspect-lists.ts';
 import { openUpstream, withinMs, type ChildExit, type UpstreamConnection } from './introspect-transport.ts';
 
@@ -95,7 +102,8 @@ export async function introspectBackend(t: IntrospectTarget, signal?: AbortSigna
     phase = 'initialize';
     await step(client.connect(conn.transport, options()));
     const raw = conn.rawInitialize();
-    const capabilities = raw?.capabilities ?? (client.getServerCapabilities() as Record<string, unknown> | undefined) ?? {};
+    const capabilities =
+      raw?.capabilities ?? (client.getServerCapabilities() as Record<string, unknown> | undefined) ?? {};
     const lists = {} as Record<CatalogKind, Record<string, LockedItem>>;
     for (const kind of CATALOG_KINDS) {
       lists[kind] = {};
@@ -152,7 +160,9 @@ export async function introspectAll(
       const r = await introspectBackend(t);
       results.push(r);
       if (r.backend) {
-        const counts = Object.fromEntries(CATALOG_KINDS.map((k) => [k, Object.keys(r.backend![k]).length])) as CatalogCounts;
+        const counts = Object.fromEntries(
+          CATALOG_KINDS.map((k) => [k, Object.keys(r.backend![k]).length]),
+        ) as CatalogCounts;
         opts.onProgress?.({ name: t.name, phase: 'done', ms: r.ms, counts });
       } else {
         opts.onProgress?.({ name: t.name, phase: 'failed', ms: r.ms });
@@ -165,7 +175,13 @@ export async function introspectAll(
 }
 
 /** One BACKEND_UNREACHABLE error that names the backend and the cause, never a secret. */
-function unreachable(t: IntrospectTarget, phase: string, err: unknown, exit: ChildExit | undefined, stderr: string[]): Diagnostic {
+function unreachable(
+  t: IntrospectTarget,
+  phase: string,
+  err: unknown,
+  exit: ChildExit | undefined,
+  stderr: string[],
+): Diagnostic {
   const during = phase === 'initialize' || phase === 'start' ? 'before initialize' : `during ${phase}`;
   let cause: string;
   if (exit) {
@@ -177,9 +193,15 @@ function unreachable(t: IntrospectTarget, phase: string, err: unknown, exit: Chi
   }
   const hints: string[] = [];
   if (stderr.length) hints.push(`last stderr lines:\n${stderr.map((l) => `  | ${l}`).join('\n')}`);
-  if (t.transport === 'stdio' && exit === undefined && /ENOENT/.test(cause)) hints.push(`is "${t.command}" installed and on PATH?`);
-  if (cause.startsWith('timed out')) hints.push('check that the server starts on its own, or raise the backend timeout');
-  return diagnostic('BACKEND_UNREACHABLE', `backend "${t.name}" ${cause}`, hints.length ? { hint: hints.join('\n') } : {});
+  if (t.transport === 'stdio' && exit === undefined && /ENOENT/.test(cause))
+    hints.push(`is "${t.command}" installed and on PATH?`);
+  if (cause.startsWith('timed out'))
+    hints.push('check that the server starts on its own, or raise the backend timeout');
+  return diagnostic(
+    'BACKEND_UNREACHABLE',
+    `backend "${t.name}" ${cause}`,
+    hints.length ? { hint: hints.join('\n') } : {},
+  );
 }
 
 /** A one-line cause; fetch failures hide the useful part (e.g. ECONNREFUSED) in `cause`. */
@@ -198,7 +220,10 @@ function describeError(err: unknown): string {
  */
 function redact(d: Diagnostic, t: IntrospectTarget): Diagnostic {
   // A header like "Bearer <token>" may be quoted whole or as its token alone.
-  const headerParts = Object.values(t.headers ?? {}).flatMap((v) => [v, ...v.split(/\s+/).filter((p) => p.length >= 8)]);
+  const headerParts = Object.values(t.headers ?? {}).flatMap((v) => [
+    v,
+    ...v.split(/\s+/).filter((p) => p.length >= 8),
+  ]);
   const secrets = [...Object.values(t.env ?? {}), ...headerParts]
     .filter((v) => v.length >= 6)
     .sort((a, b) => b.length - a.length);

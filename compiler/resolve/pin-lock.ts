@@ -22,10 +22,16 @@ export interface PinContext extends ConfigContext {
 }
 
 /** Produces the lock for this compile; absent backends are warned about at their config entry. */
-export async function pinLock(valid: ValidConfig, ctx: PinContext): Promise<{ value?: Lockfile; diagnostics: Diagnostic[] }> {
+export async function pinLock(
+  valid: ValidConfig,
+  ctx: PinContext,
+): Promise<{ value?: Lockfile; diagnostics: Diagnostic[] }> {
   let lock: Lockfile;
   const diagnostics: Diagnostic[] = [];
-  const done = (value?: Lockfile) => ({ value: diagnostics.some((d) => d.severity === 'error') ? undefined : value, diagnostics });
+  const done = (value?: Lockfile) => ({
+    value: diagnostics.some((d) => d.severity === 'error') ? undefined : value,
+    diagnostics,
+  });
   if (ctx.frozen) {
     const parsed = parseLock(ctx.lockText, ctx.file);
     diagnostics.push(...parsed.diagnostics);
@@ -39,7 +45,15 @@ export async function pinLock(valid: ValidConfig, ctx: PinContext): Promise<{ va
     for (const f of prepared.failures) {
       const b = valid.backends.find((x) => x.name === f.name)!;
       const at = b.origin.locator.at(b.origin.path);
-      diagnostics.push({ code: 'BACKEND_UNREACHABLE', severity: ctx.allowMissing ? 'warning' : 'error', message: `backend "${f.name}": cannot get credentials to list it: ${f.message}`, file: b.origin.file, line: at.line, column: at.column, hint: 'check the token endpoint and the client secret env variable, or pass --allow-missing' });
+      diagnostics.push({
+        code: 'BACKEND_UNREACHABLE',
+        severity: ctx.allowMissing ? 'warning' : 'error',
+        message: `backend "${f.name}": cannot get credentials to list it: ${f.message}`,
+        file: b.origin.file,
+        line: at.line,
+        column: at.column,
+        hint: 'check the token endpoint and the client secret env variable, or pass --allow-missing',
+      });
     }
     const failed = new Set(prepared.failures.map((f) => f.name));
     const results = await ctx.introspect(prepared.targets.filter((t) => !failed.has(t.name)));
@@ -55,14 +69,29 @@ export async function pinLock(valid: ValidConfig, ctx: PinContext): Promise<{ va
       else if (ctx.allowMissing) lock.backends[r.name] = absentBackend(b.identity);
     }
     if (diagnostics.some((d) => d.code === 'BACKEND_UNREACHABLE' && d.severity === 'error')) {
-      diagnostics.push({ code: 'BACKEND_UNREACHABLE', severity: 'info', message: 'the lock was not written because a backend could not be reached', file: ctx.file, line: 1, column: 1, hint: 'fix the backend, or pass --allow-missing to record it as absent' });
+      diagnostics.push({
+        code: 'BACKEND_UNREACHABLE',
+        severity: 'info',
+        message: 'the lock was not written because a backend could not be reached',
+        file: ctx.file,
+        line: 1,
+        column: 1,
+        hint: 'fix the backend, or pass --allow-missing to record it as absent',
+      });
       return done();
     }
   }
   for (const b of valid.backends) {
     if (lock.backends[b.name]?.status === 'absent') {
       const at = b.origin.locator.at(b.origin.path);
-      diagnostics.push({ code: 'BACKEND_ABSENT', severity: 'warning', message: `backend "${b.name}" is recorded as absent in the lock: it exposes nothing until the next compile reaches it`, file: b.origin.file, line: at.line, column: at.column });
+      diagnostics.push({
+        code: 'BACKEND_ABSENT',
+        severity: 'warning',
+        message: `backend "${b.name}" is recorded as absent in the lock: it exposes nothing until the next compile reaches it`,
+        file: b.origin.file,
+        line: at.line,
+        column: at.column,
+      });
     }
   }
   return done(lock);

@@ -27,7 +27,11 @@ export function introspectionTargets(valid: ValidConfig, env: Env): IntrospectTa
     const headers = resolveMap(b.headers, env) ?? {};
     const hi = strategy.type === 'header_injection' ? strategy.headerInjection : undefined;
     if (hi) {
-      const value = hi.headerValueEnv ? env[hi.headerValueEnv] : hi.headerValue !== undefined ? resolveRefs(hi.headerValue, env) : undefined;
+      const value = hi.headerValueEnv
+        ? env[hi.headerValueEnv]
+        : hi.headerValue !== undefined
+          ? resolveRefs(hi.headerValue, env)
+          : undefined;
       if (value !== undefined) headers[hi.headerName] = value;
     }
     return {
@@ -35,7 +39,12 @@ export function introspectionTargets(valid: ValidConfig, env: Env): IntrospectTa
       identity: b.identity,
       transport: b.transport,
       ...(b.transport === 'stdio'
-        ? { command: resolveRefs(b.command!, env), args: (b.args ?? []).map((a) => resolveRefs(a, env)), env: resolveMap(b.env, env), cwd: b.cwd }
+        ? {
+            command: resolveRefs(b.command!, env),
+            args: (b.args ?? []).map((a) => resolveRefs(a, env)),
+            env: resolveMap(b.env, env),
+            cwd: b.cwd,
+          }
         : { url: resolveRefs(b.url!, env), headers }),
       timeoutMs,
     };
@@ -55,5 +64,7 @@ export function secretValues(valid: ValidConfig, env: Env): Array<{ name: string
   visit(valid.config);
   visit(valid.backends.map((b) => ({ env: b.env, headers: b.headers, args: b.args, url: b.url })));
   // Very short values (e.g. "1") would match by accident; they are not meaningful secrets.
-  return [...names].sort().flatMap((name) => (env[name] && env[name]!.length >= 6 ? [{ name, value: env[name]! }] : []));
+  return [...names]
+    .sort()
+    .flatMap((name) => (env[name] && env[name]!.length >= 6 ? [{ name, value: env[name]! }] : []));
 }

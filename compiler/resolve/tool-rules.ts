@@ -7,7 +7,14 @@ import { suggest } from '../config/suggest.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { ResolvedBackend } from './group.ts';
 
-type Add = (code: DiagnosticCode, message: string, path: ConfigPath, hint?: string, severity?: Severity, at?: ResolvedBackend) => void;
+type Add = (
+  code: DiagnosticCode,
+  message: string,
+  path: ConfigPath,
+  hint?: string,
+  severity?: Severity,
+  at?: ResolvedBackend,
+) => void;
 
 /**
  * Applies a backend's tool filter, exclusions and overrides (before conflict resolution, as
@@ -26,14 +33,24 @@ export function applyToolRules(config: VmcpConfig, b: ResolvedBackend, entry: Lo
   for (const original of Object.keys(rules?.overrides ?? {})) {
     if (!absent && !entry.tools[original]) {
       const guess = suggest(original, names);
-      add('UNKNOWN_TOOL', `override names tool "${original}", which backend "${b.name}" does not have`, [...base, 'overrides', original], guess ? `did you mean "${guess}"?` : `its tools: ${names.join(', ') || '(none)'}`);
+      add(
+        'UNKNOWN_TOOL',
+        `override names tool "${original}", which backend "${b.name}" does not have`,
+        [...base, 'overrides', original],
+        guess ? `did you mean "${guess}"?` : `its tools: ${names.join(', ') || '(none)'}`,
+      );
     }
   }
   const overriddenNames = new Map(Object.entries(rules?.overrides ?? {}).map(([orig, o]) => [o.name ?? orig, orig]));
   rules?.filter?.forEach((f, i) => {
     if (!absent && !entry.tools[f] && !overriddenNames.has(f)) {
       const guess = suggest(f, names);
-      add('UNKNOWN_TOOL', `filter names tool "${f}", which backend "${b.name}" does not have`, [...base, 'filter', i], guess ? `did you mean "${guess}"?` : `its tools: ${names.join(', ') || '(none)'}`);
+      add(
+        'UNKNOWN_TOOL',
+        `filter names tool "${f}", which backend "${b.name}" does not have`,
+        [...base, 'filter', i],
+        guess ? `did you mean "${guess}"?` : `its tools: ${names.join(', ') || '(none)'}`,
+      );
     }
   });
 
@@ -43,7 +60,9 @@ export function applyToolRules(config: VmcpConfig, b: ResolvedBackend, entry: Lo
   for (const original of names) {
     const o = rules?.overrides[original];
     const name = o?.name ?? original;
-    const listed = filter ? filter.has(original) || filter.has(name) : agg.defaultToolVisibility === 'allow' || o !== undefined;
+    const listed = filter
+      ? filter.has(original) || filter.has(name)
+      : agg.defaultToolVisibility === 'allow' || o !== undefined;
     if (!listed) continue;
     let def = entry.tools[original].def;
     if (o) {
@@ -51,7 +70,13 @@ export function applyToolRules(config: VmcpConfig, b: ResolvedBackend, entry: Lo
       if (o.description !== undefined) def.description = o.description;
       if (o.annotations) def.annotations = { ...((def.annotations as object) ?? {}), ...o.annotations };
     }
-    out.push({ exposed: name, backend: b.name, original, def, ...(o?.name ? { namedAt: [...base, 'overrides', original, 'name'] } : {}) });
+    out.push({
+      exposed: name,
+      backend: b.name,
+      original,
+      def,
+      ...(o?.name ? { namedAt: [...base, 'overrides', original, 'name'] } : {}),
+    });
   }
   return out;
 }

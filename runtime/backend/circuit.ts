@@ -17,7 +17,10 @@ export class Circuit {
   private openedAt = 0;
   private trialInFlight = false;
 
-  constructor(private readonly cfg: CircuitConfig, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly cfg: CircuitConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** True when a call may go out; in half-open state exactly one trial call is let through. */
   allow(): boolean {

@@ -11,7 +11,10 @@ function parseRaw(raw: RawJson, method: string): unknown {
   try {
     return raw.parse();
   } catch (err) {
-    throw new RpcError(ERR.INTERNAL, `vmcp: the backend's answer to ${method} is not valid JSON: ${(err as Error).message}`);
+    throw new RpcError(
+      ERR.INTERNAL,
+      `vmcp: the backend's answer to ${method} is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -48,7 +51,10 @@ export class Peer {
   /** The deadline the timer is armed for (Infinity when not armed). */
   private armedFor = Infinity;
 
-  constructor(private readonly backend: string, private readonly handlers: PeerHandlers) {}
+  constructor(
+    private readonly backend: string,
+    private readonly handlers: PeerHandlers,
+  ) {}
 
   /** Sends a request; rejects with RpcError on error response, timeout, cancellation or lost connection. */
   request(method: string, params: any, timeoutMs: number, ctx?: CallContext, token?: string | number): Promise<any> {
@@ -59,7 +65,13 @@ export class Peer {
       const deadline = performance.now() + timeoutMs;
       this.pending.set(id, { resolve, reject, method, ctx, token, deadline, timeoutMs });
       if (deadline < this.armedFor) this.arm(deadline);
-      if (ctx) ctx.onCancel = () => this.cancel(id, 'cancelled by the client', new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
+      if (ctx)
+        ctx.onCancel = () =>
+          this.cancel(
+            id,
+            'cancelled by the client',
+            new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'),
+          );
       this.wire.send(requestJson(id, method, params), id);
     });
   }
@@ -111,7 +123,8 @@ export class Peer {
     }
     if (msg.method === 'notifications/progress') {
       const p = this.pending.get(msg.params?.progressToken);
-      if (p?.ctx && p.token !== undefined) p.ctx.notify('notifications/progress', { ...msg.params, progressToken: p.token });
+      if (p?.ctx && p.token !== undefined)
+        p.ctx.notify('notifications/progress', { ...msg.params, progressToken: p.token });
       return;
     }
     this.handlers.onNotification(msg);
@@ -172,7 +185,15 @@ export class Peer {
     for (const id of due) {
       const p = this.pending.get(id);
       if (!p) continue; // settled by an earlier cancellation in this sweep
-      this.cancel(id, 'timeout', new RpcError(ERR.TIMEOUT, `vmcp: backend "${this.backend}" did not answer ${p.method} within ${p.timeoutMs} ms`, { backend: this.backend, timeoutMs: p.timeoutMs }));
+      this.cancel(
+        id,
+        'timeout',
+        new RpcError(
+          ERR.TIMEOUT,
+          `vmcp: backend "${this.backend}" did not answer ${p.method} within ${p.timeoutMs} ms`,
+          { backend: this.backend, timeoutMs: p.timeoutMs },
+        ),
+      );
     }
     if (next !== Infinity && next < this.armedFor) this.arm(next);
   };

@@ -106,10 +106,18 @@ export class Backend {
     // Checked after readiness: drift is only known once the backend has connected.
     if (item !== undefined && this.blocked.has(item)) {
       const [kind, name] = [item.slice(0, item.indexOf(':')), item.slice(item.indexOf(':') + 1)];
-      throw new RpcError(ERR.INVALID_PARAMS, `vmcp: ${kind === 'tools' ? 'tool' : 'item'} "${name}" of backend "${this.name}" changed since compile (drift); it is blocked until the next vmcp compile`, { backend: this.name, drift: 'changed' });
+      throw new RpcError(
+        ERR.INVALID_PARAMS,
+        `vmcp: ${kind === 'tools' ? 'tool' : 'item'} "${name}" of backend "${this.name}" changed since compile (drift); it is blocked until the next vmcp compile`,
+        { backend: this.name, drift: 'changed' },
+      );
     }
     if (!this.circuit.allow()) {
-      throw new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" is unavailable: circuit open after ${this.circuit.failures} failures (retry in ${this.circuit.retryInMs()} ms)`, { backend: this.name, circuit: 'open' });
+      throw new RpcError(
+        ERR.CONNECTION_CLOSED,
+        `vmcp: backend "${this.name}" is unavailable: circuit open after ${this.circuit.failures} failures (retry in ${this.circuit.retryInMs()} ms)`,
+        { backend: this.name, circuit: 'open' },
+      );
     }
     try {
       const result = await (this.peer as Peer).request(method, params, remaining, ctx, token);
@@ -155,16 +163,25 @@ export class Backend {
         processGroups: this.processGroups,
       });
       // A backend that accepts the connection and never answers must not stay `connecting`.
-      wire = await withDeadline(opening, this.connectTimeoutMs(), `connecting timed out after ${this.connectTimeoutMs()} ms`, (late) => void late.close());
+      wire = await withDeadline(
+        opening,
+        this.connectTimeoutMs(),
+        `connecting timed out after ${this.connectTimeoutMs()} ms`,
+        (late) => void late.close(),
+      );
       peer.wire = wire;
       this.wire = wire;
       this.peer = peer;
       if (gen !== this.generation || (this.state as BackendState) === 'closed') return void wire.close();
-      const init = await peer.request('initialize', {
-        protocolVersion: UPSTREAM_PROTOCOL_VERSION,
-        capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
-        clientInfo: { name: `vmcp:${this.gw.name}`, version: this.gw.vmcpVersion },
-      }, this.connectTimeoutMs());
+      const init = await peer.request(
+        'initialize',
+        {
+          protocolVersion: UPSTREAM_PROTOCOL_VERSION,
+          capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+          clientInfo: { name: `vmcp:${this.gw.name}`, version: this.gw.vmcpVersion },
+        },
+        this.connectTimeoutMs(),
+      );
       wire.setProtocolVersion?.(String(init?.protocolVersion ?? UPSTREAM_PROTOCOL_VERSION));
       peer.notify('notifications/initialized', {});
       this.capabilities = init?.capabilities ?? {};
@@ -182,7 +199,11 @@ export class Backend {
       this.lastError = err instanceof Error ? err.message : String(err);
       this.log.warn({ error: this.lastError }, 'backend connect failed');
       this.generation++; // ignore the close of the wire we are tearing down
-      peer.failAll(new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" connect failed: ${this.lastError}`, { backend: this.name }));
+      peer.failAll(
+        new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" connect failed: ${this.lastError}`, {
+          backend: this.name,
+        }),
+      );
       void wire?.close();
       this.everSettled = true;
       this.setState('down');
@@ -212,7 +233,10 @@ export class Backend {
   private onNotification(msg: JsonRpcMessage): void {
     if (msg.method?.endsWith('/list_changed') && this.state === 'ready') {
       // Re-check drift so a changed item stays blocked; the gateway forwards only what the lock allows.
-      void this.checkDrift().then(() => this.events.onStateChange(this), () => {});
+      void this.checkDrift().then(
+        () => this.events.onStateChange(this),
+        () => {},
+      );
     }
     this.events.onNotification(this, msg);
   }
@@ -222,7 +246,11 @@ export class Backend {
     this.generation++;
     this.lastError = reason;
     this.log.warn({ reason }, 'backend connection lost');
-    this.peer?.failAll(new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" connection lost: ${reason}`, { backend: this.name }));
+    this.peer?.failAll(
+      new RpcError(ERR.CONNECTION_CLOSED, `vmcp: backend "${this.name}" connection lost: ${reason}`, {
+        backend: this.name,
+      }),
+    );
     if (this.connectedAt && Date.now() - this.connectedAt > STABLE_MS) this.backoffMs = BACKOFF_START_MS;
     this.connectedAt = 0;
     this.everSettled = true;
@@ -251,7 +279,11 @@ export class Backend {
     if ((this.state !== 'ready' && this.state !== 'unhealthy') || !this.peer || this.checking) return;
     this.checking = true;
     try {
-      await this.peer.request('ping', {}, Math.min(this.cfg.timeoutMs, Math.max(1000, this.gw.operational.healthCheckIntervalMs)));
+      await this.peer.request(
+        'ping',
+        {},
+        Math.min(this.cfg.timeoutMs, Math.max(1000, this.gw.operational.healthCheckIntervalMs)),
+      );
       this.healthFailures = 0;
       if (this.state === 'unhealthy') {
         this.setState('ready');
@@ -284,7 +316,8 @@ export class Backend {
   }
 
   private waitReady(timeoutMs: number): Promise<void> {
-    if (this.state === 'failed' || this.state === 'closed' || this.state === 'unhealthy') return Promise.reject(this.notReadyError(0));
+    if (this.state === 'failed' || this.state === 'closed' || this.state === 'unhealthy')
+      return Promise.reject(this.notReadyError(0));
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const waiter = () => {
@@ -303,7 +336,11 @@ export class Backend {
 
   private notReadyError(waitedMs: number): RpcError {
     const last = this.lastError ? `; last error: ${this.lastError}` : '';
-    return new RpcError(ERR.TIMEOUT, `vmcp: backend "${this.name}" is not available (${this.state}) after ${waitedMs} ms (timeout ${this.cfg.timeoutMs} ms)${last}`, { backend: this.name, state: this.state, timeoutMs: this.cfg.timeoutMs });
+    return new RpcError(
+      ERR.TIMEOUT,
+      `vmcp: backend "${this.name}" is not available (${this.state}) after ${waitedMs} ms (timeout ${this.cfg.timeoutMs} ms)${last}`,
+      { backend: this.name, state: this.state, timeoutMs: this.cfg.timeoutMs },
+    );
   }
 
   private wake(): void {

@@ -37,21 +37,36 @@ export class Metrics {
     ];
     const label = (i: number) => `backend="${this.names[i].replace(/["\\\n]/g, '_')}"`;
     this.series.forEach((s, i) => out.push(`vmcp_backend_calls_total{${label(i)}} ${s.calls}`));
-    out.push('# HELP vmcp_backend_errors_total Forwarded calls that ended in an error.', '# TYPE vmcp_backend_errors_total counter');
+    out.push(
+      '# HELP vmcp_backend_errors_total Forwarded calls that ended in an error.',
+      '# TYPE vmcp_backend_errors_total counter',
+    );
     this.series.forEach((s, i) => out.push(`vmcp_backend_errors_total{${label(i)}} ${s.errors}`));
-    out.push('# HELP vmcp_backend_call_duration_seconds Latency of forwarded calls.', '# TYPE vmcp_backend_call_duration_seconds histogram');
+    out.push(
+      '# HELP vmcp_backend_call_duration_seconds Latency of forwarded calls.',
+      '# TYPE vmcp_backend_call_duration_seconds histogram',
+    );
     this.series.forEach((s, i) => {
       let cumulative = 0;
-      BUCKETS.forEach((b, j) => out.push(`vmcp_backend_call_duration_seconds_bucket{${label(i)},le="${b}"} ${(cumulative += s.counts[j])}`));
+      BUCKETS.forEach((b, j) =>
+        out.push(`vmcp_backend_call_duration_seconds_bucket{${label(i)},le="${b}"} ${(cumulative += s.counts[j])}`),
+      );
       out.push(`vmcp_backend_call_duration_seconds_bucket{${label(i)},le="+Inf"} ${s.calls}`);
       out.push(`vmcp_backend_call_duration_seconds_sum{${label(i)}} ${s.sum}`);
       out.push(`vmcp_backend_call_duration_seconds_count{${label(i)}} ${s.calls}`);
     });
     out.push('# HELP vmcp_backend_up 1 when the backend is connected and healthy.', '# TYPE vmcp_backend_up gauge');
     gauges.forEach((g, i) => out.push(`vmcp_backend_up{${label(i)}} ${g.up}`));
-    out.push('# HELP vmcp_backend_restarts_total Reconnects and child restarts.', '# TYPE vmcp_backend_restarts_total counter');
+    out.push(
+      '# HELP vmcp_backend_restarts_total Reconnects and child restarts.',
+      '# TYPE vmcp_backend_restarts_total counter',
+    );
     gauges.forEach((g, i) => out.push(`vmcp_backend_restarts_total{${label(i)}} ${g.restarts}`));
-    out.push('# HELP vmcp_uptime_seconds Seconds since start.', '# TYPE vmcp_uptime_seconds gauge', `vmcp_uptime_seconds ${(Date.now() - this.startedAt) / 1000}`);
+    out.push(
+      '# HELP vmcp_uptime_seconds Seconds since start.',
+      '# TYPE vmcp_uptime_seconds gauge',
+      `vmcp_uptime_seconds ${(Date.now() - this.startedAt) / 1000}`,
+    );
     return `${out.join('\n')}\n`;
   }
 }

@@ -21,8 +21,15 @@ export function streamBound(maxBytes: number, log: Logger, fields: Record<string
     maxBytes,
     onOverflow: (buffered, res) => {
       const session = res.req?.headers['mcp-session-id'];
-      log.warn({ ...fields, ...(typeof session === 'string' && !('session' in fields) ? { session } : {}), buffered, limit: maxBytes },
-        `downstream client is not reading its SSE stream: ${formatBytes(buffered)} buffered, over operational.limits.maxStreamBufferBytes (${formatBytes(maxBytes)}); stream ended`);
+      log.warn(
+        {
+          ...fields,
+          ...(typeof session === 'string' && !('session' in fields) ? { session } : {}),
+          buffered,
+          limit: maxBytes,
+        },
+        `downstream client is not reading its SSE stream: ${formatBytes(buffered)} buffered, over operational.limits.maxStreamBufferBytes (${formatBytes(maxBytes)}); stream ended`,
+      );
     },
   };
 }
@@ -47,14 +54,22 @@ export class HttpExchange {
   private sse = false;
   done = false;
 
-  constructor(private readonly res: ServerResponse, private readonly headers: Record<string, string> = {}, public bound: StreamBound = DEFAULT_STREAM_BOUND) {}
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly headers: Record<string, string> = {},
+    public bound: StreamBound = DEFAULT_STREAM_BOUND,
+  ) {}
 
   /** Sends a message before the final answer (progress, log, server→client request): upgrades to SSE. */
   write(json: string): void {
     if (this.done || this.res.destroyed) return;
     if (!this.sse) {
       this.sse = true;
-      this.res.writeHead(200, { ...this.headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform' });
+      this.res.writeHead(200, {
+        ...this.headers,
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+      });
     }
     writeSse(this.res, `event: message\ndata: ${json}\n\n`, this.bound);
   }

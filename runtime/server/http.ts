@@ -26,7 +26,11 @@ export interface HttpFrontEnd {
 /** Starts listening on host:port (port 0 picks a free one). */
 export function startHttp(core: GatewayCore, host: string, port: number): Promise<HttpFrontEnd> {
   const loopback = isLoopbackHost(host);
-  if (!loopback && !core.incoming) core.log.warn({ host }, `anonymous incoming auth on ${host}: every client that can reach the port can call every tool; bind to 127.0.0.1 or use incomingAuth oidc`);
+  if (!loopback && !core.incoming)
+    core.log.warn(
+      { host },
+      `anonymous incoming auth on ${host}: every client that can reach the port can call every tool; bind to 127.0.0.1 or use incomingAuth oidc`,
+    );
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     handle(core, req, res, loopback).catch((err) => {
       core.log.error({ error: (err as Error).message }, 'request handler failed');
@@ -54,11 +58,15 @@ async function handle(core: GatewayCore, req: IncomingMessage, res: ServerRespon
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   // DNS-rebinding protection applies to every endpoint, ops included.
-  if (!hostAllowed(req.headers.host, loopback)) return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Host header: ${req.headers.host}`);
-  if (!originAllowed(req.headers.origin, req.headers.host, loopback)) return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Origin header: ${req.headers.origin}`);
+  if (!hostAllowed(req.headers.host, loopback))
+    return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Host header: ${req.headers.host}`);
+  if (!originAllowed(req.headers.origin, req.headers.host, loopback))
+    return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Origin header: ${req.headers.origin}`);
   if (path === '/mcp') {
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
-      return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.', null, undefined, { allow: 'GET, POST, DELETE' });
+      return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.', null, undefined, {
+        allow: 'GET, POST, DELETE',
+      });
     }
     let principal: Principal | undefined;
     if (core.incoming) {
@@ -74,15 +82,24 @@ async function handle(core: GatewayCore, req: IncomingMessage, res: ServerRespon
   }
   if (path === PRM_PATH || path === '/.well-known/oauth-protected-resource') {
     if (req.method !== 'GET') return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.');
-    if (!core.incoming) return sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found: this gateway does not require authorization');
+    if (!core.incoming)
+      return sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found: this gateway does not require authorization');
     return sendJson(res, 200, core.incoming.resourceMetadata(resourceUrl(req)));
   }
   if (req.method !== 'GET') return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.');
   if (path === '/health') return sendJson(res, 200, '{"status":"ok"}');
-  if (path === '/readyz') return core.ready() ? sendJson(res, 200, '{"status":"ready"}') : sendJson(res, 503, { status: 'not ready', backends: core.backends.map((b) => ({ name: b.name, state: b.state })) });
+  if (path === '/readyz')
+    return core.ready()
+      ? sendJson(res, 200, '{"status":"ready"}')
+      : sendJson(res, 503, {
+          status: 'not ready',
+          backends: core.backends.map((b) => ({ name: b.name, state: b.state })),
+        });
   if (path === '/status') return sendJson(res, 200, core.status());
   if (path === '/metrics') {
-    const text = core.metrics.render(core.backends.map((b) => ({ up: b.state === 'ready' ? 1 : 0, restarts: b.restarts })));
+    const text = core.metrics.render(
+      core.backends.map((b) => ({ up: b.state === 'ready' ? 1 : 0, restarts: b.restarts })),
+    );
     return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
   }
   sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found');
@@ -100,7 +117,8 @@ function resourceUrl(req: IncomingMessage): string {
 /** 401 (or 403 for missing scope) with an RFC 6750 WWW-Authenticate that points at the RFC 9728 metadata. */
 function refuse(core: GatewayCore, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const f = err instanceof AuthFailure ? err : new AuthFailure(401, 'invalid_token', 'the token could not be verified');
-  if (!(err instanceof AuthFailure)) core.log.error({ error: (err as Error)?.message }, 'incoming auth failed unexpectedly');
+  if (!(err instanceof AuthFailure))
+    core.log.error({ error: (err as Error)?.message }, 'incoming auth failed unexpectedly');
   const base = resourceUrl(req);
   const metadata = `${base.slice(0, base.length - '/mcp'.length)}${PRM_PATH}`;
   const quote = (s: string) => s.replace(/["\\]/g, "'");
@@ -112,13 +130,28 @@ function refuse(core: GatewayCore, req: IncomingMessage, res: ServerResponse, er
   sendJsonError(res, f.status, ERR.CONNECTION_CLOSED, message, null, undefined, { 'www-authenticate': challenge });
 }
 
-async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal: Principal | undefined): Promise<void> {
+async function post(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: Principal | undefined,
+): Promise<void> {
   const accept = req.headers.accept ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    return sendJsonError(res, 406, ERR.CONNECTION_CLOSED, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+    return sendJsonError(
+      res,
+      406,
+      ERR.CONNECTION_CLOSED,
+      'Not Acceptable: Client must accept both application/json and text/event-stream',
+    );
   }
   if (!String(req.headers['content-type'] ?? '').includes('application/json')) {
-    return sendJsonError(res, 415, ERR.CONNECTION_CLOSED, 'Unsupported Media Type: Content-Type must be application/json');
+    return sendJsonError(
+      res,
+      415,
+      ERR.CONNECTION_CLOSED,
+      'Unsupported Media Type: Content-Type must be application/json',
+    );
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) return tooLarge(req, res);
@@ -131,15 +164,39 @@ async function post(core: GatewayCore, req: IncomingMessage, res: ServerResponse
     return sendJsonError(res, 400, ERR.PARSE, 'Parse error: Invalid JSON');
   }
   if (msg === null || typeof msg !== 'object' || Array.isArray(msg) || msg.jsonrpc !== '2.0') {
-    return sendJsonError(res, 400, ERR.INVALID_REQUEST, Array.isArray(msg) ? 'Bad Request: JSON-RPC batches are not supported' : 'Bad Request: the request body is not a valid JSON-RPC message');
+    return sendJsonError(
+      res,
+      400,
+      ERR.INVALID_REQUEST,
+      Array.isArray(msg)
+        ? 'Bad Request: JSON-RPC batches are not supported'
+        : 'Bad Request: the request body is not a valid JSON-RPC message',
+    );
   }
   const headerVersion = req.headers['mcp-protocol-version'];
   if (!isModernMessage(msg)) {
-    if (typeof headerVersion === 'string' && headerVersion >= '2026-07-28' && msg.method !== undefined && msg.id !== undefined) {
-      return sendJsonError(res, 400, ERR.INVALID_PARAMS, `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`, msg.id);
+    if (
+      typeof headerVersion === 'string' &&
+      headerVersion >= '2026-07-28' &&
+      msg.method !== undefined &&
+      msg.id !== undefined
+    ) {
+      return sendJsonError(
+        res,
+        400,
+        ERR.INVALID_PARAMS,
+        `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`,
+        msg.id,
+      );
     }
     if (msg.method === 'initialize' && typeof headerVersion === 'string' && headerVersion >= '2026-07-28') {
-      return sendJsonError(res, 400, ERR.HEADER_MISMATCH, 'Bad Request: an initialize request (legacy handshake) was sent with a modern MCP-Protocol-Version header', msg.id);
+      return sendJsonError(
+        res,
+        400,
+        ERR.HEADER_MISMATCH,
+        'Bad Request: an initialize request (legacy handshake) was sent with a modern MCP-Protocol-Version header',
+        msg.id,
+      );
     }
     return handleLegacyPost(core, req, res, msg, principal);
   }
@@ -180,7 +237,9 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
         resolve(undefined);
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
@@ -199,4 +258,3 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
     server.closeIdleConnections();
   });
 }
-

@@ -10,19 +10,37 @@ import { Session } from './session.ts';
 import { sendJsonError } from './respond.ts';
 
 /** Handles a POST that carries no 2026 envelope. */
-export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, res: ServerResponse, msg: JsonRpcMessage, principal?: Principal): Promise<void> {
+export async function handleLegacyPost(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  msg: JsonRpcMessage,
+  principal?: Principal,
+): Promise<void> {
   if (msg.method === 'initialize') {
-    if (msg.id === undefined || msg.id === null) return sendJsonError(res, 400, ERR.INVALID_REQUEST, 'Bad Request: initialize must be a request');
+    if (msg.id === undefined || msg.id === null)
+      return sendJsonError(res, 400, ERR.INVALID_REQUEST, 'Bad Request: initialize must be a request');
     const session = new Session(randomUUID(), '', msg.params?.capabilities ?? {});
     session.principalKey = principal?.key;
     // Authenticated callers are counted per subject; anonymous ones per remote address.
-    const refused = core.admitSession(session, principal ? `p:${principal.key}` : `a:${req.socket.remoteAddress ?? ''}`);
+    const refused = core.admitSession(
+      session,
+      principal ? `p:${principal.key}` : `a:${req.socket.remoteAddress ?? ''}`,
+    );
     if (refused) {
       core.log.warn({ sessions: core.sessions.size }, `initialize refused: ${refused}`);
-      return sendJsonError(res, 503, ERR.CONNECTION_CLOSED, `Service Unavailable: ${refused}`, msg.id, undefined, { 'retry-after': String(SESSIONS_RETRY_AFTER_S) });
+      return sendJsonError(res, 503, ERR.CONNECTION_CLOSED, `Service Unavailable: ${refused}`, msg.id, undefined, {
+        'retry-after': String(SESSIONS_RETRY_AFTER_S),
+      });
     }
     const json = resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion));
-    res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': session.id, 'content-length': Buffer.byteLength(json) }).end(json);
+    res
+      .writeHead(200, {
+        'content-type': 'application/json',
+        'mcp-session-id': session.id,
+        'content-length': Buffer.byteLength(json),
+      })
+      .end(json);
     return;
   }
   const session = findSession(core, req, res, principal);
@@ -36,10 +54,17 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
     if (msg.method === 'notifications/cancelled') cancelCall(session.inflight.get(msg.params?.requestId));
     return void res.writeHead(202).end();
   }
-  const exchange = new HttpExchange(res, {}, streamBound(core.limits.maxStreamBufferBytes, core.log, { stream: '2025 POST', session: session.id }));
+  const exchange = new HttpExchange(
+    res,
+    {},
+    streamBound(core.limits.maxStreamBufferBytes, core.log, { stream: '2025 POST', session: session.id }),
+  );
   if (msg.method === 'logging/setLevel') {
     const level = LOG_LEVELS.indexOf(msg.params?.level);
-    if (level < 0) return exchange.end(errorJson(msg.id, { code: ERR.INVALID_PARAMS, message: `Invalid log level: ${msg.params?.level}` }));
+    if (level < 0)
+      return exchange.end(
+        errorJson(msg.id, { code: ERR.INVALID_PARAMS, message: `Invalid log level: ${msg.params?.level}` }),
+      );
     session.logLevel = level;
     core.updateLogLevels();
     return exchange.end(resultJson(msg.id, '{}'));
@@ -70,16 +95,26 @@ export async function handleLegacyPost(core: GatewayCore, req: IncomingMessage, 
 }
 
 /** GET /mcp: the standalone SSE stream for logging and list_changed notifications. */
-export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal?: Principal): void {
+export function handleLegacyGet(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal?: Principal,
+): void {
   if (!String(req.headers.accept ?? '').includes('text/event-stream')) {
     return sendJsonError(res, 406, ERR.CONNECTION_CLOSED, 'Not Acceptable: Client must accept text/event-stream');
   }
   const session = findSession(core, req, res, principal);
   if (!session) return;
-  if (session.push) return sendJsonError(res, 409, ERR.CONNECTION_CLOSED, 'Conflict: Only one SSE stream is allowed per session');
+  if (session.push)
+    return sendJsonError(res, 409, ERR.CONNECTION_CLOSED, 'Conflict: Only one SSE stream is allowed per session');
   // A client that stops reading is cut at the buffer limit; 'close' below clears the session's stream.
   const bound = streamBound(core.modernCalls.maxStreamBytes, core.log, { stream: '2025 GET', session: session.id });
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'mcp-session-id': session.id });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache, no-transform',
+    'mcp-session-id': session.id,
+  });
   res.write(': stream open\n\n');
   const push = (json: string) => void writeSse(res, `event: message\ndata: ${json}\n\n`, bound);
   session.push = push;
@@ -93,14 +128,24 @@ export function handleLegacyGet(core: GatewayCore, req: IncomingMessage, res: Se
 }
 
 /** DELETE /mcp: ends the session. */
-export function handleLegacyDelete(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal?: Principal): void {
+export function handleLegacyDelete(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal?: Principal,
+): void {
   const session = findSession(core, req, res, principal);
   if (!session) return;
   core.closeSession(session.id);
   res.writeHead(200).end();
 }
 
-function findSession(core: GatewayCore, req: IncomingMessage, res: ServerResponse, principal: Principal | undefined): Session | undefined {
+function findSession(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: Principal | undefined,
+): Session | undefined {
   const id = req.headers['mcp-session-id'];
   if (typeof id !== 'string') {
     sendJsonError(res, 400, ERR.CONNECTION_CLOSED, 'Bad Request: Mcp-Session-Id header is required');
@@ -115,10 +160,14 @@ function findSession(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   }
   const version = req.headers['mcp-protocol-version'];
   if (typeof version === 'string' && !LEGACY_VERSIONS.includes(version)) {
-    sendJsonError(res, 400, ERR.CONNECTION_CLOSED, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${LEGACY_VERSIONS.join(', ')})`);
+    sendJsonError(
+      res,
+      400,
+      ERR.CONNECTION_CLOSED,
+      `Bad Request: Unsupported protocol version: ${version} (supported versions: ${LEGACY_VERSIONS.join(', ')})`,
+    );
     return undefined;
   }
   session.lastSeen = Date.now();
   return session;
 }
-

@@ -48,7 +48,10 @@ export class RoundTripCall {
   private queue: CallEvent[] = [];
   private waiter: ((e: CallEvent) => void) | undefined;
 
-  constructor(public exchange: Exchange, public ctx: CallContext) {}
+  constructor(
+    public exchange: Exchange,
+    public ctx: CallContext,
+  ) {}
 
   push(e: CallEvent): void {
     const w = this.waiter;
@@ -90,7 +93,11 @@ export class ModernCalls {
   private inputSeq = 0;
   private fullWarned = false;
 
-  constructor(limits: Pick<RuntimeLimits, 'maxParkedCalls' | 'maxStreamBufferBytes'>, private readonly log: Logger, private readonly parkTtlMs = PARK_TTL_MS) {
+  constructor(
+    limits: Pick<RuntimeLimits, 'maxParkedCalls' | 'maxStreamBufferBytes'>,
+    private readonly log: Logger,
+    private readonly parkTtlMs = PARK_TTL_MS,
+  ) {
     this.maxParked = limits.maxParkedCalls;
     this.maxStreamBytes = limits.maxStreamBufferBytes;
     this.callStream = streamBound(this.maxStreamBytes, log, { stream: '2026 call' });
@@ -131,7 +138,10 @@ export class ModernCalls {
     const found = this.inflight.get(`${scope}\u0000${JSON.stringify(requestId)}`);
     if (found === undefined) return false;
     if (Array.isArray(found)) {
-      this.log.debug({ requestId }, 'notifications/cancelled names a request id two calls of this caller share; ignored');
+      this.log.debug(
+        { requestId },
+        'notifications/cancelled names a request id two calls of this caller share; ignored',
+      );
       return false;
     }
     cancelCall(found);
@@ -150,7 +160,10 @@ export class ModernCalls {
     if (this.parked.size >= this.maxParked) {
       if (!this.fullWarned) {
         this.fullWarned = true;
-        this.log.warn({ maxParkedCalls: this.maxParked }, 'parked 2026 calls reached operational.limits.maxParkedCalls; new input_required calls are refused until some finish or expire');
+        this.log.warn(
+          { maxParkedCalls: this.maxParked },
+          'parked 2026 calls reached operational.limits.maxParkedCalls; new input_required calls are refused until some finish or expire',
+        );
       }
       return undefined;
     }
@@ -181,7 +194,11 @@ export class ModernCalls {
 
   /** The error a refused park answers both sides with. */
   parkRefusal(): RpcError {
-    return new RpcError(ERR.INTERNAL, `vmcp: too many calls are waiting for client input (operational.limits.maxParkedCalls is ${this.maxParked}); retry the call later`, { maxParkedCalls: this.maxParked });
+    return new RpcError(
+      ERR.INTERNAL,
+      `vmcp: too many calls are waiting for client input (operational.limits.maxParkedCalls is ${this.maxParked}); retry the call later`,
+      { maxParkedCalls: this.maxParked },
+    );
   }
 
   /** Fails a call that will not be resumed: the backend's request is answered with `err`, the upstream call cancelled. */

@@ -28,10 +28,18 @@ const MULTI_ROUND = new Set(['tools/call', 'prompts/get', 'resources/read']);
  * `notifications/cancelled` (2026) from `principal`, or from the stdio client (`scope`). Only the
  * caller's own scope is searched; an anonymous HTTP caller has none (see `cancelScopeOf`).
  */
-export function cancelModern(core: GatewayCore, principal: Principal | undefined, requestId: unknown, scope?: string): void {
+export function cancelModern(
+  core: GatewayCore,
+  principal: Principal | undefined,
+  requestId: unknown,
+  scope?: string,
+): void {
   const s = principal ? cancelScopeOf(principal) : scope;
   if (s === undefined) {
-    core.log.debug({ requestId }, 'notifications/cancelled from an anonymous HTTP caller ignored: it cannot prove the call is its own; closing the call stream cancels it');
+    core.log.debug(
+      { requestId },
+      'notifications/cancelled from an anonymous HTTP caller ignored: it cannot prove the call is its own; closing the call stream cancels it',
+    );
     return;
   }
   core.modernCalls.cancel(s, requestId);
@@ -47,22 +55,43 @@ export function isModernMessage(msg: JsonRpcMessage): boolean {
 export function checkEnvelope(msg: JsonRpcMessage): void {
   const meta = msg.params._meta;
   const version = meta[META.protocolVersion];
-  if (typeof version !== 'string') throw new RpcError(ERR.INVALID_PARAMS, `Invalid _meta envelope for protocol revision 2026-07-28: ${META.protocolVersion}: expected a string`);
+  if (typeof version !== 'string')
+    throw new RpcError(
+      ERR.INVALID_PARAMS,
+      `Invalid _meta envelope for protocol revision 2026-07-28: ${META.protocolVersion}: expected a string`,
+    );
   if (!MODERN_VERSIONS.includes(version)) {
-    throw new RpcError(ERR.UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version: ${version}`, { supported: MODERN_VERSIONS, requested: version });
+    throw new RpcError(ERR.UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version: ${version}`, {
+      supported: MODERN_VERSIONS,
+      requested: version,
+    });
   }
   const caps = meta[META.clientCapabilities];
   if (caps === null || typeof caps !== 'object' || Array.isArray(caps)) {
-    throw new RpcError(ERR.INVALID_PARAMS, `Invalid _meta envelope for protocol revision 2026-07-28: ${META.clientCapabilities}: ${caps === undefined ? 'missing' : 'expected an object'}`);
+    throw new RpcError(
+      ERR.INVALID_PARAMS,
+      `Invalid _meta envelope for protocol revision 2026-07-28: ${META.clientCapabilities}: ${caps === undefined ? 'missing' : 'expected an object'}`,
+    );
   }
 }
 
 /** Serves one modern request (already validated); writes its answer to `exchange`. */
-export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchange: Exchange, onGone: (abort: () => void) => void, principal?: Principal): Promise<void> {
+export async function serveModern(
+  core: GatewayCore,
+  msg: JsonRpcMessage,
+  exchange: Exchange,
+  onGone: (abort: () => void) => void,
+  principal?: Principal,
+): Promise<void> {
   const { id, method = '', params } = msg;
   if (method === 'server/discover') return exchange.end(resultJson(id, core.discoverResult()));
   if (method === 'initialize' || method === 'logging/setLevel') {
-    return exchange.end(errorJson(id, { code: ERR.METHOD_NOT_FOUND, message: `Method not found: ${method} (not part of protocol revision 2026-07-28)` }));
+    return exchange.end(
+      errorJson(id, {
+        code: ERR.METHOD_NOT_FOUND,
+        message: `Method not found: ${method} (not part of protocol revision 2026-07-28)`,
+      }),
+    );
   }
   if (method === 'subscriptions/listen') return listen(core, msg, exchange, onGone);
   const calls = core.modernCalls;
@@ -71,7 +100,12 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
   const meta = params._meta;
   const level = LOG_LEVELS.indexOf(meta[META.logLevel]);
   if (!MULTI_ROUND.has(method)) {
-    const ctx: CallContext = { notify: (m, p) => exchange.write(notificationJson(m, p)), clientCapabilities: meta[META.clientCapabilities], logLevel: level < 0 ? undefined : level, principal };
+    const ctx: CallContext = {
+      notify: (m, p) => exchange.write(notificationJson(m, p)),
+      clientCapabilities: meta[META.clientCapabilities],
+      logLevel: level < 0 ? undefined : level,
+      principal,
+    };
     const key = calls.track(scope, id, ctx);
     let answered = false;
     // Closing the response stream is the 2026 HTTP cancellation signal (and how an overflowing stream ends).
@@ -95,9 +129,18 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
     const found = calls.parkedCall(state);
     // A parked call belongs to its caller: another subject cannot resume it. For anonymous callers
     // the random requestState itself is what only the caller knows.
-    if (!found?.pending || found.ctx.principal?.key !== principal?.key) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: 'Unknown or expired requestState; retry the call without it' }));
+    if (!found?.pending || found.ctx.principal?.key !== principal?.key)
+      return exchange.end(
+        errorJson(id, {
+          code: ERR.INVALID_PARAMS,
+          message: 'Unknown or expired requestState; retry the call without it',
+        }),
+      );
     const answer = params.inputResponses?.[found.pendingKey];
-    if (answer === undefined) return exchange.end(errorJson(id, { code: ERR.INVALID_PARAMS, message: `inputResponses.${found.pendingKey} is missing` }));
+    if (answer === undefined)
+      return exchange.end(
+        errorJson(id, { code: ERR.INVALID_PARAMS, message: `inputResponses.${found.pendingKey} is missing` }),
+      );
     calls.unpark(state, found);
     call = found;
     call.exchange = exchange;
@@ -107,14 +150,18 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
   } else {
     const ctx: CallContext = {
       notify: (m, p) => c.exchange.write(notificationJson(m, p)),
-      request: (m, p) => new Promise((resolve, reject) => c.push({ kind: 'input', method: m, params: p, resolve, reject })),
+      request: (m, p) =>
+        new Promise((resolve, reject) => c.push({ kind: 'input', method: m, params: p, resolve, reject })),
       clientCapabilities: meta[META.clientCapabilities],
       logLevel: level < 0 ? undefined : level,
       principal,
     };
     const c = new RoundTripCall(exchange, ctx);
     call = c;
-    core.router.dispatch(method, params, ctx, true).then((json) => c.push({ kind: 'done', json }), (err) => c.push({ kind: 'error', err }));
+    core.router.dispatch(method, params, ctx, true).then(
+      (json) => c.push({ kind: 'done', json }),
+      (err) => c.push({ kind: 'error', err }),
+    );
   }
   let answered = false;
   onGone(() => {
@@ -134,7 +181,11 @@ export async function serveModern(core: GatewayCore, msg: JsonRpcMessage, exchan
     calls.drop(call, refusal);
     return exchange.end(errorJson(id, refusal.toJSON()));
   }
-  const result = { resultType: 'input_required', inputRequests: { [parked.key]: { method: event.method, params: event.params } }, requestState: parked.token };
+  const result = {
+    resultType: 'input_required',
+    inputRequests: { [parked.key]: { method: event.method, params: event.params } },
+    requestState: parked.token,
+  };
   exchange.end(resultJson(id, JSON.stringify(result)));
 }
 
@@ -149,12 +200,23 @@ function failWith(exchange: Exchange, id: unknown, err: unknown): void {
 function listen(core: GatewayCore, msg: JsonRpcMessage, exchange: Exchange, onGone: (abort: () => void) => void): void {
   const wanted = msg.params?.notifications ?? {};
   const honored: Record<string, boolean> = {};
-  for (const k of ['toolsListChanged', 'promptsListChanged', 'resourcesListChanged']) if (wanted[k] === true) honored[k] = true;
-  const stamp = (method: string, params: Record<string, unknown>) => notificationJson(method, { ...params, _meta: { [META.subscriptionId]: msg.id } });
+  for (const k of ['toolsListChanged', 'promptsListChanged', 'resourcesListChanged'])
+    if (wanted[k] === true) honored[k] = true;
+  const stamp = (method: string, params: Record<string, unknown>) =>
+    notificationJson(method, { ...params, _meta: { [META.subscriptionId]: msg.id } });
   // A listener that stops reading is cut at the buffer limit; the stream's close removes the listener.
-  if (exchange.bound) exchange.bound = streamBound(core.modernCalls.maxStreamBytes, core.log, { stream: '2026 subscriptions/listen', subscription: msg.id });
+  if (exchange.bound)
+    exchange.bound = streamBound(core.modernCalls.maxStreamBytes, core.log, {
+      stream: '2026 subscriptions/listen',
+      subscription: msg.id,
+    });
   exchange.write(stamp('notifications/subscriptions/acknowledged', { notifications: honored }));
-  const field: Record<string, string> = { tools: 'toolsListChanged', prompts: 'promptsListChanged', resources: 'resourcesListChanged', resourceTemplates: 'resourcesListChanged' };
+  const field: Record<string, string> = {
+    tools: 'toolsListChanged',
+    prompts: 'promptsListChanged',
+    resources: 'resourcesListChanged',
+    resourceTemplates: 'resourcesListChanged',
+  };
   const listener = (kind: string, json: string) => {
     if (honored[field[kind]]) exchange.write(stamp(JSON.parse(json).method, {}));
   };

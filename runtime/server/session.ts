@@ -29,7 +29,11 @@ export class Session {
   private readonly waits = new Map<string, ClientWait>();
   private nextId = 0;
 
-  constructor(readonly id: string, readonly protocolVersion: string, readonly clientCapabilities: Record<string, unknown>) {}
+  constructor(
+    readonly id: string,
+    readonly protocolVersion: string,
+    readonly clientCapabilities: Record<string, unknown>,
+  ) {}
 
   /** Sends a server→client request through `write` (the stream of the call it belongs to). */
   request(method: string, params: unknown, write: (json: string) => void): Promise<unknown> {

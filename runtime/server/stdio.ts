@@ -47,7 +47,8 @@ export function serveStdio(core: GatewayCore): Promise<void> {
     }
     if (msg.method === 'logging/setLevel' && s) {
       const level = LOG_LEVELS.indexOf(msg.params?.level);
-      if (level < 0) return out(errorJson(msg.id, { code: ERR.INVALID_PARAMS, message: `Invalid log level: ${msg.params?.level}` }));
+      if (level < 0)
+        return out(errorJson(msg.id, { code: ERR.INVALID_PARAMS, message: `Invalid log level: ${msg.params?.level}` }));
       s.logLevel = level;
       core.updateLogLevels();
       return out(resultJson(msg.id, '{}'));

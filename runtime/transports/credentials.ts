@@ -16,7 +16,9 @@ export async function withCredentials(backend: ResolvedBackend, headers: Record<
     const got = outgoing.credentials(backend.subject?.current);
     extra = got instanceof Promise ? await got : got;
   } catch (err) {
-    throw new CredentialsError(`vmcp: backend "${backend.name}": cannot obtain credentials (${backend.auth.type}): ${(err as Error).message}`);
+    throw new CredentialsError(
+      `vmcp: backend "${backend.name}": cannot obtain credentials (${backend.auth.type}): ${(err as Error).message}`,
+    );
   }
   // Header names are case-insensitive: a strategy's Authorization replaces a configured one.
   for (const k of Object.keys(extra)) {

@@ -21,7 +21,15 @@ const RESERVED = /^(host|content-length|connection|transfer-encoding)$/i;
  * node:http. `lines` are pre-serialized header lines (headerLines) used instead of `headers`;
  * a response body or SSE event over `limit` bytes fails the request.
  */
-export function postJson(url: URL, path: string, headers: Record<string, string>, body: string, limit: number, pool?: LeanHttpPool, lines?: string): SentRequest {
+export function postJson(
+  url: URL,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  limit: number,
+  pool?: LeanHttpPool,
+  lines?: string,
+): SentRequest {
   if (pool && (lines !== undefined || leanHeadersOk(headers))) {
     const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\n${lines ?? headerLines(headers)}Connection: keep-alive\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
     return pool.request(head, body, limit);

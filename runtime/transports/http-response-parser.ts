@@ -150,12 +150,18 @@ export class ResponseParser {
     // Headers are looked up on demand: a response has a dozen, the client reads a few.
     const lower = text.toLowerCase();
     const connection = headerValue(lower, lower, '\r\nconnection:');
-    this.keepAlive = text.charCodeAt(7) === 49 /* HTTP/1.1 */ ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
-    const hint = lower.includes('\r\nkeep-alive:') ? /timeout=(\d+)/.exec(headerValue(lower, lower, '\r\nkeep-alive:')!) : null;
+    this.keepAlive =
+      text.charCodeAt(7) === 49 /* HTTP/1.1 */ ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
+    const hint = lower.includes('\r\nkeep-alive:')
+      ? /timeout=(\d+)/.exec(headerValue(lower, lower, '\r\nkeep-alive:')!)
+      : null;
     if (hint) this.idleLimitMs = Math.max(0, Number(hint[1]) * 1000 - 1000);
     const lengthAt = lower.indexOf('\r\ncontent-length:');
-    if (lengthAt >= 0 && lower.indexOf('\r\ncontent-length:', lengthAt + 17) >= 0) return this.refuse('duplicate Content-Length');
-    const te = lower.includes('\r\ntransfer-encoding:') ? headerValue(lower, lower, '\r\ntransfer-encoding:')! : undefined;
+    if (lengthAt >= 0 && lower.indexOf('\r\ncontent-length:', lengthAt + 17) >= 0)
+      return this.refuse('duplicate Content-Length');
+    const te = lower.includes('\r\ntransfer-encoding:')
+      ? headerValue(lower, lower, '\r\ntransfer-encoding:')!
+      : undefined;
     this.remaining = 0;
     if (status === 204 || status === 304) this.framing = 'length';
     else if (te !== undefined) {
@@ -210,7 +216,8 @@ export class ResponseParser {
             return pos;
           }
           this.trailerBytes += line.length;
-          if (!FIELD_LINE_RE.test(line) || this.trailerBytes > MAX_TRAILER_BYTES) return this.refuse('invalid chunked trailer');
+          if (!FIELD_LINE_RE.test(line) || this.trailerBytes > MAX_TRAILER_BYTES)
+            return this.refuse('invalid chunked trailer');
         } else {
           const m = CHUNK_SIZE_RE.exec(line);
           if (!m) return this.refuse('invalid chunked encoding');

@@ -38,7 +38,12 @@ export class Exchange implements UpstreamResponse, SentRequest {
   private ended = false;
   private failure: Error | undefined;
 
-  constructor(private readonly pool: LeanHttpPool, readonly head: string, readonly body: string, readonly limit: number) {
+  constructor(
+    private readonly pool: LeanHttpPool,
+    readonly head: string,
+    readonly body: string,
+    readonly limit: number,
+  ) {
     this.response = new Promise((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
@@ -59,7 +64,11 @@ export class Exchange implements UpstreamResponse, SentRequest {
   sse(onEvent: (event: string, data: string) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const parser = new SseParser(onEvent, { maxBytes: this.limit, onTooLarge: () => this.tooLarge('an SSE event') });
-      this.attach({ data: (t) => parser.push(t), end: resolve, error: (err) => (err instanceof MessageTooLargeError ? reject(err) : resolve()) });
+      this.attach({
+        data: (t) => parser.push(t),
+        end: resolve,
+        error: (err) => (err instanceof MessageTooLargeError ? reject(err) : resolve()),
+      });
     });
   }
 
@@ -90,7 +99,10 @@ export class Exchange implements UpstreamResponse, SentRequest {
     if (this.bounded && (this.counted += bytes.length) > this.limit) return this.tooLarge('a response body');
     // Bodies are ASCII-terminated JSON or SSE lines almost always: decode directly, and only keep a
     // StringDecoder (which carries a split multi-byte character over) once a piece ends mid-character.
-    const text = this.decoder === undefined && bytes[bytes.length - 1] < 0x80 ? bytes.toString('utf8') : (this.decoder ??= new StringDecoder('utf8')).write(bytes);
+    const text =
+      this.decoder === undefined && bytes[bytes.length - 1] < 0x80
+        ? bytes.toString('utf8')
+        : (this.decoder ??= new StringDecoder('utf8')).write(bytes);
     if (text === '') return;
     if (this.sink) this.sink.data(text);
     else (this.buffered ??= []).push(text);

@@ -33,12 +33,19 @@ export class Conn implements ResponseEvents {
   private readonly parser = new ResponseParser(this);
   private gone = false;
 
-  constructor(private readonly pool: LeanHttpPool, readonly socket: net.Socket, connectTimeoutMs: number) {
+  constructor(
+    private readonly pool: LeanHttpPool,
+    readonly socket: net.Socket,
+    connectTimeoutMs: number,
+  ) {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1000);
     // A server that never completes the TCP handshake must not hold the exchange (or a pool slot) forever.
     socket.setTimeout(connectTimeoutMs, () => {
-      if (socket.connecting) socket.destroy(Object.assign(new Error(`connect timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      if (socket.connecting)
+        socket.destroy(
+          Object.assign(new Error(`connect timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        );
     });
     socket.once('connect', () => socket.setTimeout(0));
     socket.on('data', (b: Buffer) => this.onData(b));

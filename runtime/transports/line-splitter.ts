@@ -67,7 +67,10 @@ export class LineSplitter {
   }
 
   private keepTail(piece: Buffer): void {
-    const joined = this.dropTail.length === 0 ? piece : Buffer.concat([this.dropTail, piece.subarray(Math.max(0, piece.length - EDGE_BYTES))]);
+    const joined =
+      this.dropTail.length === 0
+        ? piece
+        : Buffer.concat([this.dropTail, piece.subarray(Math.max(0, piece.length - EDGE_BYTES))]);
     this.dropTail = Buffer.from(joined.subarray(Math.max(0, joined.length - EDGE_BYTES)));
   }
 

@@ -28,13 +28,23 @@ export function httpRequest(url: URL, opts: HttpRequestOptions): Promise<http.In
     const headers: Record<string, string | number> = { ...opts.headers };
     if (opts.body !== undefined) headers['content-length'] = Buffer.byteLength(opts.body);
     let timer: NodeJS.Timeout | undefined;
-    const req = mod.request(url, { method: opts.method, headers, agent: url.protocol === 'https:' ? httpsAgent : httpAgent, signal: opts.signal }, (res) => {
-      clearTimeout(timer);
-      resolve(res);
-    });
+    const req = mod.request(
+      url,
+      { method: opts.method, headers, agent: url.protocol === 'https:' ? httpsAgent : httpAgent, signal: opts.signal },
+      (res) => {
+        clearTimeout(timer);
+        resolve(res);
+      },
+    );
     if (opts.headTimeoutMs !== undefined) {
       const ms = opts.headTimeoutMs;
-      timer = setTimeout(() => req.destroy(Object.assign(new Error(`timed out after ${ms} ms waiting for a response`), { code: 'ETIMEDOUT' })), ms).unref();
+      timer = setTimeout(
+        () =>
+          req.destroy(
+            Object.assign(new Error(`timed out after ${ms} ms waiting for a response`), { code: 'ETIMEDOUT' }),
+          ),
+        ms,
+      ).unref();
     }
     req.on('error', (err) => {
       clearTimeout(timer);
@@ -50,7 +60,11 @@ export function postNode(url: URL, headers: Record<string, string>, body: string
   const response = new Promise<UpstreamResponse>((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const h: Record<string, string | number> = { ...headers, 'content-length': Buffer.byteLength(body) };
-    req = mod.request(url, { method: 'POST', headers: h, agent: url.protocol === 'https:' ? httpsAgent : httpAgent }, (res) => resolve(wrapIncoming(res, limit)));
+    req = mod.request(
+      url,
+      { method: 'POST', headers: h, agent: url.protocol === 'https:' ? httpsAgent : httpAgent },
+      (res) => resolve(wrapIncoming(res, limit)),
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -102,7 +116,11 @@ export interface ReadSseOptions {
  * resolves when it ends or breaks off. An event over `limit` destroys the response and rejects
  * with MessageTooLargeError.
  */
-export function readSse(res: http.IncomingMessage, onEvent: (event: string, data: string, id: string | undefined) => void, opts: ReadSseOptions = {}): Promise<void> {
+export function readSse(
+  res: http.IncomingMessage,
+  onEvent: (event: string, data: string, id: string | undefined) => void,
+  opts: ReadSseOptions = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const limit = opts.limit ?? Infinity;
     const parser = new SseParser(onEvent, {

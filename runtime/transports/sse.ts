@@ -25,7 +25,12 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
   const streamHeaders: Record<string, string> = { ...backend.resolvedHeaders, accept: 'text/event-stream' };
   if (backend.outgoing) await withCredentials(backend, streamHeaders);
   // A server that accepts the connection and never answers must not hold the connect forever.
-  const res = await httpRequest(url, { method: 'GET', headers: streamHeaders, signal: stream.signal, headTimeoutMs: connectMs });
+  const res = await httpRequest(url, {
+    method: 'GET',
+    headers: streamHeaders,
+    signal: stream.signal,
+    headTimeoutMs: connectMs,
+  });
   if (res.statusCode !== 200) {
     if (res.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
     res.resume();
@@ -34,7 +39,10 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
   }
   let connected = false;
   const endpoint = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no endpoint event on the SSE stream within ${connectMs} ms`)), connectMs).unref();
+    const timer = setTimeout(
+      () => reject(new Error(`no endpoint event on the SSE stream within ${connectMs} ms`)),
+      connectMs,
+    ).unref();
     const onEvent = (event: string, data: string) => {
       if (event === 'endpoint') {
         if (connected) return; // announced once; a later one cannot move the session
@@ -47,7 +55,11 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
         }
         // Like the MCP SDK's SSEClientTransport: POSTs (and their credentials) stay on the stream's origin.
         if (offered.origin !== url.origin) {
-          return reject(new Error(`vmcp: backend "${backend.name}": the SSE stream at ${url.origin}${url.pathname} offered the endpoint ${offered.origin}${offered.pathname}, on another origin; refused`));
+          return reject(
+            new Error(
+              `vmcp: backend "${backend.name}": the SSE stream at ${url.origin}${url.pathname} offered the endpoint ${offered.origin}${offered.pathname}, on another origin; refused`,
+            ),
+          );
         }
         connected = true;
         resolve(offered);
@@ -86,7 +98,8 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
       const r = await call.sent.response;
       const text = await r.text();
       if (r.status === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
-      if (r.status >= 400 && id !== undefined) hooks.onmessage(transportError(id, `backend answered HTTP ${r.status}: ${text.slice(0, 200)}`));
+      if (r.status >= 400 && id !== undefined)
+        hooks.onmessage(transportError(id, `backend answered HTTP ${r.status}: ${text.slice(0, 200)}`));
     } catch (err) {
       let why: string;
       if (err instanceof MessageTooLargeError) why = messageTooLargeText(backend.name, err.limit, err.what);

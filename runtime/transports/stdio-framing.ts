@@ -9,9 +9,11 @@ export const RAW_ABOVE_BYTES = 256 * 1024;
 const EDGE = 256;
 /** `{"result":` at the start, with the id at the end (`,"jsonrpc":"2.0","id":7}` as the MCP SDK writes it). */
 const RESULT_FIRST = /^\s*\{\s*"result"\s*:\s*/;
-const ID_LAST = /\s*,\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)|"id"\s*:\s*(\d+)\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0")?)\s*\}\s*$/;
+const ID_LAST =
+  /\s*,\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)|"id"\s*:\s*(\d+)\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0")?)\s*\}\s*$/;
 /** The id first (`{"jsonrpc":"2.0","id":7,"result":`), the result last. */
-const ID_FIRST = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)|"id"\s*:\s*(\d+)\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0")?)\s*,\s*"result"\s*:\s*/;
+const ID_FIRST =
+  /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)|"id"\s*:\s*(\d+)\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0")?)\s*,\s*"result"\s*:\s*/;
 const RESULT_LAST = /\s*\}\s*$/;
 
 /**
@@ -22,7 +24,10 @@ const RESULT_LAST = /\s*\}\s*$/;
 export function resultSpanOf(pieces: Buffer[], bytes: number): { id: number; start: number; end: number } | undefined {
   const head = pieces[0].toString('latin1', 0, Math.min(EDGE, pieces[0].length));
   const last = pieces[pieces.length - 1];
-  const tailBuf = last.length >= EDGE || pieces.length === 1 ? last.subarray(Math.max(0, last.length - EDGE)) : Buffer.concat(pieces.slice(-2)).subarray(-EDGE);
+  const tailBuf =
+    last.length >= EDGE || pieces.length === 1
+      ? last.subarray(Math.max(0, last.length - EDGE))
+      : Buffer.concat(pieces.slice(-2)).subarray(-EDGE);
   const tail = tailBuf.toString('latin1');
   let m = RESULT_FIRST.exec(head);
   let t = m && ID_LAST.exec(tail);
@@ -37,7 +42,8 @@ export function resultSpanOf(pieces: Buffer[], bytes: number): { id: number; sta
   const start = m[0].length;
   const end = bytes - t[0].length;
   // The result must be one object: `{` first and `}` last (the edges are ASCII, so chars are bytes).
-  if (head.charCodeAt(start) !== 0x7b || tail.charCodeAt(tail.length - t[0].length - 1) !== 0x7d || end <= start) return undefined;
+  if (head.charCodeAt(start) !== 0x7b || tail.charCodeAt(tail.length - t[0].length - 1) !== 0x7d || end <= start)
+    return undefined;
   return { id: Number(id), start, end };
 }
 
@@ -68,4 +74,3 @@ export function upstreamIdOf(head: string, tail: string): number | undefined {
   const m = first ?? last;
   return m ? Number(m[1]) : undefined;
 }
-

@@ -36,35 +36,43 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
       closed = true;
       hooks.onclose(reason);
     };
-    const lines = new LineSplitter(backend.maxMessageBytes, {
-      big(pieces, bytes) {
-        // A large answer is relayed as bytes: its id and result are found at its edges, never parsed.
-        const span = resultSpanOf(pieces, bytes);
-        if (!span) return false;
-        hooks.onmessage({ jsonrpc: '2.0', id: span.id, result: new RawJson(sliceParts(pieces, span.start, span.end)) });
-        return true;
+    const lines = new LineSplitter(
+      backend.maxMessageBytes,
+      {
+        big(pieces, bytes) {
+          // A large answer is relayed as bytes: its id and result are found at its edges, never parsed.
+          const span = resultSpanOf(pieces, bytes);
+          if (!span) return false;
+          hooks.onmessage({
+            jsonrpc: '2.0',
+            id: span.id,
+            result: new RawJson(sliceParts(pieces, span.start, span.end)),
+          });
+          return true;
+        },
+        line(text) {
+          let msg: JsonRpcMessage;
+          try {
+            msg = JSON.parse(text);
+          } catch {
+            hooks.log.warn({ line: text.slice(0, 200) }, 'backend wrote a non-JSON line to stdout; ignored');
+            return;
+          }
+          if (msg !== null && typeof msg === 'object') hooks.onmessage(msg);
+        },
+        oversize(head, tail, bytes) {
+          const id = upstreamIdOf(head, tail);
+          const text = messageTooLargeText(backend.name, backend.maxMessageBytes, `a ${bytes}-byte message`);
+          hooks.log.warn({ bytes, limit: backend.maxMessageBytes, id }, 'backend message over the size limit; dropped');
+          // The stream is back in step at the next newline: fail just the call the message answered.
+          // When the message names no call of ours, nothing can be failed precisely: restart the child.
+          if (MESSAGE_WITH_METHOD.test(head)) return; // a notification or request of the backend's: dropped
+          if (id !== undefined) hooks.onmessage(transportError(id, text));
+          else finish(`${text}; restarting the backend`);
+        },
       },
-      line(text) {
-        let msg: JsonRpcMessage;
-        try {
-          msg = JSON.parse(text);
-        } catch {
-          hooks.log.warn({ line: text.slice(0, 200) }, 'backend wrote a non-JSON line to stdout; ignored');
-          return;
-        }
-        if (msg !== null && typeof msg === 'object') hooks.onmessage(msg);
-      },
-      oversize(head, tail, bytes) {
-        const id = upstreamIdOf(head, tail);
-        const text = messageTooLargeText(backend.name, backend.maxMessageBytes, `a ${bytes}-byte message`);
-        hooks.log.warn({ bytes, limit: backend.maxMessageBytes, id }, 'backend message over the size limit; dropped');
-        // The stream is back in step at the next newline: fail just the call the message answered.
-        // When the message names no call of ours, nothing can be failed precisely: restart the child.
-        if (MESSAGE_WITH_METHOD.test(head)) return; // a notification or request of the backend's: dropped
-        if (id !== undefined) hooks.onmessage(transportError(id, text));
-        else finish(`${text}; restarting the backend`);
-      },
-    }, RAW_ABOVE_BYTES);
+      RAW_ABOVE_BYTES,
+    );
     child.stdout.on('data', (chunk: Buffer) => lines.push(chunk));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
@@ -101,4 +109,3 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
       resolve(wire);
     });
   });
-

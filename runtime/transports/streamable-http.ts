@@ -24,7 +24,10 @@ interface Call {
 }
 
 /** Connects to a Streamable HTTP backend; the session is minted by the backend at initialize. */
-export const streamableHttpTransport: TransportFactory = async (backend: ResolvedBackend, hooks: WireHooks): Promise<Wire> => {
+export const streamableHttpTransport: TransportFactory = async (
+  backend: ResolvedBackend,
+  hooks: WireHooks,
+): Promise<Wire> => {
   const url = new URL(backend.url ?? '');
   const path = url.pathname + url.search;
   /** Bounds a connection attempt (lean pool) and the wait for the GET stream's head. */
@@ -45,7 +48,11 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
   let lines: string | false | undefined;
 
   const headers = (): Record<string, string> => {
-    const h: Record<string, string> = { ...backend.resolvedHeaders, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const h: Record<string, string> = {
+      ...backend.resolvedHeaders,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
     if (sessionId) h['mcp-session-id'] = sessionId;
     if (protocolVersion) h['mcp-protocol-version'] = protocolVersion;
     return h;
@@ -64,7 +71,9 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       const all = headers();
       lines = pool && leanHeadersOk(all) ? headerLines(all) : false;
     }
-    return lines === false ? postJson(url, path, headers(), data, limit) : postJson(url, path, {}, data, limit, pool, lines);
+    return lines === false
+      ? postJson(url, path, headers(), data, limit)
+      : postJson(url, path, {}, data, limit, pool, lines);
   };
 
   const post = async (data: string, id?: number) => {
@@ -103,7 +112,10 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       let why: string;
       if (err instanceof MessageTooLargeError) {
         why = messageTooLargeText(backend.name, err.limit, err.what);
-        hooks.log.warn({ limit: err.limit, id }, `backend sent ${err.what} over the size limit; dropped, exchange reset`);
+        hooks.log.warn(
+          { limit: err.limit, id },
+          `backend sent ${err.what} over the size limit; dropped, exchange reset`,
+        );
       } else why = err instanceof CredentialsError ? err.message : `backend unreachable: ${(err as Error).message}`;
       if (id !== undefined) deliver(transportError(id, why));
     } finally {
@@ -145,12 +157,16 @@ export const streamableHttpTransport: TransportFactory = async (backend: Resolve
       );
     } catch (err) {
       if (err instanceof MessageTooLargeError && !closed) {
-        hooks.log.warn({ limit: err.limit }, `${messageTooLargeText(backend.name, err.limit, err.what)}; GET stream reset`);
+        hooks.log.warn(
+          { limit: err.limit },
+          `${messageTooLargeText(backend.name, err.limit, err.what)}; GET stream reset`,
+        );
       }
       // Otherwise unreachable or refused: tried again below.
     } finally {
       if (listener === ctl) listener = undefined;
-      if (!closed && listenSupported) scheduleListen(openedAt !== undefined && performance.now() - openedAt >= LISTEN_STABLE_MS);
+      if (!closed && listenSupported)
+        scheduleListen(openedAt !== undefined && performance.now() - openedAt >= LISTEN_STABLE_MS);
     }
   };
   /** Exponential backoff with jitter from the server's `retry:` (or 1 s), capped; reset by a stream that stayed up. */

@@ -22,7 +22,10 @@ async function run(only: string): Promise<BenchResults> {
   expect(liveCount(), 'processes left running after the scenario').toBe(0);
   const errors = targetErrors(results);
   const vmcp = errors.filter((e) => /vmcp/.test(e));
-  if (vmcp.length) throw new Error(`vmcp runtime not functional (bundle from \`vmcp compile\`, runtime/index.ts startGateway):\n${vmcp.join('\n')}`);
+  if (vmcp.length)
+    throw new Error(
+      `vmcp runtime not functional (bundle from \`vmcp compile\`, runtime/index.ts startGateway):\n${vmcp.join('\n')}`,
+    );
   expect(errors, 'harness errors').toEqual([]);
   // The table renders without throwing and names the scenario.
   expect(renderTable(results)).toMatch(/\| metric \|/);
@@ -37,7 +40,7 @@ function sane(x: unknown, what: string): void {
 function finiteNonNegative(x: unknown, what: string): void {
   expect(typeof x === 'number' && Number.isFinite(x) && x >= 0, `${what} = ${x}`).toBe(true);
 }
-const ok = <T,>(r: T | { error: string } | undefined, what: string): T => {
+const ok = <T>(r: T | { error: string } | undefined, what: string): T => {
   expect(r, `${what} missing`).toBeDefined();
   expect(r && typeof r === 'object' && 'error' in r ? (r as { error: string }).error : undefined, what).toBeUndefined();
   return r as T;
@@ -46,7 +49,10 @@ const ok = <T,>(r: T | { error: string } | undefined, what: string): T => {
 describe('bench harness smoke (tiny counts)', () => {
   it('1+2 latency and CPU per call, HTTP and stdio backends', { timeout: TIMEOUT }, async () => {
     const r = await run('latency');
-    for (const [label, lat] of [['http', r.latencyHttp], ['stdio', r.latencyStdio]] as const) {
+    for (const [label, lat] of [
+      ['http', r.latencyHttp],
+      ['stdio', r.latencyStdio],
+    ] as const) {
       for (const kind of ['direct', 'baseline', 'vmcp'] as const) {
         const t = ok(lat?.[kind], `${label} ${kind}`);
         sane(t.p50, `${label} ${kind} p50`);

@@ -21,7 +21,12 @@ describe('compiler/index.ts', () => {
 
   it('diff: two releases read through the injected reader', async () => {
     const dir = join(import.meta.dirname, '..', 'fixtures', 'diff', 'description-changed');
-    const reader = { env: {}, readFile: (p: string) => (existsSync(join(dir, p)) ? readFileSync(join(dir, p), 'utf8') : undefined), gitShow: () => undefined, dumpGateway: async () => ({}) };
+    const reader = {
+      env: {},
+      readFile: (p: string) => (existsSync(join(dir, p)) ? readFileSync(join(dir, p), 'utf8') : undefined),
+      gitShow: () => undefined,
+      dumpGateway: async () => ({}),
+    };
     const r = await api.diff('old/vmcp.yaml', 'new/vmcp.yaml', reader);
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(r.value?.changes.map((c) => c.class)).toContain('risky');
@@ -31,7 +36,11 @@ describe('compiler/index.ts', () => {
   });
 
   it('verify: a mismatching bundle is an error diagnostic naming the check', () => {
-    const manifest = JSON.stringify({ manifestVersion: 1, bundle: { file: 'x.vmcp.mjs', sha256: 'abc', bytes: 3 }, inputs: {} });
+    const manifest = JSON.stringify({
+      manifestVersion: 1,
+      bundle: { file: 'x.vmcp.mjs', sha256: 'abc', bytes: 3 },
+      inputs: {},
+    });
     const r = api.verify({ bundleFile: 'x.vmcp.mjs', bundle: Buffer.from('xyz'), manifestText: manifest });
     expect(r.value?.find((c) => c.what === 'bundle size')?.ok).toBe(true);
     expect(r.diagnostics.map((d) => d.code)).toEqual(['VERIFY_MISMATCH']);

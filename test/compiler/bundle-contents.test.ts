@@ -1,12 +1,31 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompileOutput } from '../../compiler/compile.ts';
-import { askBundleOverStdio, compileFrozen, dumpGateway, fakeConfig, fakeIdentity, fakeLockedBackend, ROOT } from './compile-helpers.ts';
+import {
+  askBundleOverStdio,
+  compileFrozen,
+  dumpGateway,
+  fakeConfig,
+  fakeIdentity,
+  fakeLockedBackend,
+  ROOT,
+} from './compile-helpers.ts';
 import { serializeLock } from '../../compiler/lock.ts';
 
 // Packages and source trees that belong to the compiler and must never reach a bundle.
-const FORBIDDEN_INPUTS = [/node_modules\/(@ts-morph|ts-morph|yaml|typescript|zod|esbuild)\//, /^compiler\//, /^schemas\//];
+const FORBIDDEN_INPUTS = [
+  /node_modules\/(@ts-morph|ts-morph|yaml|typescript|zod|esbuild)\//,
+  /^compiler\//,
+  /^schemas\//,
+];
 // Strings only those packages or the compiler contain (the bundle is minified, literals survive).
-const FORBIDDEN_TEXT = ['ts-morph', 'ZodError', 'LineCounter', 'esbuild', 'conflictResolutionConfig', 'breaks the MCP name rule'];
+const FORBIDDEN_TEXT = [
+  'ts-morph',
+  'ZodError',
+  'LineCounter',
+  'esbuild',
+  'conflictResolutionConfig',
+  'breaks the MCP name rule',
+];
 const AUTH_MODULES = ['unauthenticated', 'header-injection', 'token-exchange', 'client-credentials'];
 const TRANSPORT_MODULES = ['stdio', 'sse', 'streamable-http'];
 
@@ -66,9 +85,18 @@ describe('bundle contents', () => {
   it('runs with plain node and no node_modules, serving the tables compiled into it', () => {
     const { responses, stderr } = askBundleOverStdio(plain.bundle.code, ['tools/list', 'prompts/list']);
     expect(responses.get(1)?.result, stderr).toMatchObject({ serverInfo: { name: 'routing' } });
-    expect((responses.get(2)?.result as { tools: unknown[] } | undefined)?.tools).toEqual(JSON.parse(plain.gateway.lists.tools));
-    expect((responses.get(3)?.result as { prompts: unknown[] } | undefined)?.prompts).toEqual(JSON.parse(plain.gateway.lists.prompts));
-    expect(JSON.parse(plain.gateway.lists.tools).map((t: { name: string; description: string }) => [t.name, t.description])).toEqual([['a_x', TRICKY], ['a_y', 'y tool']]);
+    expect((responses.get(2)?.result as { tools: unknown[] } | undefined)?.tools).toEqual(
+      JSON.parse(plain.gateway.lists.tools),
+    );
+    expect((responses.get(3)?.result as { prompts: unknown[] } | undefined)?.prompts).toEqual(
+      JSON.parse(plain.gateway.lists.prompts),
+    );
+    expect(
+      JSON.parse(plain.gateway.lists.tools).map((t: { name: string; description: string }) => [t.name, t.description]),
+    ).toEqual([
+      ['a_x', TRICKY],
+      ['a_y', 'y tool'],
+    ]);
   });
 
   it('answers --dump-gateway with its CompiledGateway, from a directory with no node_modules', () => {

@@ -36,7 +36,8 @@ function run(yaml: string, withSource: boolean): { diagnostics: Diagnostic[]; te
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   expect(doc.errors).toEqual([]);
-  const authz = (doc.toJS() as { incomingAuth: { authz: { policies: string[]; entitiesJson?: string } } }).incomingAuth.authz;
+  const authz = (doc.toJS() as { incomingAuth: { authz: { policies: string[]; entitiesJson?: string } } }).incomingAuth
+    .authz;
   const diagnostics = checkPolicies({
     file: 'vmcp.yaml',
     locator: createLocator(doc, lineCounter),
@@ -48,7 +49,8 @@ function run(yaml: string, withSource: boolean): { diagnostics: Diagnostic[]; te
   return { diagnostics, text };
 }
 
-const textAt = (text: string, line: number, column: number, length: number) => text.split('\n')[line - 1].slice(column - 1, column - 1 + length);
+const textAt = (text: string, line: number, column: number, length: number) =>
+  text.split('\n')[line - 1].slice(column - 1, column - 1 + length);
 
 const CASES: Case[] = [
   {
@@ -67,23 +69,58 @@ const CASES: Case[] = [
   },
   {
     name: 'block scalar: an unknown tool, pointed at inside the policy, with a did-you-mean hint',
-    given: ['      - |', '        permit(principal, action == Action::"call_tool",', '          resource == Tool::"gh_list_isues");'].join('\n'),
-    want: [{ code: 'POLICY_UNKNOWN_ENTITY', at: [9, 23, 9, 44], text: 'Tool::"gh_list_isues"', message: /^policy 0 names Tool::"gh_list_isues", which the gateway does not expose$/, hint: /did you mean "gh_list_issues"\?/ }],
+    given: [
+      '      - |',
+      '        permit(principal, action == Action::"call_tool",',
+      '          resource == Tool::"gh_list_isues");',
+    ].join('\n'),
+    want: [
+      {
+        code: 'POLICY_UNKNOWN_ENTITY',
+        at: [9, 23, 9, 44],
+        text: 'Tool::"gh_list_isues"',
+        message: /^policy 0 names Tool::"gh_list_isues", which the gateway does not expose$/,
+        hint: /did you mean "gh_list_issues"\?/,
+      },
+    ],
   },
   {
     name: 'single-quoted: an unknown prompt',
     given: `      - 'permit(principal, action == Action::"get_prompt", resource == Prompt::"greting");'`,
-    want: [{ code: 'POLICY_UNKNOWN_ENTITY', at: [7, 72, 7, 89], text: 'Prompt::"greting"', hint: /did you mean "greeting"\?/ }],
+    want: [
+      {
+        code: 'POLICY_UNKNOWN_ENTITY',
+        at: [7, 72, 7, 89],
+        text: 'Prompt::"greting"',
+        hint: /did you mean "greeting"\?/,
+      },
+    ],
   },
   {
     name: 'double-quoted with escaped quotes: an unknown action inside `in [...]`',
     given: '      - "permit(principal, action in [Action::\\"call_tool\\", Action::\\"list_tools\\"], resource);"',
-    want: [{ code: 'POLICY_UNKNOWN_ENTITY', at: [7, 62, 7, 84], text: 'Action::\\"list_tools\\"', message: /not an action vmcp authorizes \(call_tool, get_prompt, read_resource\)/, hint: /no list action/ }],
+    want: [
+      {
+        code: 'POLICY_UNKNOWN_ENTITY',
+        at: [7, 62, 7, 84],
+        text: 'Action::\\"list_tools\\"',
+        message: /not an action vmcp authorizes \(call_tool, get_prompt, read_resource\)/,
+        hint: /no list action/,
+      },
+    ],
   },
   {
     name: 'plain scalar: `resource is` with a type no resource has',
     given: '      - permit(principal, action, resource is Tol);',
-    want: [{ code: 'POLICY_UNKNOWN_ENTITY', at: [7, 47, 7, 50], text: 'Tol', message: /tests resource is Tol/, hint: /did you mean Tool\?/ }],
+    want: [
+      {
+        code: 'POLICY_UNKNOWN_ENTITY',
+        at: [7, 47, 7, 50],
+        text: 'Tol',
+        message: /tests resource is Tol/,
+        hint: /did you mean Tool\?/,
+      },
+    ],
   },
   {
     name: 'entity literals in when/unless conditions and `in [...]` sets, each at its own place',
@@ -95,13 +132,25 @@ const CASES: Case[] = [
     ].join('\n'),
     want: [
       { code: 'POLICY_UNKNOWN_ENTITY', at: [9, 44, 9, 58], text: 'Tool::"fetchh"', hint: /did you mean "fetch"\?/ },
-      { code: 'POLICY_UNKNOWN_ENTITY', at: [10, 30, 10, 60], text: 'Resource::"file:///etc/passwd"', message: /matches no resource or resource template/ },
+      {
+        code: 'POLICY_UNKNOWN_ENTITY',
+        at: [10, 30, 10, 60],
+        text: 'Resource::"file:///etc/passwd"',
+        message: /matches no resource or resource template/,
+      },
     ],
   },
   {
-    name: "a ToolHive-style sanitized resource id gets the URI vmcp expects as the hint",
+    name: 'a ToolHive-style sanitized resource id gets the URI vmcp expects as the hint',
     given: '      - permit(principal, action, resource == Resource::"file____data_config_json");',
-    want: [{ code: 'POLICY_UNKNOWN_ENTITY', at: [7, 47, 7, 83], text: 'Resource::"file____data_config_json"', hint: /Resource::"file:\/\/\/data\/config.json"/ }],
+    want: [
+      {
+        code: 'POLICY_UNKNOWN_ENTITY',
+        at: [7, 47, 7, 83],
+        text: 'Resource::"file____data_config_json"',
+        hint: /Resource::"file:\/\/\/data\/config.json"/,
+      },
+    ],
   },
   {
     name: 'the same unknown literal twice: two diagnostics, one per place',
@@ -112,14 +161,34 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: 'a syntax error, at Cedar\'s location (after a non-ASCII comment: Cedar counts bytes)',
-    given: ['      - |', '        // café ☕', '        permit(principal, action, resource) when { principal.x == "é" && foo };'].join('\n'),
-    want: [{ code: 'POLICY_SYNTAX', at: [9, 74, 9, 77], text: 'foo', message: /^policy 0 does not parse: invalid variable: foo$/, hint: /valid Cedar variables/ }],
+    name: "a syntax error, at Cedar's location (after a non-ASCII comment: Cedar counts bytes)",
+    given: [
+      '      - |',
+      '        // café ☕',
+      '        permit(principal, action, resource) when { principal.x == "é" && foo };',
+    ].join('\n'),
+    want: [
+      {
+        code: 'POLICY_SYNTAX',
+        at: [9, 74, 9, 77],
+        text: 'foo',
+        message: /^policy 0 does not parse: invalid variable: foo$/,
+        hint: /valid Cedar variables/,
+      },
+    ],
   },
   {
     name: 'a misspelled effect in a double-quoted policy',
     given: '      - "permt(principal, action, resource == Tool::\\"fetch\\");"',
-    want: [{ code: 'POLICY_SYNTAX', at: [7, 10, 7, 15], text: 'permt', message: /invalid policy effect: permt/, hint: /permit` or `forbid/ }],
+    want: [
+      {
+        code: 'POLICY_SYNTAX',
+        at: [7, 10, 7, 15],
+        text: 'permt',
+        message: /invalid policy effect: permt/,
+        hint: /permit` or `forbid/,
+      },
+    ],
   },
   {
     name: 'two policies in one string are a syntax error at the second',
@@ -137,11 +206,21 @@ const CASES: Case[] = [
       '      - permit(principal, action in Action::"readonly", resource);',
       `    entitiesJson: '[{"uid": {"type": "Action", "id": "readonly"}, "attrs": {}, "parents": []}, {"uid": {"type": "Tool", "id": "wether"}, "attrs": {}, "parents": []}]'`,
     ].join('\n'),
-    want: [{ code: 'POLICY_UNKNOWN_ENTITY', at: [8, 127, 8, 135], text: '"wether"', message: /^entitiesJson\[1\] names Tool::"wether"/ }],
+    want: [
+      {
+        code: 'POLICY_UNKNOWN_ENTITY',
+        at: [8, 127, 8, 135],
+        text: '"wether"',
+        message: /^entitiesJson\[1\] names Tool::"wether"/,
+      },
+    ],
   },
   {
     name: 'entitiesJson that is not JSON, at the offending character',
-    given: ['      - permit(principal, action, resource);', `    entitiesJson: '[{"uid": {"type": "Tool" "id": "fetch"}}]'`].join('\n'),
+    given: [
+      '      - permit(principal, action, resource);',
+      `    entitiesJson: '[{"uid": {"type": "Tool" "id": "fetch"}}]'`,
+    ].join('\n'),
     want: [{ code: 'POLICY_SYNTAX', at: [8, 45, 8, 46], text: '"', message: /^entitiesJson is not valid JSON/ }],
   },
 ];
@@ -149,7 +228,11 @@ const CASES: Case[] = [
 describe('checkPolicies: Cedar policies against the compiled catalog', () => {
   it.each(CASES)('$name', (c) => {
     const { diagnostics, text } = run(c.given, true);
-    const got = diagnostics.map((d) => ({ code: d.code, at: [d.line, d.column, d.endLine, d.endColumn], text: textAt(text, d.line, d.column, (d.endColumn ?? d.column) - d.column) }));
+    const got = diagnostics.map((d) => ({
+      code: d.code,
+      at: [d.line, d.column, d.endLine, d.endColumn],
+      text: textAt(text, d.line, d.column, (d.endColumn ?? d.column) - d.column),
+    }));
     expect(got).toEqual(c.want.map((w) => ({ code: w.code, at: w.at, text: w.text })));
     c.want.forEach((w, i) => {
       expect(diagnostics[i]).toMatchObject({ severity: 'error', file: 'vmcp.yaml' });

@@ -27,7 +27,8 @@ function snapshot(dir: string): Record<string, string> {
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.name !== 'vmcp.yaml') files[join(d, e.name).slice(dir.length + 1)] = sha256(readFileSync(join(d, e.name), 'utf8'));
+      else if (e.name !== 'vmcp.yaml')
+        files[join(d, e.name).slice(dir.length + 1)] = sha256(readFileSync(join(d, e.name), 'utf8'));
     }
   };
   walk(dir);
@@ -43,14 +44,23 @@ function project(name: string, yaml: string): { dir: string; config: string; out
 }
 
 // Two echo fixtures serve the same resource URIs; priority picks one (with a warning).
-const PRIORITY = 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [echo]\n';
+const PRIORITY =
+  'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [echo]\n';
 
 const stdioBackend = (name: string, file: string, env: Record<string, string> = {}) =>
   `  - name: ${name}\n    transport: stdio\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(file)}]\n` +
-  (Object.keys(env).length ? `    env:\n${Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`).join('')}` : '');
+  (Object.keys(env).length
+    ? `    env:\n${Object.entries(env)
+        .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`)
+        .join('')}`
+    : '');
 
 describe('vmcp compile: the quickstart with real npm servers', () => {
-  const qs = { dir: join(tmp.dir, 'quickstart'), config: join(tmp.dir, 'quickstart/vmcp.yaml'), out: join(tmp.dir, 'quickstart/dist') };
+  const qs = {
+    dir: join(tmp.dir, 'quickstart'),
+    config: join(tmp.dir, 'quickstart/vmcp.yaml'),
+    out: join(tmp.dir, 'quickstart/dist'),
+  };
   let first: Record<string, string>;
   let firstRun: ReturnType<typeof vmcp>;
 
@@ -65,7 +75,12 @@ describe('vmcp compile: the quickstart with real npm servers', () => {
   it('discovers the servers and writes a lock, a bundle and a manifest', () => {
     expect(firstRun.status, firstRun.output).toBe(0);
     expect(firstRun.stderr).toMatch(/✓ memory: 9 tools/);
-    expect(Object.keys(first).sort()).toEqual(['dist/quickstart.manifest.json', 'dist/quickstart.vmcp.mjs', 'dist/quickstart.vmcp.mjs.LEGAL.txt', 'vmcp.lock.json']);
+    expect(Object.keys(first).sort()).toEqual([
+      'dist/quickstart.manifest.json',
+      'dist/quickstart.vmcp.mjs',
+      'dist/quickstart.vmcp.mjs.LEGAL.txt',
+      'vmcp.lock.json',
+    ]);
     const read = (f: string) => readFileSync(join(qs.dir, f), 'utf8');
     const lock = JSON.parse(read('vmcp.lock.json')) as Lockfile;
     expect(Object.keys(lock.backends)).toEqual(['everything', 'memory']);
@@ -74,7 +89,9 @@ describe('vmcp compile: the quickstart with real npm servers', () => {
     const manifest = JSON.parse(read('dist/quickstart.manifest.json'));
     expect(manifest.bundle.sha256).toBe(first['dist/quickstart.vmcp.mjs']);
     expect(manifest.inputs.lock).toBe(first['vmcp.lock.json']);
-    expect(manifest.counts.tools).toBe(Object.keys(lock.backends.memory.tools).length + Object.keys(lock.backends.everything.tools).length);
+    expect(manifest.counts.tools).toBe(
+      Object.keys(lock.backends.memory.tools).length + Object.keys(lock.backends.everything.tools).length,
+    );
     expect(read('dist/quickstart.vmcp.mjs')).toContain('memory_create_entities');
   });
 
@@ -115,18 +132,33 @@ describe('vmcp compile: lock, failures and secrets (fixture servers)', () => {
     const yaml = `name: stale\nbackends:\n${stdioBackend('echo', ECHO)}${stdioBackend('other', ECHO)}${PRIORITY}`;
     const p = project('stale', yaml);
     expect(vmcp(['compile', '-c', p.config, '-o', p.out]).status).toBe(0);
-    const changed = yaml.replace(`args: [${JSON.stringify(ECHO)}]\n  - name: other`, `args: [${JSON.stringify(ECHO)}, "--verbose"]\n  - name: other`);
+    const changed = yaml.replace(
+      `args: [${JSON.stringify(ECHO)}]\n  - name: other`,
+      `args: [${JSON.stringify(ECHO)}, "--verbose"]\n  - name: other`,
+    );
     expect(changed).not.toBe(yaml);
     writeFileSync(p.config, changed);
     const r = vmcp(['compile', '-c', p.config, '-o', p.out, '--frozen', '--json']);
     expect(r.status, r.output).toBe(1);
     const at = positionOf(changed, 'name: echo');
     const errors = (JSON.parse(r.stdout) as Array<{ severity: string }>).filter((d) => d.severity === 'error');
-    expect(errors).toEqual([expect.objectContaining({ code: 'LOCK_STALE', severity: 'error', file: p.config, line: at.line, column: at.column, message: expect.stringContaining('backend "echo" changed') })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        code: 'LOCK_STALE',
+        severity: 'error',
+        file: p.config,
+        line: at.line,
+        column: at.column,
+        message: expect.stringContaining('backend "echo" changed'),
+      }),
+    ]);
   });
 
   it('a backend that exits at start is BACKEND_UNREACHABLE with its stderr tail; --allow-missing records it as absent', () => {
-    const p = project('unreachable', `name: unreachable\nbackends:\n${stdioBackend('broken', FAULT, { FAULT: 'exit-at-start' })}${stdioBackend('echo', ECHO)}`);
+    const p = project(
+      'unreachable',
+      `name: unreachable\nbackends:\n${stdioBackend('broken', FAULT, { FAULT: 'exit-at-start' })}${stdioBackend('echo', ECHO)}`,
+    );
     const r = vmcp(['compile', '-c', p.config, '-o', p.out]);
     expect(r.status, r.output).toBe(1);
     expect(r.stderr).toContain('error[BACKEND_UNREACHABLE]');
@@ -159,13 +191,16 @@ describe('vmcp compile: lock, failures and secrets (fixture servers)', () => {
     afterAll(() => server.kill());
 
     it('an env secret (stdio env, ${env:X}, headerValueEnv) never reaches the lock, bundle or manifest', () => {
-      const p = project('secrets', [
-        'name: secrets\nbackends:\n',
-        stdioBackend('echo', ECHO, { ECHO_TOKEN: '${env:E2E_SECRET}' }),
-        `  - name: web\n    transport: streamable-http\n    url: http://127.0.0.1:${port}/mcp\n    headers:\n      X-Api-Key: \${env:E2E_SECRET}\n`,
-        PRIORITY,
-        'outgoingAuth:\n  backends:\n    web:\n      type: header_injection\n      headerInjection:\n        headerName: Authorization\n        headerValueEnv: E2E_SECRET\n',
-      ].join(''));
+      const p = project(
+        'secrets',
+        [
+          'name: secrets\nbackends:\n',
+          stdioBackend('echo', ECHO, { ECHO_TOKEN: '${env:E2E_SECRET}' }),
+          `  - name: web\n    transport: streamable-http\n    url: http://127.0.0.1:${port}/mcp\n    headers:\n      X-Api-Key: \${env:E2E_SECRET}\n`,
+          PRIORITY,
+          'outgoingAuth:\n  backends:\n    web:\n      type: header_injection\n      headerInjection:\n        headerName: Authorization\n        headerValueEnv: E2E_SECRET\n',
+        ].join(''),
+      );
       const r = vmcp(['compile', '-c', p.config, '-o', p.out], { E2E_SECRET: SECRET });
       expect(r.status, r.output).toBe(0);
       const files = Object.keys(snapshot(p.dir));
@@ -177,7 +212,10 @@ describe('vmcp compile: lock, failures and secrets (fixture servers)', () => {
     });
 
     it('a backend that echoes a secret into its catalog fails with SECRET_LEAK and writes nothing', () => {
-      const p = project('leak', `name: leak\nbackends:\n${stdioBackend('echo', ECHO, { ECHO_DESCRIPTION_SUFFIX: ' key=${env:E2E_SECRET}' })}`);
+      const p = project(
+        'leak',
+        `name: leak\nbackends:\n${stdioBackend('echo', ECHO, { ECHO_DESCRIPTION_SUFFIX: ' key=${env:E2E_SECRET}' })}`,
+      );
       const r = vmcp(['compile', '-c', p.config, '-o', p.out], { E2E_SECRET: SECRET });
       expect(r.status, r.output).toBe(1);
       expect(r.stderr).toContain('error[SECRET_LEAK]');

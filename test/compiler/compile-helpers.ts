@@ -3,7 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compile } from '../../compiler/compile.ts';
-import { hashBackend, lockItem, serializeLock, type BackendIdentity, type LockedBackend, type LockedItem } from '../../compiler/lock.ts';
+import {
+  hashBackend,
+  lockItem,
+  serializeLock,
+  type BackendIdentity,
+  type LockedBackend,
+  type LockedItem,
+} from '../../compiler/lock.ts';
 import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 
 /** The repository root. */
@@ -52,7 +59,13 @@ export function fakeLockedBackend(identity: BackendIdentity, fb: FakeBackend): L
   const b = {
     identity,
     status: fb.absent ? ('absent' as const) : ('ok' as const),
-    ...(fb.absent ? {} : { serverInfo: { name: 'fake', version: '1.0.0' }, protocolVersion: '2025-06-18', capabilities: { tools: {}, prompts: {}, resources: {} } }),
+    ...(fb.absent
+      ? {}
+      : {
+          serverInfo: { name: 'fake', version: '1.0.0' },
+          protocolVersion: '2025-06-18',
+          capabilities: { tools: {}, prompts: {}, resources: {} },
+        }),
     tools: items(c.tools, 'name'),
     prompts: items(c.prompts, 'name'),
     resources: items(c.resources, 'uri'),
@@ -72,7 +85,9 @@ export function fakeLockText(backends: Record<string, FakeBackend>): string {
  * block) appended verbatim. Example: fakeConfig(['a'], 'aggregation:\n  conflictResolution: manual').
  */
 export function fakeConfig(names: string[], rest = '', gateway = 'routing'): string {
-  const backends = names.map((n) => `  - name: ${n}\n    transport: stdio\n    command: node\n    args: ["${n}.mjs"]\n`).join('');
+  const backends = names
+    .map((n) => `  - name: ${n}\n    transport: stdio\n    command: node\n    args: ["${n}.mjs"]\n`)
+    .join('');
   return `name: ${gateway}\nbackends:\n${backends}${rest.trimEnd()}\n`;
 }
 
@@ -105,9 +120,23 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
 }
 
 /** Runs a node program synchronously with the test's own node binary. */
-export function runNode(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}) {
-  const r = spawnSync(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000 });
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' };
+export function runNode(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+) {
+  const r = spawnSync(process.execPath, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+  });
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+  };
 }
 
 /** How long `node <bundle> --dump-gateway` may take before the test fails. */
@@ -126,13 +155,18 @@ export function dumpGateway(code: string, name = 'bundle'): CompiledGateway {
     writeFileSync(file, code);
     const r = runNode([file, '--dump-gateway'], { cwd: tmp.dir, timeoutMs: DUMP_TIMEOUT_MS });
     if (r.timedOut) {
-      throw new Error(`node ${name}.vmcp.mjs --dump-gateway did not exit within ${DUMP_TIMEOUT_MS} ms: the bundle kept running instead of printing its gateway and exiting. stderr:\n${r.stderr}`);
+      throw new Error(
+        `node ${name}.vmcp.mjs --dump-gateway did not exit within ${DUMP_TIMEOUT_MS} ms: the bundle kept running instead of printing its gateway and exiting. stderr:\n${r.stderr}`,
+      );
     }
-    if (r.status !== 0) throw new Error(`node ${name}.vmcp.mjs --dump-gateway exited ${r.status ?? r.signal}:\n${r.stderr}`);
+    if (r.status !== 0)
+      throw new Error(`node ${name}.vmcp.mjs --dump-gateway exited ${r.status ?? r.signal}:\n${r.stderr}`);
     try {
       return JSON.parse(r.stdout) as CompiledGateway;
     } catch (err) {
-      throw new Error(`node ${name}.vmcp.mjs --dump-gateway printed no JSON gateway (${(err as Error).message}):\n${r.stdout.slice(0, 2000)}`);
+      throw new Error(
+        `node ${name}.vmcp.mjs --dump-gateway printed no JSON gateway (${(err as Error).message}):\n${r.stdout.slice(0, 2000)}`,
+      );
     }
   } finally {
     tmp.remove();
@@ -143,14 +177,33 @@ export function dumpGateway(code: string, name = 'bundle'): CompiledGateway {
  * Runs a bundle with `--stdio` from a fresh directory outside the repository, sends initialize
  * and then `requests` (JSON-RPC methods, ids 2…), and returns the responses by id.
  */
-export function askBundleOverStdio(code: string, methods: string[], env: Record<string, string> = {}): { responses: Map<number, Record<string, unknown>>; stderr: string; status: number | null } {
+export function askBundleOverStdio(
+  code: string,
+  methods: string[],
+  env: Record<string, string> = {},
+): { responses: Map<number, Record<string, unknown>>; stderr: string; status: number | null } {
   const tmp = tempDir('stdio');
   try {
     const file = join(tmp.dir, 'gateway.vmcp.mjs');
     writeFileSync(file, code);
-    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } } };
-    const lines = [init, { jsonrpc: '2.0', method: 'notifications/initialized' }, ...methods.map((method, i) => ({ jsonrpc: '2.0', id: i + 2, method }))];
-    const r = spawnSync(process.execPath, [file, '--stdio'], { cwd: tmp.dir, env: { PATH: process.env.PATH, ...env }, input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n', encoding: 'utf8', timeout: 20_000 });
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } },
+    };
+    const lines = [
+      init,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      ...methods.map((method, i) => ({ jsonrpc: '2.0', id: i + 2, method })),
+    ];
+    const r = spawnSync(process.execPath, [file, '--stdio'], {
+      cwd: tmp.dir,
+      env: { PATH: process.env.PATH, ...env },
+      input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     const responses = new Map<number, Record<string, unknown>>();
     for (const line of (r.stdout ?? '').split('\n').filter(Boolean)) {
       const msg = JSON.parse(line) as Record<string, unknown>;

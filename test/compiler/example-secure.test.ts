@@ -12,17 +12,38 @@ import type { Principal } from '../../runtime/plugins.ts';
 const FILE = join(import.meta.dirname, '../../examples/secure/vmcp.yaml');
 const text = readFileSync(FILE, 'utf8');
 const authz = parse(text).incomingAuth.authz;
-const who = (sub: string, claims: Record<string, unknown>): Principal => ({ key: `i\n${sub}`, iss: 'i', sub, claims: { sub, ...claims }, token: sub });
+const who = (sub: string, claims: Record<string, unknown>): Principal => ({
+  key: `i\n${sub}`,
+  iss: 'i',
+  sub,
+  claims: { sub, ...claims },
+  token: sub,
+});
 
 describe('examples/secure policies', () => {
   it('check clean against a catalog with the tools they name', () => {
     const parsed = parseConfig('vmcp.yaml', text).value!;
-    const d = checkPolicies({ file: 'vmcp.yaml', locator: parsed.locator, source: text, policies: authz.policies, entitiesJson: '[]', catalog: { tools: ['search_query', 'tickets_get', 'tickets_close'], prompts: [], resources: [], resourceTemplates: [] } });
+    const d = checkPolicies({
+      file: 'vmcp.yaml',
+      locator: parsed.locator,
+      source: text,
+      policies: authz.policies,
+      entitiesJson: '[]',
+      catalog: {
+        tools: ['search_query', 'tickets_get', 'tickets_close'],
+        prompts: [],
+        resources: [],
+        resourceTemplates: [],
+      },
+    });
     expect(d).toEqual([]);
   });
 
   it('everyone searches; support handles tickets; only a lead closes them', () => {
-    const a = cedarAuthorizer({ type: 'cedar', policies: authz.policies, entitiesJson: '[]', groupClaimName: 'groups' }, createLogger({}, 'silent'));
+    const a = cedarAuthorizer(
+      { type: 'cedar', policies: authz.policies, entitiesJson: '[]', groupClaimName: 'groups' },
+      createLogger({}, 'silent'),
+    );
     const guest = who('guest', {});
     const support = who('sam', { groups: ['support'] });
     const lead = who('lee', { groups: ['support'], role: 'lead' });

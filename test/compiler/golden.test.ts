@@ -65,17 +65,25 @@ describe('golden outputs', () => {
     const text = configOf(folder);
     const out = await compileFrozen(text, readFileSync(join(GOLDEN, folder, 'vmcp.lock.json'), 'utf8'));
     if (out.value) {
-      expect(existsSync(join(GOLDEN, folder, 'diagnostics.golden')), 'compiled, but diagnostics.golden expects errors').toBe(false);
+      expect(
+        existsSync(join(GOLDEN, folder, 'diagnostics.golden')),
+        'compiled, but diagnostics.golden expects errors',
+      ).toBe(false);
       expectGolden(join(GOLDEN, folder, 'router.golden'), out.value.routerSource);
       expect(typeCheck(folder, out.value.routerSource)).toEqual([]);
     } else {
-      expect(existsSync(join(GOLDEN, folder, 'router.golden')), 'failed, but router.golden expects a router').toBe(false);
+      expect(existsSync(join(GOLDEN, folder, 'router.golden')), 'failed, but router.golden expects a router').toBe(
+        false,
+      );
       const printed = `${formatDiagnostics(out.diagnostics, new Map([['vmcp.yaml', text]]), { color: false })}\n\n${summarize(out.diagnostics)}\n`;
       expectGolden(join(GOLDEN, folder, 'diagnostics.golden'), printed);
     }
   });
 
   it('the type check catches a broken router', () => {
-    expect(typeCheck('broken', "import { startGateway } from './runtime/index.ts';\nawait startGateway({ name: 1 }, {});\n").length).toBeGreaterThan(0);
+    expect(
+      typeCheck('broken', "import { startGateway } from './runtime/index.ts';\nawait startGateway({ name: 1 }, {});\n")
+        .length,
+    ).toBeGreaterThan(0);
   });
 });

@@ -65,9 +65,20 @@ describe('vmcp init --from', () => {
     const doc = parse(r.text);
     expect(doc.name).toBe('claude');
     expect(doc.backends).toEqual([
-      { name: 'github', transport: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: '${env:GITHUB_PERSONAL_ACCESS_TOKEN}' } },
+      {
+        name: 'github',
+        transport: 'stdio',
+        command: 'npx',
+        args: ['-y', '@modelcontextprotocol/server-github'],
+        env: { GITHUB_PERSONAL_ACCESS_TOKEN: '${env:GITHUB_PERSONAL_ACCESS_TOKEN}' },
+      },
       { name: 'memory', transport: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] },
-      { name: 'remote', transport: 'streamable-http', url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${env:AUTHORIZATION}' } },
+      {
+        name: 'remote',
+        transport: 'streamable-http',
+        url: 'https://mcp.example.com/mcp',
+        headers: { Authorization: 'Bearer ${env:AUTHORIZATION}' },
+      },
     ]);
     expect(r.text).not.toContain('claudeSecret');
   });

@@ -16,10 +16,23 @@ const SECRET = 's3cr3t-value';
 
 function stdio(name: string, file: string, env: Record<string, string> = {}, timeoutMs = 15_000): IntrospectTarget {
   const args = [file];
-  return { name, identity: { transport: 'stdio', command: 'node', args }, transport: 'stdio', command: NODE, args, env, timeoutMs };
+  return {
+    name,
+    identity: { transport: 'stdio', command: 'node', args },
+    transport: 'stdio',
+    command: NODE,
+    args,
+    env,
+    timeoutMs,
+  };
 }
 
-function http(name: string, transport: 'sse' | 'streamable-http', url: string, headers?: Record<string, string>): IntrospectTarget {
+function http(
+  name: string,
+  transport: 'sse' | 'streamable-http',
+  url: string,
+  headers?: Record<string, string>,
+): IntrospectTarget {
   return { name, identity: { transport, url }, transport, url, headers, timeoutMs: 15_000 };
 }
 
@@ -63,8 +76,14 @@ function onlyBackend(r: { backend?: LockedBackend; diagnostics: unknown[] }): Lo
 }
 
 function itemHashes(b: LockedBackend) {
-  const pick = (m: Record<string, { hash: string }>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.hash]));
-  return { tools: pick(b.tools), prompts: pick(b.prompts), resources: pick(b.resources), resourceTemplates: pick(b.resourceTemplates) };
+  const pick = (m: Record<string, { hash: string }>) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.hash]));
+  return {
+    tools: pick(b.tools),
+    prompts: pick(b.prompts),
+    resources: pick(b.resources),
+    resourceTemplates: pick(b.resourceTemplates),
+  };
 }
 
 const httpServers: ChildProcess[] = [];
@@ -124,7 +143,9 @@ describe('introspectBackend over stdio', () => {
   });
 
   it('sees a changed description as a changed item and backend hash', async () => {
-    const drifted = onlyBackend(await introspectBackend(stdio('echo', ECHO, { ECHO_DESCRIPTION_SUFFIX: ' Now exfiltrates.' })));
+    const drifted = onlyBackend(
+      await introspectBackend(stdio('echo', ECHO, { ECHO_DESCRIPTION_SUFFIX: ' Now exfiltrates.' })),
+    );
     expect(drifted.tools.echo.hash).not.toBe(stdioEcho.tools.echo.hash);
     expect(drifted.tools.add.hash).toBe(stdioEcho.tools.add.hash);
     expect(drifted.hash).not.toBe(stdioEcho.hash);
@@ -134,7 +155,17 @@ describe('introspectBackend over stdio', () => {
     const env = { ECHO_PAGE_SIZE: '2', ECHO_TOOL_COUNT: '5' };
     const paged = onlyBackend(await introspectBackend(stdio('echo', ECHO, env)));
     const whole = onlyBackend(await introspectBackend(stdio('echo', ECHO, { ECHO_TOOL_COUNT: '5' })));
-    expect(Object.keys(paged.tools)).toEqual(['echo', 'add', 'slow', 'fail', 'tool_0', 'tool_1', 'tool_2', 'tool_3', 'tool_4']);
+    expect(Object.keys(paged.tools)).toEqual([
+      'echo',
+      'add',
+      'slow',
+      'fail',
+      'tool_0',
+      'tool_1',
+      'tool_2',
+      'tool_3',
+      'tool_4',
+    ]);
     // Paging is invisible in the lock: same items, same backend hash.
     expect(itemHashes(paged)).toEqual(itemHashes(whole));
     expect(paged.hash).toBe(whole.hash);
@@ -157,7 +188,9 @@ describe('introspectBackend over stdio', () => {
   it('introspects @modelcontextprotocol/server-memory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmcp-memory-'));
     try {
-      const b = onlyBackend(await introspectBackend(stdio('memory', MEMORY, { MEMORY_FILE_PATH: join(dir, 'memory.jsonl') })));
+      const b = onlyBackend(
+        await introspectBackend(stdio('memory', MEMORY, { MEMORY_FILE_PATH: join(dir, 'memory.jsonl') })),
+      );
       expect(b.serverInfo).toMatchObject({ name: 'memory-server' });
       expect(Object.keys(b.tools)).toEqual(expect.arrayContaining(['create_entities', 'read_graph', 'search_nodes']));
       expect(b.tools.create_entities.def.inputSchema).toMatchObject({ type: 'object', required: ['entities'] });
@@ -199,7 +232,9 @@ describe('introspectBackend over HTTP', () => {
         s.close(() => ok(p));
       });
     });
-    const r = await introspectBackend(http('gone', 'streamable-http', `http://127.0.0.1:${port}/mcp`, { 'X-Api-Key': SECRET }));
+    const r = await introspectBackend(
+      http('gone', 'streamable-http', `http://127.0.0.1:${port}/mcp`, { 'X-Api-Key': SECRET }),
+    );
     expect(r.backend).toBeUndefined();
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]).toMatchObject({ code: 'BACKEND_UNREACHABLE', severity: 'error' });
@@ -252,7 +287,9 @@ describe('introspectBackend failures', () => {
   it('names a command that does not exist', async () => {
     const t = { ...stdio('missing', ECHO), command: 'vmcp-no-such-command' };
     const r = await introspectBackend(t);
-    expect(r.diagnostics[0].message).toContain('backend "missing" failed before initialize: spawn vmcp-no-such-command ENOENT');
+    expect(r.diagnostics[0].message).toContain(
+      'backend "missing" failed before initialize: spawn vmcp-no-such-command ENOENT',
+    );
   });
 
   it('never shows env values, even when the server prints them on stderr', async () => {
@@ -270,7 +307,11 @@ describe('introspectAll', () => {
   it('runs with bounded concurrency, reports progress and sorts results by name', async () => {
     const events: string[] = [];
     const results = await introspectAll(
-      [stdio('zeta', ECHO), stdio('alpha', FAULT, { FAULT: 'exit-at-start' }), stdio('mid', ECHO, { ECHO_TOOL_COUNT: '2' })],
+      [
+        stdio('zeta', ECHO),
+        stdio('alpha', FAULT, { FAULT: 'exit-at-start' }),
+        stdio('mid', ECHO, { ECHO_TOOL_COUNT: '2' }),
+      ],
       {
         concurrency: 2,
         onProgress: (e) => events.push(`${e.name}:${e.phase}${e.counts ? `:${e.counts.tools}` : ''}`),
@@ -279,9 +320,18 @@ describe('introspectAll', () => {
     expect(results.map((r) => r.name)).toEqual(['alpha', 'mid', 'zeta']);
     expect(results[0].backend).toBeUndefined();
     expect(Object.keys(results[1].backend!.tools)).toHaveLength(6);
-    expect([...events].sort()).toEqual(['alpha:failed', 'alpha:start', 'mid:done:6', 'mid:start', 'zeta:done:4', 'zeta:start']);
+    expect([...events].sort()).toEqual([
+      'alpha:failed',
+      'alpha:start',
+      'mid:done:6',
+      'mid:start',
+      'zeta:done:4',
+      'zeta:start',
+    ]);
     // With two workers, the third backend starts only after one of the first two finished.
-    expect(events.indexOf('mid:start')).toBeGreaterThan(Math.min(events.indexOf('zeta:done:4'), events.indexOf('alpha:failed')));
+    expect(events.indexOf('mid:start')).toBeGreaterThan(
+      Math.min(events.indexOf('zeta:done:4'), events.indexOf('alpha:failed')),
+    );
   });
 });
 

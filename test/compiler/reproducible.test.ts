@@ -23,11 +23,20 @@ function build(b: Build, dir: string): { bundle: string; manifest: string; files
   mkdirSync(join(dir, 'deep/er'), { recursive: true });
   const work = join(dir, 'deep/er');
   for (const f of ['vmcp.yaml', 'vmcp.lock.json']) copyFileSync(join(CASE, f), join(work, f));
-  const args = b.fromInside ? [CLI, 'compile', '--frozen', '-c', 'vmcp.yaml', '-o', 'dist'] : [CLI, 'compile', '--frozen', '-c', join(work, 'vmcp.yaml'), '-o', join(work, 'dist')];
-  const r = runNode(args, { cwd: b.fromInside ? work : ROOT, env: { TZ: b.tz, LANG: b.lang, LC_ALL: b.lang, SOURCE_DATE_EPOCH: b.epoch, IDP_SECRET: 'not-a-real-secret' } });
+  const args = b.fromInside
+    ? [CLI, 'compile', '--frozen', '-c', 'vmcp.yaml', '-o', 'dist']
+    : [CLI, 'compile', '--frozen', '-c', join(work, 'vmcp.yaml'), '-o', join(work, 'dist')];
+  const r = runNode(args, {
+    cwd: b.fromInside ? work : ROOT,
+    env: { TZ: b.tz, LANG: b.lang, LC_ALL: b.lang, SOURCE_DATE_EPOCH: b.epoch, IDP_SECRET: 'not-a-real-secret' },
+  });
   expect(r.status, r.stderr).toBe(0);
   const read = (f: string) => readFileSync(join(work, 'dist', f));
-  return { bundle: sha256(read('diffcase.vmcp.mjs')), manifest: sha256(read('diffcase.manifest.json')), files: [read('diffcase.manifest.json').toString('utf8')] };
+  return {
+    bundle: sha256(read('diffcase.vmcp.mjs')),
+    manifest: sha256(read('diffcase.manifest.json')),
+    files: [read('diffcase.manifest.json').toString('utf8')],
+  };
 }
 
 describe('reproducible builds', () => {
@@ -45,7 +54,11 @@ describe('reproducible builds', () => {
     expect(two.manifest).toBe(one.manifest);
     // The manifest holds what a rebuild needs, and nothing that varies by machine.
     const manifest = JSON.parse(one.files[0]) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ vmcpVersion: expect.any(String), nodeTarget: expect.stringMatching(/^node\d+/), inputs: { config: expect.stringMatching(/^sha256-/), lock: expect.stringMatching(/^sha256-/) } });
+    expect(manifest).toMatchObject({
+      vmcpVersion: expect.any(String),
+      nodeTarget: expect.stringMatching(/^node\d+/),
+      inputs: { config: expect.stringMatching(/^sha256-/), lock: expect.stringMatching(/^sha256-/) },
+    });
     expect(one.files[0]).not.toContain(a.dir);
     expect(one.files[0]).not.toMatch(/20\d\d-\d\d-\d\d/);
   });
@@ -87,12 +100,18 @@ describe('release image inputs', () => {
     mkdirSync(alone);
     copyFileSync(join(c.dir, 'deep/er/dist/diffcase.vmcp.mjs'), join(alone, 'gateway.vmcp.mjs'));
     const port = await freePort();
-    const child = spawn(process.execPath, ['gateway.vmcp.mjs', '--host', '127.0.0.1', '--port', String(port)], { cwd: alone, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['gateway.vmcp.mjs', '--host', '127.0.0.1', '--port', String(port)], {
+      cwd: alone,
+      stdio: 'ignore',
+    });
     try {
       let status = 0;
       for (let i = 0; i < 60 && status !== 200; i++) {
         await new Promise((r) => setTimeout(r, 250));
-        status = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0);
+        status = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.status,
+          () => 0,
+        );
       }
       expect(status).toBe(200);
     } finally {

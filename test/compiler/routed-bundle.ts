@@ -35,11 +35,20 @@ export async function startRoutedBundle(code: string, backends: Record<string, F
   for (const [name, fb] of Object.entries(backends)) {
     if (fb.absent) continue;
     const me = { name, ...fakeCatalog(fb) };
-    writeFileSync(join(tmp.dir, `${name}.mjs`), `globalThis.ROUTING_BACKEND = ${JSON.stringify(me)};\nawait import(${JSON.stringify(ROUTING_BACKEND)});\n`);
+    writeFileSync(
+      join(tmp.dir, `${name}.mjs`),
+      `globalThis.ROUTING_BACKEND = ${JSON.stringify(me)};\nawait import(${JSON.stringify(ROUTING_BACKEND)});\n`,
+    );
   }
   // The backends' command is a bare `node`: make it this test's node.
   const PATH = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
-  const transport = new StdioClientTransport({ command: process.execPath, args: [file, '--stdio'], cwd: tmp.dir, env: { PATH }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [file, '--stdio'],
+    cwd: tmp.dir,
+    env: { PATH },
+    stderr: 'pipe',
+  });
   let stderr = '';
   transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const client = new Client({ name: 'routing-cases', version: '1.0.0' });

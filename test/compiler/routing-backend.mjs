@@ -31,8 +31,12 @@ const handlers = {
     const got = { backend: me.name, name: p.name };
     return { content: [{ type: 'text', text: JSON.stringify(got) }], structuredContent: got };
   },
-  'prompts/get': (p) => ({ messages: [{ role: 'user', content: { type: 'text', text: JSON.stringify({ backend: me.name, name: p.name }) } }] }),
-  'resources/read': (p) => ({ contents: [{ uri: p.uri, mimeType: 'application/json', text: JSON.stringify({ backend: me.name, uri: p.uri }) }] }),
+  'prompts/get': (p) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: JSON.stringify({ backend: me.name, name: p.name }) } }],
+  }),
+  'resources/read': (p) => ({
+    contents: [{ uri: p.uri, mimeType: 'application/json', text: JSON.stringify({ backend: me.name, uri: p.uri }) }],
+  }),
 };
 
 function answer(msg) {

@@ -30,18 +30,23 @@ function viewOfCatalog(c: Catalog): RoutingView {
 
 function viewOfGateway(g: CompiledGateway): RoutingView {
   const backend = (i: number) => g.backends[i].name;
-  const served = (list: string, key: string) => (JSON.parse(list) as Array<Record<string, unknown>>).map((d) => [String(d[key]), d] as const);
+  const served = (list: string, key: string) =>
+    (JSON.parse(list) as Array<Record<string, unknown>>).map((d) => [String(d[key]), d] as const);
   // The served lists and the route tables must name the same items, in sorted order.
   expect(served(g.lists.tools, 'name').map(([n]) => n)).toEqual(Object.keys(g.tools));
   expect(served(g.lists.prompts, 'name').map(([n]) => n)).toEqual(Object.keys(g.prompts));
   expect(served(g.lists.resources, 'uri').map(([n]) => n)).toEqual(Object.keys(g.resources));
-  expect(served(g.lists.resourceTemplates, 'uriTemplate').map(([n]) => n)).toEqual(g.resourceTemplates.map((t) => t.uriTemplate));
+  expect(served(g.lists.resourceTemplates, 'uriTemplate').map(([n]) => n)).toEqual(
+    g.resourceTemplates.map((t) => t.uriTemplate),
+  );
   return {
     tools: Object.fromEntries(Object.entries(g.tools).map(([k, r]) => [k, `${backend(r.backend)}/${r.name}`])),
     toolDefs: Object.fromEntries(served(g.lists.tools, 'name')),
     prompts: Object.fromEntries(Object.entries(g.prompts).map(([k, r]) => [k, `${backend(r.backend)}/${r.name}`])),
     resources: Object.fromEntries(Object.entries(g.resources).map(([k, r]) => [k, backend(r.backend)])),
-    templates: Object.fromEntries(g.resourceTemplates.map((t) => [t.uriTemplate, { backend: backend(t.backend), pattern: t.pattern }])),
+    templates: Object.fromEntries(
+      g.resourceTemplates.map((t) => [t.uriTemplate, { backend: backend(t.backend), pattern: t.pattern }]),
+    ),
   };
 }
 
@@ -66,12 +71,24 @@ function expectDiagnostics(got: readonly Diagnostic[], c: RoutingCase, text: str
     const pos = positionOf(text, before + after);
     const column = before.includes('\n') ? before.length - before.lastIndexOf('\n') : pos.column + before.length;
     const line = pos.line + (before.match(/\n/g)?.length ?? 0);
-    return { code: w.code, severity: w.severity, file: 'vmcp.yaml', line, column, message: expect.stringContaining(w.message ?? '') };
+    return {
+      code: w.code,
+      severity: w.severity,
+      file: 'vmcp.yaml',
+      line,
+      column,
+      message: expect.stringContaining(w.message ?? ''),
+    };
   });
-  expect(got.map(({ code, severity, file, line, column, message }) => ({ code, severity, file, line, column, message }))).toEqual(want);
+  expect(
+    got.map(({ code, severity, file, line, column, message }) => ({ code, severity, file, line, column, message })),
+  ).toEqual(want);
 }
 
-const given = (c: RoutingCase) => ({ text: fakeConfig(Object.keys(c.backends).sort(), c.yaml), lockText: fakeLockText(c.backends) });
+const given = (c: RoutingCase) => ({
+  text: fakeConfig(Object.keys(c.backends).sort(), c.yaml),
+  lockText: fakeLockText(c.backends),
+});
 const fails = (c: RoutingCase) => (c.want.diagnostics ?? []).some((d) => d.severity === 'error');
 
 describe('routing cases: resolver', () => {
@@ -82,9 +99,20 @@ describe('routing cases: resolver', () => {
     const valid = loaded.value!;
     const lock = parseLock(lockText, 'vmcp.yaml').value!;
     expect(checkLockFreshness(valid, lock)).toEqual([]);
-    const catalog = buildCatalog(valid.config, valid.backends, lock, { file: 'vmcp.yaml', locator: valid.parsed.locator });
+    const catalog = buildCatalog(valid.config, valid.backends, lock, {
+      file: 'vmcp.yaml',
+      locator: valid.parsed.locator,
+    });
     // compile() adds BACKEND_ABSENT for absent lock entries; compare the same set here.
-    const absent = valid.backends.filter((b) => lock.backends[b.name].status === 'absent').map((b) => ({ code: 'BACKEND_ABSENT' as const, severity: 'warning' as const, file: 'vmcp.yaml', ...valid.parsed.locator.at(b.origin.path), message: `backend "${b.name}" is recorded as absent` }));
+    const absent = valid.backends
+      .filter((b) => lock.backends[b.name].status === 'absent')
+      .map((b) => ({
+        code: 'BACKEND_ABSENT' as const,
+        severity: 'warning' as const,
+        file: 'vmcp.yaml',
+        ...valid.parsed.locator.at(b.origin.path),
+        message: `backend "${b.name}" is recorded as absent`,
+      }));
     expectDiagnostics(sortDiagnostics([...loaded.diagnostics, ...catalog.diagnostics, ...absent]), c, text);
     if (fails(c)) return;
     expectView(viewOfCatalog(catalog.value), c.want);
@@ -103,8 +131,13 @@ function unexposed(c: RoutingCase): { tools: string[]; prompts: string[]; uris: 
     for (const p of catalog.prompts) [String(p.name), `${backend}_${String(p.name)}`].forEach((n) => prompts.add(n));
     for (const r of catalog.resources) uris.add(String(r.uri));
   }
-  const hidden = (all: Set<string>, shown: Record<string, unknown> = {}) => [...all].filter((k) => !Object.hasOwn(shown, k)).sort();
-  return { tools: hidden(tools, c.want.tools), prompts: hidden(prompts, c.want.prompts), uris: hidden(uris, c.want.resources) };
+  const hidden = (all: Set<string>, shown: Record<string, unknown> = {}) =>
+    [...all].filter((k) => !Object.hasOwn(shown, k)).sort();
+  return {
+    tools: hidden(tools, c.want.tools),
+    prompts: hidden(prompts, c.want.prompts),
+    uris: hidden(uris, c.want.resources),
+  };
 }
 
 /** "backend/original" → what routing-backend.mjs reports for a call routed there. */
@@ -123,29 +156,55 @@ async function expectRouted({ client, stderr }: RoutedBundle, c: RoutingCase): P
   // The served lists name exactly the wanted items.
   const listed = await client.listTools();
   expect(listed.tools.map((t) => t.name).sort(), stderr()).toEqual(Object.keys(want.tools ?? {}).sort());
-  for (const [name, def] of Object.entries(want.toolDefs ?? {})) expect(listed.tools.find((t) => t.name === name)).toEqual(def);
-  expect((await client.listPrompts()).prompts.map((p) => p.name).sort()).toEqual(Object.keys(want.prompts ?? {}).sort());
-  expect((await client.listResources()).resources.map((r) => r.uri).sort()).toEqual(Object.keys(want.resources ?? {}).sort());
-  expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(Object.keys(want.templates ?? {}).sort());
+  for (const [name, def] of Object.entries(want.toolDefs ?? {}))
+    expect(listed.tools.find((t) => t.name === name)).toEqual(def);
+  expect((await client.listPrompts()).prompts.map((p) => p.name).sort()).toEqual(
+    Object.keys(want.prompts ?? {}).sort(),
+  );
+  expect((await client.listResources()).resources.map((r) => r.uri).sort()).toEqual(
+    Object.keys(want.resources ?? {}).sort(),
+  );
+  expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(
+    Object.keys(want.templates ?? {}).sort(),
+  );
   for (const [name, target] of Object.entries(want.tools ?? {})) {
     const r = await client.callTool({ name, arguments: {} });
     expect(r.structuredContent, `tools/call ${name}`).toEqual(reached(target));
   }
   for (const [name, target] of Object.entries(want.prompts ?? {})) {
     const r = await client.getPrompt({ name, arguments: {} });
-    expect(JSON.parse((r.messages[0].content as { text: string }).text), `prompts/get ${name}`).toEqual(reached(target));
+    expect(JSON.parse((r.messages[0].content as { text: string }).text), `prompts/get ${name}`).toEqual(
+      reached(target),
+    );
   }
-  const read = async (uri: string) => JSON.parse(((await client.readResource({ uri })).contents[0] as { text: string }).text) as Received;
-  for (const [uri, backend] of Object.entries(want.resources ?? {})) expect(await read(uri), `resources/read ${uri}`).toEqual({ backend, uri });
-  const notFound = (code: number, message: string) => expect.objectContaining({ code, message: expect.stringContaining(message) });
+  const read = async (uri: string) =>
+    JSON.parse(((await client.readResource({ uri })).contents[0] as { text: string }).text) as Received;
+  for (const [uri, backend] of Object.entries(want.resources ?? {}))
+    expect(await read(uri), `resources/read ${uri}`).toEqual({ backend, uri });
+  const notFound = (code: number, message: string) =>
+    expect.objectContaining({ code, message: expect.stringContaining(message) });
   for (const [template, w] of Object.entries(want.templates ?? {})) {
-    for (const uri of w.match) expect(await read(uri), `resources/read ${uri} (template ${template})`).toEqual({ backend: w.backend, uri });
-    for (const uri of w.reject) await expect(client.readResource({ uri }), `resources/read ${uri} (template ${template} must not match)`).rejects.toEqual(notFound(-32002, `Resource ${uri} not found`));
+    for (const uri of w.match)
+      expect(await read(uri), `resources/read ${uri} (template ${template})`).toEqual({ backend: w.backend, uri });
+    for (const uri of w.reject)
+      await expect(
+        client.readResource({ uri }),
+        `resources/read ${uri} (template ${template} must not match)`,
+      ).rejects.toEqual(notFound(-32002, `Resource ${uri} not found`));
   }
   const hidden = unexposed(c);
-  for (const name of hidden.tools) await expect(client.callTool({ name, arguments: {} }), `tools/call ${name}`).rejects.toEqual(notFound(-32602, `Tool ${name} not found`));
-  for (const name of hidden.prompts) await expect(client.getPrompt({ name, arguments: {} }), `prompts/get ${name}`).rejects.toEqual(notFound(-32602, `Prompt ${name} not found`));
-  for (const uri of hidden.uris) await expect(client.readResource({ uri }), `resources/read ${uri}`).rejects.toEqual(notFound(-32002, `Resource ${uri} not found`));
+  for (const name of hidden.tools)
+    await expect(client.callTool({ name, arguments: {} }), `tools/call ${name}`).rejects.toEqual(
+      notFound(-32602, `Tool ${name} not found`),
+    );
+  for (const name of hidden.prompts)
+    await expect(client.getPrompt({ name, arguments: {} }), `prompts/get ${name}`).rejects.toEqual(
+      notFound(-32602, `Prompt ${name} not found`),
+    );
+  for (const uri of hidden.uris)
+    await expect(client.readResource({ uri }), `resources/read ${uri}`).rejects.toEqual(
+      notFound(-32002, `Resource ${uri} not found`),
+    );
 }
 
 // The same table, through a compiled bundle: real calls from the SDK client through

@@ -19,7 +19,12 @@ ${incoming === 'oidc' ? '  oidc: { issuer: https://idp.example.com, audience: gw
 async function run(text: string) {
   let introspected = false;
   const r = await compile({
-    file: 'vmcp.yaml', text, env: { SECRET: 'x' }, readFile: () => undefined, frozen: false, allowMissing: true,
+    file: 'vmcp.yaml',
+    text,
+    env: { SECRET: 'x' },
+    readFile: () => undefined,
+    frozen: false,
+    allowMissing: true,
     introspect: async (targets) => {
       introspected = true;
       return targets.map((t) => ({ name: t.name, diagnostics: [], ms: 0 }));

@@ -39,7 +39,8 @@ describe('tree-shaking of auth code', () => {
     expect(uses(a, CEDAR)).toBe(false);
     expect(uses(a, /runtime\/auth\/in\//)).toBe(false);
     expect(uses(a, STRATEGY('unauthenticated'))).toBe(true);
-    for (const s of ['header-injection', 'token-exchange', 'client-credentials', 'token-cache']) expect(uses(a, STRATEGY(s)), s).toBe(false);
+    for (const s of ['header-injection', 'token-exchange', 'client-credentials', 'token-cache'])
+      expect(uses(a, STRATEGY(s)), s).toBe(false);
     expect(a.bundle.code).not.toMatch(/JWKS|jwks_uri|openid-configuration/);
   });
 
@@ -50,7 +51,8 @@ describe('tree-shaking of auth code', () => {
     expect(o.bundle.code).toContain('openid-configuration');
     expect(uses(o, CEDAR)).toBe(false);
     expect(uses(o, STRATEGY('header-injection'))).toBe(true);
-    for (const s of ['unauthenticated', 'token-exchange', 'client-credentials', 'token-cache']) expect(uses(o, STRATEGY(s)), s).toBe(false);
+    for (const s of ['unauthenticated', 'token-exchange', 'client-credentials', 'token-cache'])
+      expect(uses(o, STRATEGY(s)), s).toBe(false);
   });
 
   it('token exchange: the exchange strategy and its cache, no other strategy, no cedar', () => {
@@ -58,7 +60,8 @@ describe('tree-shaking of auth code', () => {
     expect(uses(x, STRATEGY('token-exchange'))).toBe(true);
     expect(uses(x, STRATEGY('token-cache'))).toBe(true);
     expect(x.bundle.code).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
-    for (const s of ['unauthenticated', 'header-injection', 'client-credentials']) expect(uses(x, STRATEGY(s)), s).toBe(false);
+    for (const s of ['unauthenticated', 'header-injection', 'client-credentials'])
+      expect(uses(x, STRATEGY(s)), s).toBe(false);
     expect(uses(x, CEDAR)).toBe(false);
   });
 
@@ -77,6 +80,8 @@ describe('tree-shaking of auth code', () => {
     expect(size('oidcHeader') - size('anonymous')).toBeLessThan(120_000);
     // The Cedar engine is a 4.3 MB wasm, embedded brotli-compressed: about 1.5 MB, only when used.
     expect(size('cedar') - size('anonymous')).toBeGreaterThan(1_000_000);
-    console.log(`bundle bytes: anonymous ${size('anonymous')}, oidc+header ${size('oidcHeader')}, token exchange ${size('tokenExchange')}, cedar ${size('cedar')}`);
+    console.log(
+      `bundle bytes: anonymous ${size('anonymous')}, oidc+header ${size('oidcHeader')}, token exchange ${size('tokenExchange')}, cedar ${size('cedar')}`,
+    );
   });
 });

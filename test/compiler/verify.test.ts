@@ -12,7 +12,14 @@ const CASE = join(ROOT, 'test/fixtures/diff/tool-added/new');
 
 function captureIo(cwd: string): CliIo & { text: () => string } {
   const lines: string[] = [];
-  return { out: (t) => lines.push(t), err: (t) => lines.push(t), cwd, env: {}, isTTY: false, text: () => lines.join('\n') };
+  return {
+    out: (t) => lines.push(t),
+    err: (t) => lines.push(t),
+    cwd,
+    env: {},
+    isTTY: false,
+    text: () => lines.join('\n'),
+  };
 }
 
 describe('vmcp verify', () => {
@@ -23,7 +30,16 @@ describe('vmcp verify', () => {
   beforeAll(async () => {
     const text = readFileSync(join(CASE, 'vmcp.yaml'), 'utf8');
     const lockText = readFileSync(join(CASE, 'vmcp.lock.json'), 'utf8');
-    const out = await compile({ file: 'vmcp.yaml', text, lockText, env: {}, readFile: () => undefined, frozen: true, allowMissing: false, introspect: () => Promise.reject(new Error('frozen')) });
+    const out = await compile({
+      file: 'vmcp.yaml',
+      text,
+      lockText,
+      env: {},
+      readFile: () => undefined,
+      frozen: true,
+      allowMissing: false,
+      introspect: () => Promise.reject(new Error('frozen')),
+    });
     if (!out.value) throw new Error(JSON.stringify(out.diagnostics));
     writeFileSync(join(tmp.dir, 'vmcp.yaml'), text);
     writeFileSync(join(tmp.dir, 'vmcp.lock.json'), lockText);

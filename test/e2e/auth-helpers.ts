@@ -29,11 +29,12 @@ export function startAuthBackend(requirePrefix?: string, name = 'backend'): Prom
         resolve({
           url: `http://127.0.0.1:${m[1]}/mcp`,
           proc,
-          stop: () => new Promise((done) => {
-            if (proc.exitCode !== null) return done();
-            proc.once('exit', () => done());
-            proc.kill('SIGKILL');
-          }),
+          stop: () =>
+            new Promise((done) => {
+              if (proc.exitCode !== null) return done();
+              proc.once('exit', () => done());
+              proc.kill('SIGKILL');
+            }),
         });
       }
     });
@@ -42,19 +43,39 @@ export function startAuthBackend(requirePrefix?: string, name = 'backend'): Prom
 }
 
 /** Compiles `yaml` in a fresh temp dir with the given environment; returns paths and the CLI run. */
-export async function compileWithEnv(name: string, yaml: string, env: Record<string, string | undefined>): Promise<{ dir: string; bundle: string; manifest: string; lock: string; err: string }> {
+export async function compileWithEnv(
+  name: string,
+  yaml: string,
+  env: Record<string, string | undefined>,
+): Promise<{ dir: string; bundle: string; manifest: string; lock: string; err: string }> {
   const dir = mkdtempSync(join(tmpdir(), `vmcp-auth-${name}-`));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'vmcp.yaml'), yaml);
-  const run = await vmcp(['compile', '-c', join(dir, 'vmcp.yaml'), '-o', join(dir, 'dist')], REPO, { ...process.env, ...env });
+  const run = await vmcp(['compile', '-c', join(dir, 'vmcp.yaml'), '-o', join(dir, 'dist')], REPO, {
+    ...process.env,
+    ...env,
+  });
   if (run.code !== 0) throw new Error(`compile failed (${run.code}):\n${run.err}${run.out}`);
   const gw = /^name:\s*(\S+)/m.exec(yaml)![1];
-  return { dir, bundle: join(dir, 'dist', `${gw}.vmcp.mjs`), manifest: join(dir, 'dist', `${gw}.manifest.json`), lock: join(dir, 'vmcp.lock.json'), err: run.err + run.out };
+  return {
+    dir,
+    bundle: join(dir, 'dist', `${gw}.vmcp.mjs`),
+    manifest: join(dir, 'dist', `${gw}.manifest.json`),
+    lock: join(dir, 'vmcp.lock.json'),
+    err: run.err + run.out,
+  };
 }
 
 /** One raw JSON-RPC POST to /mcp, as a client would send it, with optional bearer token. */
-export async function rawPost(url: string, body: unknown, opts: { token?: string; authorization?: string; session?: string } = {}): Promise<{ status: number; headers: Headers; text: string }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export async function rawPost(
+  url: string,
+  body: unknown,
+  opts: { token?: string; authorization?: string; session?: string } = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
   if (opts.authorization !== undefined) headers.authorization = opts.authorization;
   else if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (opts.session) headers['mcp-session-id'] = opts.session;
@@ -63,4 +84,9 @@ export async function rawPost(url: string, body: unknown, opts: { token?: string
 }
 
 /** An initialize request body (2025-11-25). */
-export const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+export const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+};

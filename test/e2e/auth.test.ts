@@ -57,7 +57,10 @@ outgoingAuth:
       clientCredentials: { tokenUrl: ${tokens.tokenUrl}, clientId: vmcp-gw, clientSecretEnv: VMCP_T_SECRET }
 `;
     // Compile lists the token-exchange backend with a CI identity's token (VMCP_SUBJECT_TOKEN).
-    compiled = await compileWithEnv('oidc', yaml, { VMCP_T_SECRET: SECRET, VMCP_SUBJECT_TOKEN: await mint({ sub: 'ci-bot' }) });
+    compiled = await compileWithEnv('oidc', yaml, {
+      VMCP_T_SECRET: SECRET,
+      VMCP_SUBJECT_TOKEN: await mint({ sub: 'ci-bot' }),
+    });
     gw = await startBundle(compiled.bundle, [], { ...process.env, VMCP_T_SECRET: SECRET, VMCP_LOG_LEVEL: 'debug' });
   });
   afterAll(async () => {
@@ -67,7 +70,11 @@ outgoingAuth:
 
   const connect = async (token: string) => {
     const client = new Client({ name: 'auth-e2e', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(gw.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(gw.url), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
     return client;
   };
   const text = (r: any) => (r.content as Array<{ text: string }>).map((c) => c.text).join('');
@@ -81,19 +88,36 @@ outgoingAuth:
   it('serves RFC 9728 protected resource metadata', async () => {
     const res = await fetch(gw.url.replace('/mcp', '/.well-known/oauth-protected-resource/mcp'));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ resource: gw.url, authorization_servers: [issuer.issuer], bearer_methods_supported: ['header'], scopes_supported: ['mcp:tools'] });
+    expect(await res.json()).toEqual({
+      resource: gw.url,
+      authorization_servers: [issuer.issuer],
+      bearer_methods_supported: ['header'],
+      scopes_supported: ['mcp:tools'],
+    });
   });
 
   it('a backend receives the exchanged token, never the client token; the other gets client credentials', async () => {
     const token = await mint({ sub: 'alice' });
     const client = await connect(token);
     try {
-      const a = text(await client.request({ method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } }, CallToolResultSchema));
+      const a = text(
+        await client.request(
+          { method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } },
+          CallToolResultSchema,
+        ),
+      );
       expect(a).toMatch(/^Bearer xchg-\d+-[0-9a-f]{8}$/);
-      const b = text(await client.request({ method: 'tools/call', params: { name: 'cc_whoami', arguments: {} } }, CallToolResultSchema));
+      const b = text(
+        await client.request(
+          { method: 'tools/call', params: { name: 'cc_whoami', arguments: {} } },
+          CallToolResultSchema,
+        ),
+      );
       expect(b).toMatch(/^Bearer cc-\d+$/);
       for (const name of ['xchg_seen', 'cc_seen']) {
-        const seen = JSON.parse(text(await client.request({ method: 'tools/call', params: { name, arguments: {} } }, CallToolResultSchema))) as string[];
+        const seen = JSON.parse(
+          text(await client.request({ method: 'tools/call', params: { name, arguments: {} } }, CallToolResultSchema)),
+        ) as string[];
         expect(seen.length).toBeGreaterThan(0);
         for (const t of clientTokens) expect(seen.some((s) => s.includes(t))).toBe(false);
       }
@@ -107,17 +131,29 @@ outgoingAuth:
     const token = await mint({ sub: 'bob' });
     const client = await connect(token);
     try {
-      const call = () => client.request({ method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } }, CallToolResultSchema).then(text);
+      const call = () =>
+        client
+          .request({ method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } }, CallToolResultSchema)
+          .then(text);
       const first = await call();
       const all = await Promise.all(Array.from({ length: 10 }, call));
       expect(new Set(all)).toEqual(new Set([first]));
       const exchanges = () => tokens.requests.filter((r) => r.grantType?.endsWith('token-exchange')).slice(before);
       expect(exchanges()).toHaveLength(1);
-      expect(exchanges()[0].form).toMatchObject({ subject_token: token, audience: 'backend-xchg', subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+      expect(exchanges()[0].form).toMatchObject({
+        subject_token: token,
+        audience: 'backend-xchg',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      });
 
       const carol = await connect(await mint({ sub: 'carol' }));
       try {
-        const c = text(await carol.request({ method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } }, CallToolResultSchema));
+        const c = text(
+          await carol.request(
+            { method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } },
+            CallToolResultSchema,
+          ),
+        );
         expect(c).not.toBe(first);
         expect(exchanges()).toHaveLength(2);
       } finally {
@@ -128,9 +164,19 @@ outgoingAuth:
       tokens.setExpiresIn(1);
       const dave = await connect(await mint({ sub: 'dave' }));
       try {
-        const d1 = text(await dave.request({ method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } }, CallToolResultSchema));
+        const d1 = text(
+          await dave.request(
+            { method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } },
+            CallToolResultSchema,
+          ),
+        );
         await new Promise((r) => setTimeout(r, 1300));
-        const d2 = text(await dave.request({ method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } }, CallToolResultSchema));
+        const d2 = text(
+          await dave.request(
+            { method: 'tools/call', params: { name: 'xchg_whoami', arguments: {} } },
+            CallToolResultSchema,
+          ),
+        );
         expect(d2).not.toBe(d1);
         expect(exchanges()).toHaveLength(4);
       } finally {
@@ -168,23 +214,49 @@ outgoingAuth:
       ['Basic scheme', async () => 'Basic dXNlcjpwYXNz', 401, /Bearer <token>/],
       ['malformed token', async () => 'Bearer not.a.jwt', 401, /malformed/],
       ['garbage', async () => 'Bearer %%%%', 401, /malformed/],
-      ['alg none', async () => `Bearer ${await forge({ alg: 'none', typ: 'JWT' }, { iss: issuer.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 60, scope: 'mcp:tools' }, () => '')}`, 401, /algorithm|malformed/],
-      ['HS256 signed with the public key', async () => {
-        const pub = (await importJWK(issuer.publicJwk(), 'RS256')) as CryptoKey;
-        const pem = await exportSPKI(pub);
-        const t = await new SignJWT({ iss: issuer.issuer, aud: AUDIENCE, sub: 'x', scope: 'mcp:tools' }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setExpirationTime('5m').sign(new TextEncoder().encode(pem));
-        return `Bearer ${t}`;
-      }, 401, /algorithm/],
-      ['wrong iss', async () => `Bearer ${await mint({ sub: 'x' }, { iss: 'https://evil.example.com' })}`, 401, /another issuer/],
+      [
+        'alg none',
+        async () =>
+          `Bearer ${await forge({ alg: 'none', typ: 'JWT' }, { iss: issuer.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 60, scope: 'mcp:tools' }, () => '')}`,
+        401,
+        /algorithm|malformed/,
+      ],
+      [
+        'HS256 signed with the public key',
+        async () => {
+          const pub = (await importJWK(issuer.publicJwk(), 'RS256')) as CryptoKey;
+          const pem = await exportSPKI(pub);
+          const t = await new SignJWT({ iss: issuer.issuer, aud: AUDIENCE, sub: 'x', scope: 'mcp:tools' })
+            .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(pem));
+          return `Bearer ${t}`;
+        },
+        401,
+        /algorithm/,
+      ],
+      [
+        'wrong iss',
+        async () => `Bearer ${await mint({ sub: 'x' }, { iss: 'https://evil.example.com' })}`,
+        401,
+        /another issuer/,
+      ],
       ['wrong aud', async () => `Bearer ${await mint({ sub: 'x', aud: 'someone-else' })}`, 401, /another audience/],
       ['expired', async () => `Bearer ${await mint({ sub: 'x' }, { expiresIn: -120 })}`, 401, /expired/],
       ['nbf in the future', async () => `Bearer ${await mint({ sub: 'x', nbf: now() + 600 })}`, 401, /not valid yet/],
       ['unknown kid', async () => `Bearer ${await mint({ sub: 'x' }, { kid: 'nope' })}`, 401, /unknown kid/],
-      ['tampered payload', async () => {
-        const [h, , s] = (await mint({ sub: 'x' })).split('.');
-        const p = Buffer.from(JSON.stringify({ iss: issuer.issuer, aud: AUDIENCE, sub: 'admin', exp: now() + 60, scope: 'mcp:tools' })).toString('base64url');
-        return `Bearer ${h}.${p}.${s}`;
-      }, 401, /signature/],
+      [
+        'tampered payload',
+        async () => {
+          const [h, , s] = (await mint({ sub: 'x' })).split('.');
+          const p = Buffer.from(
+            JSON.stringify({ iss: issuer.issuer, aud: AUDIENCE, sub: 'admin', exp: now() + 60, scope: 'mcp:tools' }),
+          ).toString('base64url');
+          return `Bearer ${h}.${p}.${s}`;
+        },
+        401,
+        /signature/,
+      ],
       ['missing scope', async () => `Bearer ${await mint({ sub: 'x', scope: 'other' })}`, 403, /lacks scope mcp:tools/],
       ['no exp', async () => `Bearer ${await mint({ sub: 'x' }, { noExp: true })}`, 401, /"exp"/],
       ['no sub', async () => `Bearer ${await mint({})}`, 401, /"sub"/],
@@ -197,8 +269,15 @@ outgoingAuth:
         const res = await rawPost(url, INITIALIZE, authorization === undefined ? {} : { authorization });
         expect(res.status).toBe(status);
         const challenge = res.headers.get('www-authenticate') ?? '';
-        expect(challenge).toContain(`resource_metadata="${gw.url.replace('/mcp', '/.well-known/oauth-protected-resource/mcp')}"`);
-        const code = status === 403 ? 'insufficient_scope' : /Bearer <token>/.test(String(reason)) ? 'invalid_request' : 'invalid_token';
+        expect(challenge).toContain(
+          `resource_metadata="${gw.url.replace('/mcp', '/.well-known/oauth-protected-resource/mcp')}"`,
+        );
+        const code =
+          status === 403
+            ? 'insufficient_scope'
+            : /Bearer <token>/.test(String(reason))
+              ? 'invalid_request'
+              : 'invalid_token';
         if (authorization !== undefined) expect(challenge).toContain(`error="${code}"`);
         else expect(challenge).not.toContain('error=');
         expect(JSON.parse(res.text).error.message).toMatch(reason);
@@ -328,7 +407,9 @@ ${ps.map((p) => `      - '${p}'`).join('\n')}
     // b_deploy is permitted only with arguments, so a list (no arguments) does not show it.
     expect(tools).toEqual(['b_echo']);
     expect((await alice('prompts/list', {})).body.result.prompts.map((p: any) => p.name)).toEqual(['b_greet']);
-    expect((await alice('resources/list', {})).body.result.resources.map((r: any) => r.uri)).toEqual(['auth://backend/public']);
+    expect((await alice('resources/list', {})).body.result.resources.map((r: any) => r.uri)).toEqual([
+      'auth://backend/public',
+    ]);
     const admin = await session({ sub: 'root', role: 'admin' });
     const all = (await admin('tools/list', {})).body.result.tools.map((t: any) => t.name).sort();
     expect(all).toEqual(['b_admin_reset', 'b_deploy', 'b_echo', 'b_seen', 'b_whoami']);
@@ -339,7 +420,9 @@ ${ps.map((p) => `      - '${p}'`).join('\n')}
     const ok = await alice('tools/call', { name: 'b_echo', arguments: { text: 'hi' } });
     expect(ok.status).toBe(200);
     expect(ok.body.result.content[0].text).toBe('hi');
-    expect((await alice('tools/call', { name: 'b_deploy', arguments: { env: 'staging' } })).body.result.content[0].text).toBe('deployed to staging');
+    expect(
+      (await alice('tools/call', { name: 'b_deploy', arguments: { env: 'staging' } })).body.result.content[0].text,
+    ).toBe('deployed to staging');
     for (const [method, params] of [
       ['tools/call', { name: 'b_deploy', arguments: { env: 'prod' } }],
       ['tools/call', { name: 'b_admin_reset', arguments: {} }],
@@ -352,20 +435,31 @@ ${ps.map((p) => `      - '${p}'`).join('\n')}
       expect(denied.status, `${method} ${JSON.stringify(params)}`).toBe(403);
       expect(denied.body.error.code).toBe(-32003);
     }
-    expect((await alice('prompts/get', { name: 'b_greet', arguments: { name: 'A' } })).body.result.messages[0].content.text).toBe('Hello A');
-    expect((await alice('resources/read', { uri: 'auth://backend/public' })).body.result.contents[0].text).toBe('public');
+    expect(
+      (await alice('prompts/get', { name: 'b_greet', arguments: { name: 'A' } })).body.result.messages[0].content.text,
+    ).toBe('Hello A');
+    expect((await alice('resources/read', { uri: 'auth://backend/public' })).body.result.contents[0].text).toBe(
+      'public',
+    );
   });
 
   it('forbid overrides the admin permit only where it says so', async () => {
     const admin = await session({ sub: 'root', role: 'admin' });
-    expect((await admin('tools/call', { name: 'b_admin_reset', arguments: {} })).body.result.content[0].text).toBe('reset');
+    expect((await admin('tools/call', { name: 'b_admin_reset', arguments: {} })).body.result.content[0].text).toBe(
+      'reset',
+    );
     expect((await admin('tools/call', { name: 'b_seen', arguments: {} })).status).toBe(200);
     const alice = await session({ sub: 'alice', role: 'viewer' });
     expect((await alice('tools/call', { name: 'b_seen', arguments: {} })).status).toBe(403);
   });
 
   it('a policy naming a tool the gateway does not expose fails the compile at its line', async () => {
-    const bad = [...policies.slice(0, 2), 'permit(principal, action == Action::"call_tool", resource == Tool::"echo");'];
-    await expect(compileWithEnv('cedarbad', yaml(bad, backend.url, issuer.issuer), {})).rejects.toThrow(/vmcp\.yaml:14:\d+ error\[POLICY_UNKNOWN_ENTITY\][^\n]*Tool::"echo"[\s\S]*did you mean "b_echo"/);
+    const bad = [
+      ...policies.slice(0, 2),
+      'permit(principal, action == Action::"call_tool", resource == Tool::"echo");',
+    ];
+    await expect(compileWithEnv('cedarbad', yaml(bad, backend.url, issuer.issuer), {})).rejects.toThrow(
+      /vmcp\.yaml:14:\d+ error\[POLICY_UNKNOWN_ENTITY\][^\n]*Tool::"echo"[\s\S]*did you mean "b_echo"/,
+    );
   });
 });

@@ -24,7 +24,10 @@ aggregation:
 
 function runSuite(url: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(NODE22, [SUITE, 'server', '--url', url, '--expected-failures', BASELINE], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(NODE22, [SUITE, 'server', '--url', url, '--expected-failures', BASELINE], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     p.stdout.on('data', (c) => (output += c));
     p.stderr.on('data', (c) => (output += c));
@@ -40,20 +43,29 @@ function runSuite(url: string): Promise<{ code: number | null; output: string }>
   });
 }
 
-describe.runIf(conformanceAvailable('test/e2e/conformance.test.ts'))('MCP conformance suite against the compiled gateway', () => {
-  let gw: RunningBundle;
-  beforeAll(async () => {
-    const { bundle } = await compileConfig('conformance', CONFIG);
-    gw = await startBundle(bundle);
-  });
-  afterAll(async () => {
-    await gw?.stop();
-  });
+describe.runIf(conformanceAvailable('test/e2e/conformance.test.ts'))(
+  'MCP conformance suite against the compiled gateway',
+  () => {
+    let gw: RunningBundle;
+    beforeAll(async () => {
+      const { bundle } = await compileConfig('conformance', CONFIG);
+      gw = await startBundle(bundle);
+    });
+    afterAll(async () => {
+      await gw?.stop();
+    });
 
-  it('passes every active server scenario (baseline: test/fixtures/conformance/expected-failures.yml)', async () => {
-    const { code, output } = await runSuite(gw.url);
-    if (code !== 0) console.error(output.split('\n').filter((l) => /FAIL|WARN|unexpected|stale|Error/i.test(l)).join('\n'));
-    expect(output).toMatch(/dns-rebinding-protection/);
-    expect(code).toBe(0);
-  }, 300_000);
-});
+    it('passes every active server scenario (baseline: test/fixtures/conformance/expected-failures.yml)', async () => {
+      const { code, output } = await runSuite(gw.url);
+      if (code !== 0)
+        console.error(
+          output
+            .split('\n')
+            .filter((l) => /FAIL|WARN|unexpected|stale|Error/i.test(l))
+            .join('\n'),
+        );
+      expect(output).toMatch(/dns-rebinding-protection/);
+      expect(code).toBe(0);
+    }, 300_000);
+  },
+);

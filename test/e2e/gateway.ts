@@ -17,10 +17,20 @@ export interface CliRun {
 }
 
 /** Runs the vmcp CLI in-process with captured output, from `cwd`. */
-export async function vmcp(args: string[], cwd = REPO, env: Record<string, string | undefined> = process.env): Promise<CliRun> {
+export async function vmcp(
+  args: string[],
+  cwd = REPO,
+  env: Record<string, string | undefined> = process.env,
+): Promise<CliRun> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd, env, isTTY: false });
+  const code = await main(args, {
+    out: (t) => (out += `${t}\n`),
+    err: (t) => (err += `${t}\n`),
+    cwd,
+    env,
+    isTTY: false,
+  });
   return { code, out, err };
 }
 
@@ -33,7 +43,11 @@ afterAll(() => {
 });
 
 /** Writes a config into a fresh temp dir and compiles it there; returns the bundle path. */
-export async function compileConfig(name: string, yaml: string, extraArgs: string[] = []): Promise<{ dir: string; bundle: string; run: CliRun }> {
+export async function compileConfig(
+  name: string,
+  yaml: string,
+  extraArgs: string[] = [],
+): Promise<{ dir: string; bundle: string; run: CliRun }> {
   const dir = mkdtempSync(join(tmpdir(), `vmcp-e2e-${name}-`));
   tempDirs.push(dir);
   mkdirSync(dir, { recursive: true });
@@ -53,8 +67,17 @@ export interface RunningBundle {
 }
 
 /** Starts `node bundle --port 0` and waits for the URL it prints. */
-export function startBundle(bundle: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, cwd = REPO): Promise<RunningBundle> {
-  const proc = spawn(process.execPath, [bundle, '--port', '0', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startBundle(
+  bundle: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = REPO,
+): Promise<RunningBundle> {
+  const proc = spawn(process.execPath, [bundle, '--port', '0', ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let logs = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`bundle did not report a URL within 20 s:\n${logs}`)), 20_000);

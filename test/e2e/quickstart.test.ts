@@ -32,13 +32,28 @@ describe('quickstart bundle over real npm MCP servers', () => {
   });
 
   it('routes a call to server-everything under its original name', async () => {
-    const r = await client.request({ method: 'tools/call', params: { name: 'everything_echo', arguments: { message: 'hello vmcp' } } }, CallToolResultSchema);
+    const r = await client.request(
+      { method: 'tools/call', params: { name: 'everything_echo', arguments: { message: 'hello vmcp' } } },
+      CallToolResultSchema,
+    );
     expect(JSON.stringify(r.content)).toContain('hello vmcp');
   });
 
   it('routes a call to server-memory and reads the state back', async () => {
-    await client.request({ method: 'tools/call', params: { name: 'memory_create_entities', arguments: { entities: [{ name: 'vmcp-e2e', entityType: 'test', observations: ['compiled'] }] } } }, CallToolResultSchema);
-    const r = await client.request({ method: 'tools/call', params: { name: 'memory_search_nodes', arguments: { query: 'vmcp-e2e' } } }, CallToolResultSchema);
+    await client.request(
+      {
+        method: 'tools/call',
+        params: {
+          name: 'memory_create_entities',
+          arguments: { entities: [{ name: 'vmcp-e2e', entityType: 'test', observations: ['compiled'] }] },
+        },
+      },
+      CallToolResultSchema,
+    );
+    const r = await client.request(
+      { method: 'tools/call', params: { name: 'memory_search_nodes', arguments: { query: 'vmcp-e2e' } } },
+      CallToolResultSchema,
+    );
     expect(JSON.stringify(r)).toContain('vmcp-e2e');
   });
 
@@ -52,7 +67,9 @@ describe('quickstart bundle over real npm MCP servers', () => {
   });
 
   it('answers an unknown tool with a protocol error, and keeps serving', async () => {
-    await expect(client.request({ method: 'tools/call', params: { name: 'nope_tool', arguments: {} } }, CallToolResultSchema)).rejects.toThrow();
+    await expect(
+      client.request({ method: 'tools/call', params: { name: 'nope_tool', arguments: {} } }, CallToolResultSchema),
+    ).rejects.toThrow();
     const { tools } = await client.listTools();
     expect(tools.length).toBeGreaterThan(10);
   });

@@ -22,7 +22,10 @@ import { buildGateway, waitFor } from './harness.ts';
 
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');
 const LIMIT = 64 * 1024;
-const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 /** One log message of about 1 KB. */
 const LOG_PARAMS = { level: 'info', logger: 'bp', data: 'x'.repeat(1000) };
@@ -36,7 +39,9 @@ const logs: any[] = [];
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  const gw = await buildGateway([{ name: 'probe', args: [PROBE] }], { operational: { limits: { maxStreamBufferBytes: LIMIT } } });
+  const gw = await buildGateway([{ name: 'probe', args: [PROBE] }], {
+    operational: { limits: { maxStreamBufferBytes: LIMIT } },
+  });
   const log = createLogger({}, 'info', (line) => void logs.push(JSON.parse(line)));
   const plugins: RuntimePlugins = { transports: { stdio: stdioTransport }, outgoingAuth: { unauthenticated } };
   core = new GatewayCore(gw, resolveBackends(gw, plugins, process.env, log), plugins, log);
@@ -55,7 +60,13 @@ function stalledRequest(method: string, headers: Record<string, string>, body = 
   const s = connect(http.port, '127.0.0.1');
   s.pause();
   sockets.push(s);
-  const head = Object.entries({ host: `127.0.0.1:${http.port}`, ...headers, 'content-length': String(Buffer.byteLength(body)) }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const head = Object.entries({
+    host: `127.0.0.1:${http.port}`,
+    ...headers,
+    'content-length': String(Buffer.byteLength(body)),
+  })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   s.write(`${method} /mcp HTTP/1.1\r\n${head}\r\n${body}`);
   return s;
 }
@@ -92,12 +103,22 @@ async function pushUntil(push: () => void, gone: () => boolean): Promise<number>
 }
 
 async function newSession(): Promise<string> {
-  const res = await fetch(http.url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bp', version: '1' } } }) });
+  const res = await fetch(http.url, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bp', version: '1' } },
+    }),
+  });
   await res.text();
   return res.headers.get('mcp-session-id')!;
 }
 
-const cutFor = (stream: string) => logs.filter((l) => l.stream === stream && l.msg.startsWith('downstream client is not reading'));
+const cutFor = (stream: string) =>
+  logs.filter((l) => l.stream === stream && l.msg.startsWith('downstream client is not reading'));
 
 describe('downstream SSE backpressure', () => {
   it('ends a 2025 GET stream whose reader stalled, with bounded buffering; another session keeps its stream', async () => {
@@ -105,9 +126,16 @@ describe('downstream SSE backpressure', () => {
     const readingId = await newSession();
     const stalled = stalledRequest('GET', { accept: 'text/event-stream', 'mcp-session-id': stalledId });
     const reader = readingRequest('GET', { accept: 'text/event-stream', 'mcp-session-id': readingId });
-    await waitFor(() => core.sessions.get(stalledId)?.push && core.sessions.get(readingId)?.push, 5000, 'both GET streams open');
+    await waitFor(
+      () => core.sessions.get(stalledId)?.push && core.sessions.get(readingId)?.push,
+      5000,
+      'both GET streams open',
+    );
 
-    const pushes = await pushUntil(() => core.broadcast(LOG), () => core.sessions.get(stalledId)?.push === undefined);
+    const pushes = await pushUntil(
+      () => core.broadcast(LOG),
+      () => core.sessions.get(stalledId)?.push === undefined,
+    );
     expect(core.sessions.get(stalledId)?.push).toBeUndefined(); // the stream was ended (its close handler ran)
     expect(pushes).toBeLessThan(MAX_PUSHES);
     const [cut] = cutFor('2025 GET');
@@ -127,7 +155,13 @@ describe('downstream SSE backpressure', () => {
   });
 
   it('ends a 2026 subscriptions/listen stream whose reader stalled; another listener is unaffected', async () => {
-    const body = (id: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true }, _meta: ENVELOPE } });
+    const body = (id: string) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'subscriptions/listen',
+        params: { notifications: { toolsListChanged: true }, _meta: ENVELOPE },
+      });
     const headers = { ...JSON_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'subscriptions/listen' };
     const before = core.listeners.size;
     const stalled = stalledRequest('POST', headers, body('stalled'));
@@ -137,9 +171,12 @@ describe('downstream SSE backpressure', () => {
     const stalledListener = [...core.listeners][before];
     const changed = notificationJson('notifications/tools/list_changed', {});
 
-    const pushes = await pushUntil(() => {
-      for (const l of core.listeners) l('tools', changed);
-    }, () => !core.listeners.has(stalledListener));
+    const pushes = await pushUntil(
+      () => {
+        for (const l of core.listeners) l('tools', changed);
+      },
+      () => !core.listeners.has(stalledListener),
+    );
     expect(core.listeners.has(stalledListener)).toBe(false);
     expect(pushes).toBeLessThan(MAX_PUSHES);
     const [cut] = cutFor('2026 subscriptions/listen');
@@ -148,20 +185,40 @@ describe('downstream SSE backpressure', () => {
     await drainUntilClosed(stalled);
 
     expect(core.listeners.size).toBe(before + 1);
-    await waitFor(() => reader.text().split('notifications/tools/list_changed').length - 1 === pushes, 5000, 'the reader got every notification');
+    await waitFor(
+      () => reader.text().split('notifications/tools/list_changed').length - 1 === pushes,
+      5000,
+      'the reader got every notification',
+    );
     expect(reader.ended()).toBe(false);
     reader.destroy();
   });
 
   it('ends a 2026 call stream whose reader stalled and cancels the call upstream', async () => {
     const probe = core.backends[0];
-    const call = JSON.stringify({ jsonrpc: '2.0', id: 'stalled', method: 'tools/call', params: { name: 'wait', arguments: { ms: 30_000 }, _meta: { ...ENVELOPE, 'io.modelcontextprotocol/logLevel': 'info' } } });
-    const stalled = stalledRequest('POST', { ...JSON_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'wait' }, call);
+    const call = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'stalled',
+      method: 'tools/call',
+      params: {
+        name: 'wait',
+        arguments: { ms: 30_000 },
+        _meta: { ...ENVELOPE, 'io.modelcontextprotocol/logLevel': 'info' },
+      },
+    });
+    const stalled = stalledRequest(
+      'POST',
+      { ...JSON_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'wait' },
+      call,
+    );
     await waitFor(() => probe.peer?.pending.size === 1, 5000, 'call upstream');
     const ctx = [...probe.peer!.pending.values()][0].ctx as CallContext;
 
     // What the gateway does with each of the backend's log messages for this call: ctx.notify.
-    const pushes = await pushUntil(() => ctx.notify('notifications/message', LOG_PARAMS), () => ctx.cancelled === true);
+    const pushes = await pushUntil(
+      () => ctx.notify('notifications/message', LOG_PARAMS),
+      () => ctx.cancelled === true,
+    );
     expect(ctx.cancelled).toBe(true);
     expect(pushes).toBeLessThan(MAX_PUSHES);
     const [cut] = cutFor('2026 call');
@@ -173,8 +230,18 @@ describe('downstream SSE backpressure', () => {
     // The backend saw the cancellation; another client's call works.
     const stats = await fetch(http.url, {
       method: 'POST',
-      headers: { ...JSON_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'stats' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'stats', arguments: {}, _meta: ENVELOPE } }),
+      headers: {
+        ...JSON_HEADERS,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'stats',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'stats', arguments: {}, _meta: ENVELOPE },
+      }),
     });
     expect(((await stats.json()) as any).result.structuredContent.cancelled).toBe(1);
   });
@@ -185,13 +252,25 @@ describe('downstream SSE backpressure', () => {
     const probe = core.backends[0];
     const id = await newSession();
     const cancelledBefore = probe.peer!.pending.size;
-    const call = JSON.stringify({ jsonrpc: '2.0', id: 'stalled-2025', method: 'tools/call', params: { name: 'wait', arguments: { ms: 30_000 } } });
-    const stalled = stalledRequest('POST', { ...JSON_HEADERS, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' }, call);
+    const call = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'stalled-2025',
+      method: 'tools/call',
+      params: { name: 'wait', arguments: { ms: 30_000 } },
+    });
+    const stalled = stalledRequest(
+      'POST',
+      { ...JSON_HEADERS, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+      call,
+    );
     await waitFor(() => probe.peer?.pending.size === cancelledBefore + 1, 5000, 'call upstream');
     const ctx = [...probe.peer!.pending.values()].at(-1)!.ctx as CallContext;
     expect(ctx.sessionId).toBe(id);
 
-    const pushes = await pushUntil(() => ctx.notify('notifications/message', LOG_PARAMS), () => ctx.cancelled === true);
+    const pushes = await pushUntil(
+      () => ctx.notify('notifications/message', LOG_PARAMS),
+      () => ctx.cancelled === true,
+    );
     expect(ctx.cancelled).toBe(true);
     expect(pushes).toBeLessThan(MAX_PUSHES);
     await waitFor(() => probe.peer?.pending.size === cancelledBefore, 5000, 'upstream call cancelled');

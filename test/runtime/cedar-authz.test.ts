@@ -6,7 +6,13 @@ import { isAuthorized } from '@cedar-policy/cedar-wasm/web';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleRouter } from '../../compiler/bundle.ts';
 import { cedarAuthorizer } from '../../runtime/auth/authz/cedar.ts';
-import { argAttributes, claimValue, sanitizeUri, type CedarEntity, type CedarValue } from '../../runtime/auth/authz/cedar-values.ts';
+import {
+  argAttributes,
+  claimValue,
+  sanitizeUri,
+  type CedarEntity,
+  type CedarValue,
+} from '../../runtime/auth/authz/cedar-values.ts';
 import { StartupError } from '../../runtime/env.ts';
 import { createLogger } from '../../runtime/log.ts';
 import type { Authorizer, AuthzAction, AuthzResourceType, Principal } from '../../runtime/plugins.ts';
@@ -16,13 +22,22 @@ const TOKEN = 'eyJ-the-bearer-token-never-logged';
 
 /** A verified caller with these JWT claims (`sub` included). */
 function who(sub: string, claims: Record<string, unknown> = {}): Principal {
-  return { key: `https://idp.example\n${sub}`, iss: 'https://idp.example', sub, claims: { sub, ...claims }, token: TOKEN };
+  return {
+    key: `https://idp.example\n${sub}`,
+    iss: 'https://idp.example',
+    sub,
+    claims: { sub, ...claims },
+    token: TOKEN,
+  };
 }
 
 /** An authorizer over `policies`, with its log lines kept. */
 function authorizer(policies: string[], extra: Partial<CompiledAuthz> = {}): { authz: Authorizer; logs: string[] } {
   const logs: string[] = [];
-  const authz = cedarAuthorizer({ type: 'cedar', policies, entitiesJson: '[]', ...extra }, createLogger({}, 'debug', (l) => logs.push(l)));
+  const authz = cedarAuthorizer(
+    { type: 'cedar', policies, entitiesJson: '[]', ...extra },
+    createLogger({}, 'debug', (l) => logs.push(l)),
+  );
   return { authz, logs };
 }
 
@@ -70,7 +85,9 @@ describe('Cedar authorizer: decisions', () => {
       'permit(principal, action == Action::"call_tool", resource == Tool::"d") when { !(principal has claim_big) };',
     ]);
     for (const tool of ['a', 'b', 'c', 'd']) expect(authz.isAllowed(carol, 'call_tool', 'Tool', tool), tool).toBe(true);
-    expect(claimValue({ x: [1, 'two', null, { __entity: { type: 'THVGroup', id: 'admins' } }] })).toEqual({ x: [1, 'two', {}] });
+    expect(claimValue({ x: [1, 'two', null, { __entity: { type: 'THVGroup', id: 'admins' } }] })).toEqual({
+      x: [1, 'two', {}],
+    });
   });
 
   it('makes group claims parents: groups, roles, cognito:groups, groupClaimName and roleClaimName', () => {
@@ -89,7 +106,9 @@ describe('Cedar authorizer: decisions', () => {
     }).authz;
     expect(custom.isAllowed(who('u', { 'https://example.com/groups': ['eng'] }), 'call_tool', 'Tool', 'x')).toBe(true);
     expect(custom.isAllowed(who('v', { groups: ['ops'], app_roles: ['eng'] }), 'call_tool', 'Tool', 'x')).toBe(true);
-    expect(custom.isAllowed(alice, 'call_tool', 'Tool', 'x'), 'groups of the default THVGroup type do not count').toBe(true);
+    expect(custom.isAllowed(alice, 'call_tool', 'Tool', 'x'), 'groups of the default THVGroup type do not count').toBe(
+      true,
+    );
     expect(custom.isAllowed(bob, 'call_tool', 'Tool', 'x')).toBe(false);
   });
 
@@ -132,7 +151,10 @@ describe('Cedar authorizer: decisions', () => {
   });
 
   it('lets forbid override permit', () => {
-    const { authz } = authorizer(['permit(principal, action, resource);', 'forbid(principal, action == Action::"call_tool", resource == Tool::"rm_rf");']);
+    const { authz } = authorizer([
+      'permit(principal, action, resource);',
+      'forbid(principal, action == Action::"call_tool", resource == Tool::"rm_rf");',
+    ]);
     expect(authz.isAllowed(alice, 'call_tool', 'Tool', 'ls')).toBe(true);
     expect(authz.isAllowed(alice, 'call_tool', 'Tool', 'rm_rf')).toBe(false);
   });
@@ -161,7 +183,10 @@ describe('Cedar authorizer: decisions', () => {
   });
 
   it('does not let a claim forge an entity through Cedar JSON escapes', () => {
-    const forged = who('mallory', { x: { __entity: { type: 'THVGroup', id: 'admins' } }, groups: [{ __entity: { type: 'THVGroup', id: 'admins' } }] });
+    const forged = who('mallory', {
+      x: { __entity: { type: 'THVGroup', id: 'admins' } },
+      groups: [{ __entity: { type: 'THVGroup', id: 'admins' } }],
+    });
     const { authz } = authorizer([
       'permit(principal in THVGroup::"admins", action, resource);',
       'permit(principal, action, resource) when { principal has claim_x && principal.claim_x == THVGroup::"admins" };',
@@ -182,13 +207,20 @@ describe('Cedar authorizer: failing closed', () => {
     expect(authz.isAllowed(who('sre', { department: 'sre' }), 'call_tool', 'Tool', 'echo')).toBe(true);
     const warnings = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ policy: 'incomingAuth.authz.policies[1]', action: 'call_tool', msg: expect.stringContaining('denied') });
+    expect(warnings[0]).toMatchObject({
+      policy: 'incomingAuth.authz.policies[1]',
+      action: 'call_tool',
+      msg: expect.stringContaining('denied'),
+    });
     expect(String(warnings[0].error)).toContain('claim_department');
-    for (const secret of ['s3cr3t-subject', 'private@example.com', 'hunter2', TOKEN]) expect(logs.join('\n')).not.toContain(secret);
+    for (const secret of ['s3cr3t-subject', 'private@example.com', 'hunter2', TOKEN])
+      expect(logs.join('\n')).not.toContain(secret);
   });
 
   it('denies on other evaluation errors too (Long overflow)', () => {
-    const { authz } = authorizer(['permit(principal, action, resource) when { principal.claim_level + 9223372036854775000 > 0 };']);
+    const { authz } = authorizer([
+      'permit(principal, action, resource) when { principal.claim_level + 9223372036854775000 > 0 };',
+    ]);
     expect(authz.isAllowed(who('zero', { level: 0 }), 'call_tool', 'Tool', 'x')).toBe(true);
     expect(authz.isAllowed(who('five', { level: 5000 }), 'call_tool', 'Tool', 'x')).toBe(false);
   });
@@ -201,20 +233,31 @@ describe('Cedar authorizer: failing closed', () => {
   });
 
   it('throws StartupError at start-up for a policy that does not parse, naming it and the place', () => {
-    expect(startupError(['permit(principal, action, resource);', 'permit(principal, action, resource)\n  when { foo };'])).toBe(
-      'incomingAuth.authz.policies[1] does not parse (line 2, column 10 of the policy): invalid variable: foo',
+    expect(
+      startupError(['permit(principal, action, resource);', 'permit(principal, action, resource)\n  when { foo };']),
+    ).toBe('incomingAuth.authz.policies[1] does not parse (line 2, column 10 of the policy): invalid variable: foo');
+    expect(startupError(['permit(principal, action, resource == ?resource);'])).toMatch(
+      /^incomingAuth\.authz\.policies\[0\] does not parse .*template/,
     );
-    expect(startupError(['permit(principal, action, resource == ?resource);'])).toMatch(/^incomingAuth\.authz\.policies\[0\] does not parse .*template/);
   });
 
   it('throws StartupError for bad entitiesJson and a bad groupEntityType', () => {
     expect(startupError([], { entitiesJson: '[{' })).toMatch(/^incomingAuth\.authz\.entitiesJson is not valid JSON: /);
-    expect(startupError([], { entitiesJson: '{}' })).toBe('incomingAuth.authz.entitiesJson must be a JSON array of entities');
-    expect(startupError([], { entitiesJson: '[{"attrs": {}}]' })).toMatch(/^incomingAuth\.authz\.entitiesJson\[0\] has no valid uid/);
-    expect(startupError([], { entitiesJson: '[{"uid": {"type": "Tool", "id": "t"}, "attrs": {"x": {"__extn": {"fn": "decimal", "arg": "nope"}}}}]' })).toMatch(
-      /^incomingAuth\.authz\.entitiesJson does not parse: .*well-formed decimal/,
+    expect(startupError([], { entitiesJson: '{}' })).toBe(
+      'incomingAuth.authz.entitiesJson must be a JSON array of entities',
     );
-    expect(startupError([], { groupEntityType: 'Not A Type' })).toBe('incomingAuth.authz.groupEntityType "Not A Type" is not a Cedar entity type name');
+    expect(startupError([], { entitiesJson: '[{"attrs": {}}]' })).toMatch(
+      /^incomingAuth\.authz\.entitiesJson\[0\] has no valid uid/,
+    );
+    expect(
+      startupError([], {
+        entitiesJson:
+          '[{"uid": {"type": "Tool", "id": "t"}, "attrs": {"x": {"__extn": {"fn": "decimal", "arg": "nope"}}}}]',
+      }),
+    ).toMatch(/^incomingAuth\.authz\.entitiesJson does not parse: .*well-formed decimal/);
+    expect(startupError([], { groupEntityType: 'Not A Type' })).toBe(
+      'incomingAuth.authz.groupEntityType "Not A Type" is not a Cedar entity type name',
+    );
   });
 
   it('denies everything with no policies, and says so at start-up', () => {
@@ -224,7 +267,7 @@ describe('Cedar authorizer: failing closed', () => {
   });
 });
 
-describe('Cedar authorizer: slicing and attribute pruning give the full evaluation\'s decisions', () => {
+describe("Cedar authorizer: slicing and attribute pruning give the full evaluation's decisions", () => {
   const POLICIES = [
     'permit(principal, action == Action::"call_tool", resource == Tool::"t1");',
     'permit(principal in THVGroup::"eng", action in [Action::"call_tool", Action::"get_prompt"], resource) when { resource has arg_env && resource.arg_env == "staging" };',
@@ -254,7 +297,14 @@ describe('Cedar authorizer: slicing and attribute pruning give the full evaluati
   const ARGS = [undefined, { env: 'staging' }, { env: 'prod', cfg: { a: 1 } }];
 
   /** Every attribute, every policy, one isAuthorized call: what the authorizer must agree with. */
-  function reference(policies: string[], p: Principal | undefined, action: AuthzAction, type: AuthzResourceType, id: string, args?: Record<string, unknown>): boolean {
+  function reference(
+    policies: string[],
+    p: Principal | undefined,
+    action: AuthzAction,
+    type: AuthzResourceType,
+    id: string,
+    args?: Record<string, unknown>,
+  ): boolean {
     const claims: Record<string, CedarValue> = {};
     for (const [k, v] of Object.entries(p?.claims ?? {})) {
       const c = claimValue(v);
@@ -262,7 +312,13 @@ describe('Cedar authorizer: slicing and attribute pruning give the full evaluati
     }
     const argAttrs = argAttributes(args, () => true);
     const meta = { Tool: ['call', 'tool'], Prompt: ['get', 'prompt'], Resource: ['read', 'resource'] }[type];
-    const attrs: Record<string, CedarValue> = { name: type === 'Resource' ? sanitizeUri(id) : id, operation: meta[0], feature: meta[1], ...(type === 'Resource' ? { uri: id } : {}), ...argAttrs };
+    const attrs: Record<string, CedarValue> = {
+      name: type === 'Resource' ? sanitizeUri(id) : id,
+      operation: meta[0],
+      feature: meta[1],
+      ...(type === 'Resource' ? { uri: id } : {}),
+      ...argAttrs,
+    };
     const principal = { type: 'Client', id: p?.sub ?? 'anonymous' };
     const groups = (p?.claims.groups as string[] | undefined) ?? [];
     const mine = [
@@ -287,32 +343,49 @@ describe('Cedar authorizer: slicing and attribute pruning give the full evaluati
   }
 
   // `context == {}` reads the whole context, which turns context pruning off: test with and without it.
-  const SETS = { 'with a whole-context policy': POLICIES, 'without one': POLICIES.filter((p) => !p.includes('context == {}')) };
+  const SETS = {
+    'with a whole-context policy': POLICIES,
+    'without one': POLICIES.filter((p) => !p.includes('context == {}')),
+  };
 
-  it.each(Object.entries(SETS))('agrees on every principal × request × arguments combination, %s', (_name, policies) => {
-    const { authz } = authorizer(policies, { entitiesJson: JSON.stringify(ENTITIES) });
-    const outcomes: boolean[] = [];
-    for (const p of PRINCIPALS) {
-      for (const [action, type, id] of REQUESTS) {
-        for (const args of ARGS) {
-          const want = reference(policies, p, action, type, id, args);
-          expect(authz.isAllowed(p, action, type, id, args), `${p?.sub ?? 'anonymous'} ${action} ${type}::"${id}" ${JSON.stringify(args)}`).toBe(want);
-          outcomes.push(want);
+  it.each(Object.entries(SETS))(
+    'agrees on every principal × request × arguments combination, %s',
+    (_name, policies) => {
+      const { authz } = authorizer(policies, { entitiesJson: JSON.stringify(ENTITIES) });
+      const outcomes: boolean[] = [];
+      for (const p of PRINCIPALS) {
+        for (const [action, type, id] of REQUESTS) {
+          for (const args of ARGS) {
+            const want = reference(policies, p, action, type, id, args);
+            expect(
+              authz.isAllowed(p, action, type, id, args),
+              `${p?.sub ?? 'anonymous'} ${action} ${type}::"${id}" ${JSON.stringify(args)}`,
+            ).toBe(want);
+            outcomes.push(want);
+          }
         }
       }
-    }
-    // The table exercises both outcomes, so agreement means something.
-    expect(outcomes.filter(Boolean).length).toBeGreaterThan(10);
-    expect(outcomes.filter((x) => !x).length).toBeGreaterThan(10);
-  });
+      // The table exercises both outcomes, so agreement means something.
+      expect(outcomes.filter(Boolean).length).toBeGreaterThan(10);
+      expect(outcomes.filter((x) => !x).length).toBeGreaterThan(10);
+    },
+  );
 });
 
 describe('Cedar authorizer: cost per decision', () => {
   it('filters a 1,000-tool list (measured, not asserted: timing belongs in bench/)', () => {
     const tools = Array.from({ length: 1000 }, (_, i) => `tool_${i}`);
-    const perTool = tools.slice(0, 20).map((t) => `permit(principal, action == Action::"call_tool", resource == Tool::"${t}");`);
-    const sliced = authorizer([...perTool, 'permit(principal in THVGroup::"eng", action == Action::"call_tool", resource == Tool::"tool_999");']).authz;
-    const general = authorizer([...perTool, 'permit(principal, action == Action::"call_tool", resource) when { principal has claim_role && principal.claim_role == "admin" };']).authz;
+    const perTool = tools
+      .slice(0, 20)
+      .map((t) => `permit(principal, action == Action::"call_tool", resource == Tool::"${t}");`);
+    const sliced = authorizer([
+      ...perTool,
+      'permit(principal in THVGroup::"eng", action == Action::"call_tool", resource == Tool::"tool_999");',
+    ]).authz;
+    const general = authorizer([
+      ...perTool,
+      'permit(principal, action == Action::"call_tool", resource) when { principal has claim_role && principal.claim_role == "admin" };',
+    ]).authz;
     const measure = (authz: Authorizer) => {
       for (const t of tools.slice(0, 50)) authz.isAllowed(alice, 'call_tool', 'Tool', t); // warm-up
       const start = performance.now();
@@ -354,14 +427,22 @@ process.stdout.write(JSON.stringify({
   it('embeds the .wasm and decides with plain node from a folder with no node_modules', async () => {
     const authz: CompiledAuthz = {
       type: 'cedar',
-      policies: ['permit(principal, action == Action::"call_tool", resource == Tool::"echo");', 'permit(principal, action, resource) when { principal has claim_role && principal.claim_role == "admin" };'],
+      policies: [
+        'permit(principal, action == Action::"call_tool", resource == Tool::"echo");',
+        'permit(principal, action, resource) when { principal has claim_role && principal.claim_role == "admin" };',
+      ],
       entitiesJson: '[]',
     };
     const out = await bundleRouter(probe(authz), 'cedar-probe');
     const file = join(dir, 'probe.mjs');
     writeFileSync(file, out.code);
     for (let d = dir; dirname(d) !== d; d = dirname(d)) expect(existsSync(join(d, 'node_modules')), d).toBe(false);
-    const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+    const r = spawnSync(process.execPath, [file], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(got).toMatchObject({ echo: true, other: false, admin: true, guest: false });
@@ -369,8 +450,13 @@ process.stdout.write(JSON.stringify({
     expect(out.legal).toContain('@cedar-policy/cedar-wasm');
 
     // The same entry without Cedar carries none of it.
-    const plain = await bundleRouter(`import { createLogger } from './runtime/log.ts';\ncreateLogger().info({}, 'hi');\n`, 'plain-probe');
+    const plain = await bundleRouter(
+      `import { createLogger } from './runtime/log.ts';\ncreateLogger().info({}, 'hi');\n`,
+      'plain-probe',
+    );
     expect(Object.keys(plain.metafile.inputs).filter((p) => p.includes('cedar'))).toEqual([]);
-    console.log(`cedar: bundle ${(out.code.length / 1024).toFixed(0)} KB with the authorizer vs ${(plain.code.length / 1024).toFixed(1)} KB without; authorizer start-up in the bundle ${(got.initMs as number).toFixed(0)} ms (inflate + compile + parse)`);
+    console.log(
+      `cedar: bundle ${(out.code.length / 1024).toFixed(0)} KB with the authorizer vs ${(plain.code.length / 1024).toFixed(1)} KB without; authorizer start-up in the bundle ${(got.initMs as number).toFixed(0)} ms (inflate + compile + parse)`,
+    );
   });
 });

@@ -50,7 +50,9 @@ const ORIGINS: Array<[string, boolean]> = [
 
 describe('Host and Origin rules (loopback bind)', () => {
   it.each(HOSTS)('Host %j → %s', (host, want) => expect(hostAllowed(host, true)).toBe(want));
-  it.each(ORIGINS)('Origin %j → %s', (origin, want) => expect(originAllowed(origin, '127.0.0.1:4483', true)).toBe(want));
+  it.each(ORIGINS)('Origin %j → %s', (origin, want) =>
+    expect(originAllowed(origin, '127.0.0.1:4483', true)).toBe(want),
+  );
   it('a missing Host is refused on loopback, anything goes on a public bind (auth protects it)', () => {
     expect(hostAllowed(undefined, true)).toBe(false);
     expect(hostAllowed('gateway.example.com', false)).toBe(true);
@@ -76,13 +78,27 @@ describe('a running gateway refuses rebinding names (the conformance suite sends
     await g?.stop();
   });
 
-  const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  const INIT = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
   const post = (headers: Record<string, string>, path = '/mcp', method = 'POST'): Promise<number> =>
     new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: g.port, path, method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: g.port,
+          path,
+          method,
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end(method === 'POST' ? INIT : undefined);
     });

@@ -17,7 +17,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import * as z from 'zod';
 import { hashJson } from '../../runtime/canonical.ts';
-import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth, TransportKind } from '../../runtime/compiled-gateway.ts';
+import type {
+  CompiledBackend,
+  CompiledGateway,
+  CompiledOutgoingAuth,
+  TransportKind,
+} from '../../runtime/compiled-gateway.ts';
 
 /** The repository root. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,11 +63,17 @@ const Loose = z.looseObject({});
 export async function introspect(spec: BackendSpec): Promise<Catalog> {
   const client = new Client({ name: 'vmcp-test-introspect', version: '0.0.0' });
   const env = spec.introspectEnv ?? spec.env;
-  const transport = (spec.transport ?? 'stdio') === 'stdio'
-    ? new StdioClientTransport({ command: spec.command ?? process.execPath, args: spec.args, env: { ...getDefaultEnvironment(), ...env }, stderr: 'ignore' })
-    : spec.transport === 'sse'
-      ? new SSEClientTransport(new URL(spec.url!))
-      : new StreamableHTTPClientTransport(new URL(spec.url!));
+  const transport =
+    (spec.transport ?? 'stdio') === 'stdio'
+      ? new StdioClientTransport({
+          command: spec.command ?? process.execPath,
+          args: spec.args,
+          env: { ...getDefaultEnvironment(), ...env },
+          stderr: 'ignore',
+        })
+      : spec.transport === 'sse'
+        ? new SSEClientTransport(new URL(spec.url!))
+        : new StreamableHTTPClientTransport(new URL(spec.url!));
   await client.connect(transport);
   try {
     const caps = (client.getServerCapabilities() ?? {}) as Record<string, any>;
@@ -98,7 +109,10 @@ export interface BuildOptions {
 
 /** Turns a URI template into an anchored RegExp source: `fixture://items/{id}` → `^fixture://items/([^/]+)$`. */
 export function templatePattern(uriTemplate: string): string {
-  return `^${uriTemplate.split(/\{[^}]+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('([^/]+)')}$`;
+  return `^${uriTemplate
+    .split(/\{[^}]+\}/)
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('([^/]+)')}$`;
 }
 
 /** Introspects every backend and builds the CompiledGateway the compiler would emit. */
@@ -127,11 +141,12 @@ export async function buildGateway(specs: BackendSpec[], opts: BuildOptions = {}
   const caps: Record<string, any> = {};
   specs.forEach((s, i) => {
     const c = catalogs[i];
-    const hashes = (items: any[], key: string) => Object.fromEntries(items.filter((x) => typeof x?.[key] === 'string').map((x) => [x[key], hashJson(x)]));
+    const hashes = (items: any[], key: string) =>
+      Object.fromEntries(items.filter((x) => typeof x?.[key] === 'string').map((x) => [x[key], hashJson(x)]));
     const backend: CompiledBackend = {
       name: s.name,
       transport: s.transport ?? 'stdio',
-      command: s.transport && s.transport !== 'stdio' ? undefined : s.command ?? process.execPath,
+      command: s.transport && s.transport !== 'stdio' ? undefined : (s.command ?? process.execPath),
       args: s.args,
       env: s.env,
       url: s.url,
@@ -166,7 +181,8 @@ export async function buildGateway(specs: BackendSpec[], opts: BuildOptions = {}
       gw.resourceTemplates.push({ uriTemplate: t.uriTemplate, pattern: templatePattern(t.uriTemplate), backend: i });
       lists.resourceTemplates.push(t);
     }
-    for (const k of ['tools', 'prompts', 'resources', 'completions', 'logging']) if (c.capabilities[k]) caps[k] = { ...caps[k], ...c.capabilities[k] };
+    for (const k of ['tools', 'prompts', 'resources', 'completions', 'logging'])
+      if (c.capabilities[k]) caps[k] = { ...caps[k], ...c.capabilities[k] };
   });
   gw.capabilities = { ...caps, tools: { ...caps.tools, listChanged: true } };
   gw.lists = {
@@ -220,8 +236,20 @@ export async function bundleGateway(gw: CompiledGateway, dir = makeTempDir()): P
   writeFileSync(entry, `${lines.join('\n')}\n`);
   const outfile = join(dir, `${gw.name}.vmcp.mjs`);
   // The compiler's banner: bundled CommonJS (pino) calls require() for node built-ins.
-  const banner = { js: 'import{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);' };
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'silent', banner });
+  const banner = {
+    js: 'import{createRequire as __vmcpCreateRequire}from"node:module";const require=__vmcpCreateRequire(import.meta.url);',
+  };
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    logLevel: 'silent',
+    banner,
+  });
   return outfile;
 }
 
@@ -236,7 +264,11 @@ export interface RunningGateway {
 }
 
 /** Spawns `node bundle --port 0 …` and waits for the listening log line. */
-export function runBundle(bundle: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway> {
+export function runBundle(
+  bundle: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningGateway> {
   const proc = spawn(process.execPath, [bundle, '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
@@ -273,7 +305,12 @@ export function runBundle(bundle: string, args: string[] = [], env: NodeJS.Proce
 }
 
 /** Builds, bundles and runs a gateway over `specs`. */
-export async function startGatewayOver(specs: BackendSpec[], opts: BuildOptions = {}, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway & { gateway: CompiledGateway; bundle: string }> {
+export async function startGatewayOver(
+  specs: BackendSpec[],
+  opts: BuildOptions = {},
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningGateway & { gateway: CompiledGateway; bundle: string }> {
   const gateway = await buildGateway(specs, opts);
   const bundle = await bundleGateway(gateway);
   return { ...(await runBundle(bundle, args, env)), gateway, bundle };

@@ -21,7 +21,11 @@ function peerOnFakeWire() {
   return { peer, sent, aborted };
 }
 
-const settle = (p: Promise<unknown>) => p.then((v) => ({ ok: true as const, v }), (e) => ({ ok: false as const, e }));
+const settle = (p: Promise<unknown>) =>
+  p.then(
+    (v) => ({ ok: true as const, v }),
+    (e) => ({ ok: false as const, e }),
+  );
 /** Whether `p` has settled yet. */
 function watch(p: Promise<unknown>): () => boolean {
   let done = false;
@@ -112,7 +116,10 @@ describe('Peer deadlines (one timer per peer)', () => {
     cancelCall(ctx);
     const r = await p;
     expect((r as any).e.message).toBe('request cancelled by the client');
-    expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: sent[0].id, reason: 'cancelled by the client' } });
+    expect(sent[1]).toMatchObject({
+      method: 'notifications/cancelled',
+      params: { requestId: sent[0].id, reason: 'cancelled by the client' },
+    });
     expect(aborted).toEqual([sent[0].id]);
     const a = settle(peer.request('tools/call', {}, 10_000));
     const b = settle(peer.request('tools/call', {}, 20_000));
@@ -150,10 +157,11 @@ async function rawServer(answer: (req: string, socket: net.Socket, n: number) =>
     url,
     connections: () => sockets.size,
     requests: () => requests,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -165,7 +173,11 @@ async function dribble(socket: net.Socket, bytes: Buffer): Promise<void> {
   }
 }
 
-const head = (pool: LeanHttpPool, url: URL, body: string) => pool.request(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${headerLines({ 'content-type': 'application/json' })}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`, body);
+const head = (pool: LeanHttpPool, url: URL, body: string) =>
+  pool.request(
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${headerLines({ 'content-type': 'application/json' })}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    body,
+  );
 
 describe('lean upstream HTTP client', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
@@ -177,7 +189,10 @@ describe('lean upstream HTTP client', () => {
     const sse = 'event: message\ndata: {"text":"é✓ ok"}\n\n';
     const chunked = `HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nX-Two: a\r\nx-two: b\r\n\r\n${Buffer.byteLength(sse, 'utf8').toString(16)};ext=1\r\n${sse}\r\n0\r\nTrailer: x\r\n\r\n`;
     const srv = await rawServer((req, socket, n) => {
-      if (n === 0) socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 13\r\nMcp-Session-Id: s1\r\n\r\n{"a":"é✓"}');
+      if (n === 0)
+        socket.write(
+          'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 13\r\nMcp-Session-Id: s1\r\n\r\n{"a":"é✓"}',
+        );
       else void dribble(socket, Buffer.from(chunked, 'utf8'));
     });
     cleanup.push(srv.close);
@@ -216,7 +231,8 @@ describe('lean upstream HTTP client', () => {
 
   it('abort destroys the exchange (its socket is never reused); a server that hangs up fails the request', async () => {
     const srv = await rawServer((req, socket, n) => {
-      if (n === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n'); // never ends
+      if (n === 0)
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n'); // never ends
       else if (n === 1) socket.destroy();
       else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}');
     });
@@ -245,7 +261,12 @@ describe('lean upstream HTTP client', () => {
   it('parses SSE lines ending in LF or CRLF, split across pushes, multi-line data', () => {
     const got: string[] = [];
     const p = new SseParser((e, d) => got.push(`${e}|${d}`));
-    for (const piece of ['event: endpoint\r\ndata: /messages?s', 'ession=1\r\n\r', '\ndata: a\ndata:b\n\n: comment\n\n']) p.push(piece);
+    for (const piece of [
+      'event: endpoint\r\ndata: /messages?s',
+      'ession=1\r\n\r',
+      '\ndata: a\ndata:b\n\n: comment\n\n',
+    ])
+      p.push(piece);
     expect(got).toEqual(['endpoint|/messages?session=1', 'message|a\nb']);
   });
 });

@@ -8,9 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { jittered, restartBudget, withDeadline } from '../../runtime/backend/supervisor.ts';
-import { ECHO, buildGateway, bundleGateway, getJson, runBundle, startGatewayOver, waitFor, type Catalog } from './harness.ts';
+import {
+  ECHO,
+  buildGateway,
+  bundleGateway,
+  getJson,
+  runBundle,
+  startGatewayOver,
+  waitFor,
+  type Catalog,
+} from './harness.ts';
 
-const state = async (g: { port: number }, name: string) => ((await getJson(g, '/status')).body.backends as any[]).find((b) => b.name === name);
+const state = async (g: { port: number }, name: string) =>
+  ((await getJson(g, '/status')).body.backends as any[]).find((b) => b.name === name);
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -64,54 +74,81 @@ describe('a backend that accepts TCP and never answers', () => {
     await new Promise((r) => silent.close(r));
   });
 
-  const catalog: Catalog = { capabilities: { tools: {} }, tools: [{ name: 'never', inputSchema: { type: 'object' } }], prompts: [], resources: [], resourceTemplates: [] };
+  const catalog: Catalog = {
+    capabilities: { tools: {} },
+    tools: [{ name: 'never', inputSchema: { type: 'object' } }],
+    prompts: [],
+    resources: [],
+    resourceTemplates: [],
+  };
 
-  it.each(['sse', 'streamable-http'] as const)('%s: connecting is bounded, then retried with backoff; other backends serve', async (transport) => {
-    const gw = await buildGateway([
-      { name: 'silent', transport, url: `http://127.0.0.1:${port}/mcp`, catalog, timeoutMs: 300 },
-      { name: 'echo', args: [ECHO] },
-    ]);
-    gw.backends[0].connectTimeoutMs = 300;
-    gw.backends[0].required = false;
-    const g = await runBundle(await bundleGateway(gw));
-    try {
-      const s = await waitFor(async () => {
-        const b = await state(g, 'silent');
-        return b.restarts >= 2 && b;
-      }, 20_000, 'two reconnect attempts');
-      expect(s.lastError).toMatch(/timed out after 300 ms|did not answer initialize within 300 ms/);
-      const c = new Client({ name: 'hung', version: '1' });
-      await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
-      expect((await c.callTool({ name: 'echo', arguments: { text: 'fine' } })).content).toEqual([{ type: 'text', text: 'fine' }]);
-      await expect(c.callTool({ name: 'never', arguments: {} })).rejects.toThrow(/backend "silent" is not available/);
-      await c.close();
-    } finally {
-      await g.stop();
-    }
-  });
+  it.each(['sse', 'streamable-http'] as const)(
+    '%s: connecting is bounded, then retried with backoff; other backends serve',
+    async (transport) => {
+      const gw = await buildGateway([
+        { name: 'silent', transport, url: `http://127.0.0.1:${port}/mcp`, catalog, timeoutMs: 300 },
+        { name: 'echo', args: [ECHO] },
+      ]);
+      gw.backends[0].connectTimeoutMs = 300;
+      gw.backends[0].required = false;
+      const g = await runBundle(await bundleGateway(gw));
+      try {
+        const s = await waitFor(
+          async () => {
+            const b = await state(g, 'silent');
+            return b.restarts >= 2 && b;
+          },
+          20_000,
+          'two reconnect attempts',
+        );
+        expect(s.lastError).toMatch(/timed out after 300 ms|did not answer initialize within 300 ms/);
+        const c = new Client({ name: 'hung', version: '1' });
+        await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+        expect((await c.callTool({ name: 'echo', arguments: { text: 'fine' } })).content).toEqual([
+          { type: 'text', text: 'fine' },
+        ]);
+        await expect(c.callTool({ name: 'never', arguments: {} })).rejects.toThrow(/backend "silent" is not available/);
+        await c.close();
+      } finally {
+        await g.stop();
+      }
+    },
+  );
 });
 
 describe('a stdio child that hangs (SIGSTOP) and stays hung', () => {
   it('is marked unhealthy, then restarted after the further failure budget, and serves again', async () => {
-    const g = await startGatewayOver([{ name: 'echo', args: [ECHO], timeoutMs: 500 }], { operational: { healthCheckIntervalMs: 200, unhealthyThreshold: 2 } });
+    const g = await startGatewayOver([{ name: 'echo', args: [ECHO], timeoutMs: 500 }], {
+      operational: { healthCheckIntervalMs: 200, unhealthyThreshold: 2 },
+    });
     let frozen: number | undefined;
     try {
-      const before = await waitFor(async () => {
-        const b = await state(g, 'echo');
-        return b.state === 'ready' && b;
-      }, 10_000, 'ready');
+      const before = await waitFor(
+        async () => {
+          const b = await state(g, 'echo');
+          return b.state === 'ready' && b;
+        },
+        10_000,
+        'ready',
+      );
       frozen = before.pid as number;
       process.kill(frozen, 'SIGSTOP');
       await waitFor(async () => (await state(g, 'echo')).state === 'unhealthy', 15_000, 'unhealthy');
-      const after = await waitFor(async () => {
-        const b = await state(g, 'echo');
-        return b.state === 'ready' && b.restarts >= 1 && b;
-      }, 20_000, 'restarted and ready');
+      const after = await waitFor(
+        async () => {
+          const b = await state(g, 'echo');
+          return b.state === 'ready' && b.restarts >= 1 && b;
+        },
+        20_000,
+        'restarted and ready',
+      );
       expect(after.pid).not.toBe(frozen);
       await waitFor(() => !alive(frozen!), 10_000, 'the hung child is gone');
       const c = new Client({ name: 'hung', version: '1' });
       await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
-      expect((await c.callTool({ name: 'echo', arguments: { text: 'back' } })).content).toEqual([{ type: 'text', text: 'back' }]);
+      expect((await c.callTool({ name: 'echo', arguments: { text: 'back' } })).content).toEqual([
+        { type: 'text', text: 'back' },
+      ]);
       await c.close();
       expect(g.logs()).toMatch(/backend still unhealthy; restarting it/);
     } finally {

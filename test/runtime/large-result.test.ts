@@ -24,11 +24,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A gateway over `alpha` (the big results) and `beta` (a bystander), both the big-result fixture. */
 async function start(maxMessageBytes: number, marker: string): Promise<RunningGateway> {
-  const g = await startGatewayOver([
-    { name: 'alpha', args: [BIG], env: { BIG_MARKER: marker }, timeoutMs: BIG_CALL_MS },
-    { name: 'beta', args: [BIG] },
-  ], { prefix: true, operational: { limits: { maxMessageBytes } } });
-  await waitFor(async () => (await getJson(g, '/status')).body.backends.every((b: any) => b.state === 'ready'), 20_000, 'backends ready');
+  const g = await startGatewayOver(
+    [
+      { name: 'alpha', args: [BIG], env: { BIG_MARKER: marker }, timeoutMs: BIG_CALL_MS },
+      { name: 'beta', args: [BIG] },
+    ],
+    { prefix: true, operational: { limits: { maxMessageBytes } } },
+  );
+  await waitFor(
+    async () => (await getJson(g, '/status')).body.backends.every((b: any) => b.state === 'ready'),
+    20_000,
+    'backends ready',
+  );
   return g;
 }
 
@@ -39,9 +46,12 @@ async function connect(g: RunningGateway, name: string): Promise<Client> {
 }
 
 const call = (c: Client, name: string, args: Record<string, unknown>) =>
-  c.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: BIG_CALL_MS });
+  c.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
+    timeout: BIG_CALL_MS,
+  });
 
-const backend = async (g: RunningGateway, name: string) => (await getJson(g, '/status')).body.backends.find((b: any) => b.name === name);
+const backend = async (g: RunningGateway, name: string) =>
+  (await getJson(g, '/status')).body.backends.find((b: any) => b.name === name);
 
 /** Peak resident set size of a live process, in bytes (Linux /proc). */
 function peakRss(pid: number): number {
@@ -52,13 +62,17 @@ function peakRss(pid: number): number {
 
 /** Resolves when `file` has content (the fixture appends to it as a `big` call starts). */
 async function markerWritten(file: string): Promise<void> {
-  await waitFor(() => {
-    try {
-      return readFileSync(file, 'utf8').length > 0;
-    } catch {
-      return false;
-    }
-  }, BIG_CALL_MS, `${file} written`);
+  await waitFor(
+    () => {
+      try {
+        return readFileSync(file, 'utf8').length > 0;
+      } catch {
+        return false;
+      }
+    },
+    BIG_CALL_MS,
+    `${file} written`,
+  );
 }
 
 describe('a 50 MB result under a 64 MiB limit', () => {
@@ -105,7 +119,7 @@ describe('a 50 MB result under a 64 MiB limit', () => {
     expect(/^x*$/.test(text)).toBe(true);
   }, 60_000);
 
-  it('the gateway\'s peak RSS stays a small multiple of the payload', () => {
+  it("the gateway's peak RSS stays a small multiple of the payload", () => {
     // Linear framing still holds the line several times at its peak, all inside one task: the
     // received Buffers and their concatenation, the decoded line, the parsed result, the
     // re-serialized response and its UTF-8 copy for the socket, with the garbage of each step
@@ -132,14 +146,21 @@ describe('a 2 MiB result over a 1 MiB limit', () => {
   it('fails that call naming the backend and the limit; the backend keeps working, the other never notices', async () => {
     const betaBefore = await backend(g, 'beta');
 
-    const err = await call(client, 'alpha_big', { bytes: 2 * MiB }).then(() => undefined, (e) => e);
+    const err = await call(client, 'alpha_big', { bytes: 2 * MiB }).then(
+      () => undefined,
+      (e) => e,
+    );
     expect(err?.code).toBe(-32000);
     expect(err?.message).toContain('backend "alpha"');
     expect(err?.message).toContain('larger than the limit of 1 MiB');
 
     // Either the stream resynchronised at the next newline or the child was restarted: the next
     // calls to the same backend work, a small big one included.
-    const again = (await waitFor(() => call(client, 'alpha_echo', { text: 'after' }).catch(() => undefined), 20_000, 'alpha answers again'))!;
+    const again = (await waitFor(
+      () => call(client, 'alpha_echo', { text: 'after' }).catch(() => undefined),
+      20_000,
+      'alpha answers again',
+    ))!;
     expect(again.content).toEqual([{ type: 'text', text: 'after' }]);
     const small = await call(client, 'alpha_big', { bytes: 1000 });
     expect((small.content[0] as { text: string }).text).toBe('x'.repeat(1000));

@@ -23,7 +23,11 @@ const alive = (pid: number) => {
 describe('stdio mode', () => {
   it('serves the same gateway over stdio; stdout carries only protocol', async () => {
     const bundle = await bundleGateway(await buildGateway([{ name: 'echo', args: [ECHO] }], { prefix: true }));
-    const transport = new StdioClientTransport({ command: process.execPath, args: [bundle, '--stdio'], stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bundle, '--stdio'],
+      stderr: 'pipe',
+    });
     let stderr = '';
     transport.stderr?.on('data', (c) => (stderr += c));
     const errors: Error[] = [];
@@ -32,8 +36,12 @@ describe('stdio mode', () => {
     await c.connect(transport);
     expect((await c.listTools()).tools.map((t) => t.name)).toContain('echo_echo');
     const seen: number[] = [];
-    expect((await c.callTool({ name: 'echo_echo', arguments: { text: 'piped' } })).content).toEqual([{ type: 'text', text: 'piped' }]);
-    await c.callTool({ name: 'echo_slow', arguments: { ms: 80 } }, undefined, { onprogress: (p) => seen.push(p.progress) });
+    expect((await c.callTool({ name: 'echo_echo', arguments: { text: 'piped' } })).content).toEqual([
+      { type: 'text', text: 'piped' },
+    ]);
+    await c.callTool({ name: 'echo_slow', arguments: { ms: 80 } }, undefined, {
+      onprogress: (p) => seen.push(p.progress),
+    });
     // The v1 client itself drops progress that arrives in the same stdout chunk as the result (seen
     // directly against the fixture too; how many do depends on scheduling), so only the order of
     // what it kept is asserted here; the raw test below proves the gateway writes all four first.
@@ -42,7 +50,11 @@ describe('stdio mode', () => {
     await c.close();
     // Only the v1 client's own quirk is tolerated: it handles a response before the notifications
     // that preceded it in the same stdout chunk (the raw test below shows the gateway's order).
-    expect(errors.map((e) => e.message).filter((m) => !m.startsWith('Received a progress notification for an unknown token'))).toEqual([]);
+    expect(
+      errors
+        .map((e) => e.message)
+        .filter((m) => !m.startsWith('Received a progress notification for an unknown token')),
+    ).toEqual([]);
     expect(stderr).toMatch(/"msg":"vmcp serving on stdio"/); // logs go to stderr
   });
 
@@ -51,7 +63,9 @@ describe('stdio mode', () => {
     const c = new ClientV2({ name: 'v2-stdio', version: '1' }, { versionNegotiation: { mode: 'auto' } });
     await c.connect(new StdioTransportV2({ command: process.execPath, args: [bundle, '--stdio'] }));
     expect(c.getNegotiatedProtocolVersion?.()).toBe('2026-07-28');
-    expect((await c.callTool({ name: 'echo', arguments: { text: 'v2 over stdio' } })).structuredContent).toEqual({ text: 'v2 over stdio' });
+    expect((await c.callTool({ name: 'echo', arguments: { text: 'v2 over stdio' } })).structuredContent).toEqual({
+      text: 'v2 over stdio',
+    });
     await c.close();
   });
 
@@ -61,21 +75,46 @@ describe('stdio mode', () => {
     let out = '';
     p.stdout.on('data', (c) => (out += c));
     const send = (m: unknown) => p.stdin.write(`${JSON.stringify(m)}\n`);
-    send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { ms: 80 }, _meta: { progressToken: 'tok-A' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'slow', arguments: { ms: 80 }, _meta: { progressToken: 'tok-A' } },
+    });
     await waitFor(() => out.includes('"id":1,'), 10_000, 'the result');
     p.kill();
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.slice(1).map((m) => m.method ?? `result ${m.id}`)).toEqual([...Array(4).fill('notifications/progress'), 'result 1']);
-    expect(lines.slice(1, 5).map((m) => [m.params.progressToken, m.params.progress])).toEqual([['tok-A', 1], ['tok-A', 2], ['tok-A', 3], ['tok-A', 4]]);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.slice(1).map((m) => m.method ?? `result ${m.id}`)).toEqual([
+      ...Array(4).fill('notifications/progress'),
+      'result 1',
+    ]);
+    expect(lines.slice(1, 5).map((m) => [m.params.progressToken, m.params.progress])).toEqual([
+      ['tok-A', 1],
+      ['tok-A', 2],
+      ['tok-A', 3],
+      ['tok-A', 4],
+    ]);
   });
 });
 
 describe('start-up errors', () => {
   it('a missing env var stops start-up with one line naming it and the backend, exit 1', async () => {
     const gw = await buildGateway([{ name: 'echo', args: [ECHO] }]);
-    gw.backends[0].auth = { type: 'header_injection', headerName: 'authorization', headerValueEnv: 'VMCP_SURELY_UNSET_TOKEN' };
+    gw.backends[0].auth = {
+      type: 'header_injection',
+      headerName: 'authorization',
+      headerValueEnv: 'VMCP_SURELY_UNSET_TOKEN',
+    };
     gw.backends[0].env = { API: '${env:VMCP_SURELY_UNSET_TOKEN}' };
     const bundle = await bundleGateway(gw);
     const env = { ...process.env };
@@ -85,7 +124,9 @@ describe('start-up errors', () => {
     proc.stderr.on('data', (c) => (err += c));
     const code = await new Promise((r) => proc.once('exit', r));
     expect(code).toBe(1);
-    expect(err.trim()).toMatch(/^vmcp: error: environment variable VMCP_SURELY_UNSET_TOKEN is not set \(needed by backend "echo"/);
+    expect(err.trim()).toMatch(
+      /^vmcp: error: environment variable VMCP_SURELY_UNSET_TOKEN is not set \(needed by backend "echo"/,
+    );
     expect(err.trim().split('\n')).toHaveLength(1);
   });
 
@@ -101,12 +142,21 @@ describe('start-up errors', () => {
 
 describe('graceful shutdown', () => {
   it('SIGTERM drains the in-flight call, then exits 0 leaving no child process', async () => {
-    const gw = await buildGateway([{ name: 'echo', args: [ECHO] }, { name: 'probe', args: [PROBE] }]);
+    const gw = await buildGateway([
+      { name: 'echo', args: [ECHO] },
+      { name: 'probe', args: [PROBE] },
+    ]);
     const g = await runBundle(await bundleGateway(gw));
-    const pids: number[] = await waitFor(async () => {
-      const bs = (await getJson(g, '/status')).body.backends as any[];
-      return bs.every((b) => b.state === 'ready') ? bs.map((b) => b.pid as number) : (undefined as unknown as number[]);
-    }, 10_000, 'backends ready');
+    const pids: number[] = await waitFor(
+      async () => {
+        const bs = (await getJson(g, '/status')).body.backends as any[];
+        return bs.every((b) => b.state === 'ready')
+          ? bs.map((b) => b.pid as number)
+          : (undefined as unknown as number[]);
+      },
+      10_000,
+      'backends ready',
+    );
     expect(pids.every(alive)).toBe(true);
     const c = new Client({ name: 'drain', version: '1' });
     await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
@@ -126,7 +176,8 @@ describe('bundle contents', () => {
     expect(text).toContain('child_process');
     expect(text).not.toMatch(/text\/event-stream, application\/json|endpoint event/); // no HTTP/SSE client transports
     expect(text).not.toContain('header_injection needs');
-    for (const banned of ['ts-morph', 'zod', 'esbuild', 'yaml', '@modelcontextprotocol', 'ZodError']) expect(text).not.toContain(banned);
+    for (const banned of ['ts-morph', 'zod', 'esbuild', 'yaml', '@modelcontextprotocol', 'ZodError'])
+      expect(text).not.toContain(banned);
     expect(text.length).toBeLessThan(200_000);
   });
 });

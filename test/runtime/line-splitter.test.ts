@@ -3,10 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../runtime/transports/line-splitter.ts';
 import { upstreamIdOf } from '../../runtime/transports/stdio-framing.ts';
 
-function split(max: number, pieces: string[]): { lines: string[]; over: Array<{ head: string; tail: string; bytes: number }> } {
+function split(
+  max: number,
+  pieces: string[],
+): { lines: string[]; over: Array<{ head: string; tail: string; bytes: number }> } {
   const lines: string[] = [];
   const over: Array<{ head: string; tail: string; bytes: number }> = [];
-  const s = new LineSplitter(max, { line: (t) => lines.push(t), oversize: (head, tail, bytes) => over.push({ head, tail, bytes }) });
+  const s = new LineSplitter(max, {
+    line: (t) => lines.push(t),
+    oversize: (head, tail, bytes) => over.push({ head, tail, bytes }),
+  });
   for (const p of pieces) s.push(Buffer.from(p));
   return { lines, over };
 }
@@ -20,9 +26,20 @@ describe('LineSplitter', () => {
     { name: 'an incomplete last line waits', max: 100, pieces: ['done\npart'], lines: ['done'] },
     { name: 'exactly the limit passes', max: 4, pieces: ['ab', 'cd\n'], lines: ['abcd'] },
     { name: 'one byte over in one piece', max: 4, pieces: ['abcde\nok\n'], lines: ['ok'], over: [5] },
-    { name: 'over across pieces, then back in step', max: 4, pieces: ['ab', 'cd', 'ef', 'gh\nnext\n'], lines: ['next'], over: [8] },
+    {
+      name: 'over across pieces, then back in step',
+      max: 4,
+      pieces: ['ab', 'cd', 'ef', 'gh\nnext\n'],
+      lines: ['next'],
+      over: [8],
+    },
     { name: 'two oversized lines in a row', max: 2, pieces: ['xxx\nyyyy\n'], lines: [], over: [3, 4] },
-    { name: 'multi-byte characters split between pieces', max: 100, pieces: ['"\xe2'.slice(0, 1), 'é€"\n'], lines: ['"é€"'] },
+    {
+      name: 'multi-byte characters split between pieces',
+      max: 100,
+      pieces: ['"\xe2'.slice(0, 1), 'é€"\n'],
+      lines: ['"é€"'],
+    },
   ];
   it.each(cases)('$name', ({ max, pieces, lines, over = [] }) => {
     const got = split(max, pieces);
@@ -41,12 +58,18 @@ describe('LineSplitter', () => {
 
   it('holds at most the limit while an oversized line streams in, and keeps its edges', () => {
     const over: Array<{ head: string; tail: string; bytes: number }> = [];
-    const s = new LineSplitter(1000, { line: () => {}, oversize: (head, tail, bytes) => over.push({ head, tail, bytes }) });
+    const s = new LineSplitter(1000, {
+      line: () => {},
+      oversize: (head, tail, bytes) => over.push({ head, tail, bytes }),
+    });
     s.push(Buffer.from('{"result":{"text":"'));
     let maxHeld = 0;
     for (let i = 0; i < 200; i++) {
       s.push(Buffer.alloc(4096, 'x'));
-      maxHeld = Math.max(maxHeld, (s as unknown as { pieces: Buffer[] }).pieces.reduce((n, b) => n + b.length, 0));
+      maxHeld = Math.max(
+        maxHeld,
+        (s as unknown as { pieces: Buffer[] }).pieces.reduce((n, b) => n + b.length, 0),
+      );
     }
     s.push(Buffer.from('"}},"jsonrpc":"2.0","id":42}\n'));
     expect(maxHeld).toBeLessThanOrEqual(1000);

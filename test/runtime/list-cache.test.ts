@@ -5,12 +5,23 @@ import type { Authorizer, Principal } from '../../runtime/plugins.ts';
 import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 
 const gw = {
-  lists: { tools: JSON.stringify([{ name: 'a' }, { name: 'b' }]), prompts: '[]', resources: '[]', resourceTemplates: '[]' },
+  lists: {
+    tools: JSON.stringify([{ name: 'a' }, { name: 'b' }]),
+    prompts: '[]',
+    resources: '[]',
+    resourceTemplates: '[]',
+  },
   backends: [],
   operational: { partialFailureMode: 'fail' },
 } as unknown as CompiledGateway;
 
-const who = (token: string, claims: Record<string, unknown>): Principal => ({ key: 'https://idp\nalice', iss: 'https://idp', sub: 'alice', token, claims: { iss: 'https://idp', sub: 'alice', ...claims } });
+const who = (token: string, claims: Record<string, unknown>): Principal => ({
+  key: 'https://idp\nalice',
+  iss: 'https://idp',
+  sub: 'alice',
+  token,
+  claims: { iss: 'https://idp', sub: 'alice', ...claims },
+});
 
 describe('per-caller list cache', () => {
   it('a refreshed token (new exp, iat, jti) reuses the entry; a changed group does not', () => {
@@ -35,7 +46,10 @@ describe('per-caller list cache', () => {
   it('the key never holds the bearer token, and claim order does not matter', () => {
     const token = 'eyJhbGciOiJSUzI1NiJ9.secret-looking-token.sig';
     const k1 = identityKey(who(token, { groups: ['x'], email: 'a@example.com' }));
-    const k2 = identityKey({ ...who('other', {}), claims: { email: 'a@example.com', groups: ['x'], sub: 'alice', iss: 'https://idp', exp: 9 } });
+    const k2 = identityKey({
+      ...who('other', {}),
+      claims: { email: 'a@example.com', groups: ['x'], sub: 'alice', iss: 'https://idp', exp: 9 },
+    });
     expect(k1).not.toContain(token);
     expect(k1).toBe(k2);
     expect(identityKey(undefined)).toBe('');

@@ -8,7 +8,7 @@ describe('runtime logger (pino)', () => {
     return { log, records: () => lines.map((l) => JSON.parse(l)) };
   };
 
-  it('writes one JSON record per line in pino\'s shape, with child bindings', () => {
+  it("writes one JSON record per line in pino's shape, with child bindings", () => {
     const { log, records } = capture();
     log.child({ backend: 'b1' }).warn({ restarts: 2 }, 'backend unhealthy');
     const [r] = records();
@@ -28,9 +28,22 @@ describe('runtime logger (pino)', () => {
   it('redacts credential-shaped fields wherever a caller puts them', () => {
     const { log, records } = capture();
     const secret = 'sk-live-0123456789';
-    log.info({ token: secret, headers: { authorization: `Bearer ${secret}` }, req: { authorization: secret, clientSecret: secret }, env: { API_KEY: secret } }, 'oops');
+    log.info(
+      {
+        token: secret,
+        headers: { authorization: `Bearer ${secret}` },
+        req: { authorization: secret, clientSecret: secret },
+        env: { API_KEY: secret },
+      },
+      'oops',
+    );
     const line = JSON.stringify(records()[0]);
     expect(line).not.toContain(secret);
-    expect(records()[0]).toMatchObject({ token: '[redacted]', headers: '[redacted]', req: { authorization: '[redacted]', clientSecret: '[redacted]' }, env: '[redacted]' });
+    expect(records()[0]).toMatchObject({
+      token: '[redacted]',
+      headers: '[redacted]',
+      req: { authorization: '[redacted]', clientSecret: '[redacted]' },
+      env: '[redacted]',
+    });
   });
 });

@@ -24,7 +24,11 @@ import { FAULT, buildGateway, bundleGateway, waitFor, type BackendSpec } from '.
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');
 /** The probe, with a timeout long enough that only a cancellation can end a long `wait`. */
 const PROBE_SPEC: BackendSpec = { name: 'probe', args: [PROBE], timeoutMs: 120_000 };
-const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} }, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+};
 
 interface InProcess {
   core: GatewayCore;
@@ -38,7 +42,12 @@ afterAll(async () => {
 });
 
 /** A gateway in this process. `oidc`: callers authenticate as `Bearer <subject>` (a stand-in verifier). */
-async function startInProcess(specs: BackendSpec[], limits: Partial<RuntimeLimits> = {}, oidc = false, prefix = false): Promise<InProcess> {
+async function startInProcess(
+  specs: BackendSpec[],
+  limits: Partial<RuntimeLimits> = {},
+  oidc = false,
+  prefix = false,
+): Promise<InProcess> {
   const gw = await buildGateway(specs, { operational: { limits }, prefix });
   if (oidc) gw.incomingAuth = { type: 'oidc' };
   const logs: any[] = [];
@@ -59,32 +68,57 @@ async function startInProcess(specs: BackendSpec[], limits: Partial<RuntimeLimit
   const http = await startHttp(core, '127.0.0.1', 0);
   core.start();
   await waitFor(() => core.ready(), 15_000, 'backends ready');
-  const g = { core, http, logs, close: async () => {
-    await http.close(200);
-    await core.close();
-  } };
+  const g = {
+    core,
+    http,
+    logs,
+    close: async () => {
+      await http.close(200);
+      await core.close();
+    },
+  };
   running.push(g);
   return g;
 }
 
 /** A raw 2026 POST; resolves with the HTTP status and the JSON body (null for an empty 202). */
-async function post(g: InProcess, body: any, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+async function post(
+  g: InProcess,
+  body: any,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const res = await fetch(g.http.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': body.method, ...(body.params?.name ? { 'mcp-name': body.params.name } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': body.method,
+      ...(body.params?.name ? { 'mcp-name': body.params.name } : {}),
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
-const call = (id: unknown, name: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: ENVELOPE, ...extra } });
-const cancel = (requestId: unknown) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'test', _meta: ENVELOPE } });
+const call = (id: unknown, name: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: args, _meta: ENVELOPE, ...extra },
+});
+const cancel = (requestId: unknown) => ({
+  jsonrpc: '2.0',
+  method: 'notifications/cancelled',
+  params: { requestId, reason: 'test', _meta: ENVELOPE },
+});
 
 /** The upstream calls in flight on backend `index` (the gateway's own view, no polling of the backend). */
 const upstreamPending = (g: InProcess, index: number) => g.core.backends[index].peer?.pending.size ?? 0;
 
 describe('in-flight 2026 calls are keyed so that clients cannot collide', () => {
-  it('an anonymous client cannot cancel another anonymous client\'s call that uses the same id', async () => {
+  it("an anonymous client cannot cancel another anonymous client's call that uses the same id", async () => {
     const g = await startInProcess([PROBE_SPEC]);
     // Client A's call 0 is in flight; client B (whose own call 0 may have just finished) sends a late cancel for 0.
     const a = post(g, call(0, 'wait', { ms: 1500 }));
@@ -93,10 +127,12 @@ describe('in-flight 2026 calls are keyed so that clients cannot collide', () => 
     const res = await a;
     expect(res.status).toBe(200);
     expect(res.body.result.content).toEqual([{ type: 'text', text: 'waited' }]);
-    expect(g.logs.some((l) => l.msg.startsWith('notifications/cancelled from an anonymous HTTP caller ignored'))).toBe(true);
+    expect(g.logs.some((l) => l.msg.startsWith('notifications/cancelled from an anonymous HTTP caller ignored'))).toBe(
+      true,
+    );
   });
 
-  it('an authenticated caller cancels its own call by id, never another subject\'s call with the same id', async () => {
+  it("an authenticated caller cancels its own call by id, never another subject's call with the same id", async () => {
     const g = await startInProcess([PROBE_SPEC], {}, true);
     const alice = post(g, call(0, 'wait', { ms: 1500 }), { authorization: 'Bearer alice' });
     const bob = post(g, call(0, 'wait', { ms: 20_000 }), { authorization: 'Bearer bob' });
@@ -132,7 +168,12 @@ describe('in-flight 2026 calls are keyed so that clients cannot collide', () => 
       await waitFor(() => upstreamPending(g, 0) === 1, 5000, 'call upstream');
       ac.abort('user');
       await expect(pending).rejects.toThrow();
-      await waitFor(async () => ((await client.callTool({ name: 'stats', arguments: {} })).structuredContent as any)?.cancelled === 1, 5000, 'backend saw the cancellation');
+      await waitFor(
+        async () =>
+          ((await client.callTool({ name: 'stats', arguments: {} })).structuredContent as any)?.cancelled === 1,
+        5000,
+        'backend saw the cancellation',
+      );
       expect(upstreamPending(g, 0)).toBe(0);
     } finally {
       await client.close();
@@ -147,17 +188,34 @@ describe('parked (input_required) calls', () => {
     const r = await post(one, call(1, 'ask_user', { message: 'one?' }));
     expect(r.body.result.resultType).toBe('input_required');
     const [key] = Object.keys(r.body.result.inputRequests);
-    const retry = (id: number) => call(id, 'ask_user', { message: 'one?' }, { inputResponses: { [key]: { action: 'decline' } }, requestState: r.body.result.requestState });
+    const retry = (id: number) =>
+      call(
+        id,
+        'ask_user',
+        { message: 'one?' },
+        { inputResponses: { [key]: { action: 'decline' } }, requestState: r.body.result.requestState },
+      );
     const elsewhere = await post(two, retry(2));
-    expect(elsewhere.body.error).toMatchObject({ code: -32602, message: expect.stringContaining('Unknown or expired requestState') });
+    expect(elsewhere.body.error).toMatchObject({
+      code: -32602,
+      message: expect.stringContaining('Unknown or expired requestState'),
+    });
     const home = await post(one, retry(3));
     expect(JSON.parse(home.body.result.content[0].text)).toEqual({ action: 'decline' });
   });
 
-  it('are bounded by maxParkedCalls: a call beyond it is refused with a clear error and the backend\'s request is answered', async () => {
+  it("are bounded by maxParkedCalls: a call beyond it is refused with a clear error and the backend's request is answered", async () => {
     // Two backends: one shared stdio connection routes one server→client request at a time.
     const asker = { args: [FAULT], env: { FAULT: 'elicitation' } };
-    const g = await startInProcess([{ name: 'one', ...asker }, { name: 'two', ...asker }], { maxParkedCalls: 1 }, false, true);
+    const g = await startInProcess(
+      [
+        { name: 'one', ...asker },
+        { name: 'two', ...asker },
+      ],
+      { maxParkedCalls: 1 },
+      false,
+      true,
+    );
     const peer = g.core.backends[1].peer!;
     const answeredUpstream: Array<{ code: number; message: string }> = [];
     const respondError = peer.respondError.bind(peer);
@@ -184,19 +242,36 @@ describe('parked (input_required) calls', () => {
 
     // Resuming the parked call frees the slot.
     const [key] = Object.keys(first.body.result.inputRequests);
-    const done = await post(g, call(3, 'one_ask_user', { message: 'first?' }, { inputResponses: { [key]: { action: 'accept', content: { answer: 'ok' } } }, requestState: first.body.result.requestState }));
+    const done = await post(
+      g,
+      call(
+        3,
+        'one_ask_user',
+        { message: 'first?' },
+        {
+          inputResponses: { [key]: { action: 'accept', content: { answer: 'ok' } } },
+          requestState: first.body.result.requestState,
+        },
+      ),
+    );
     expect(JSON.parse(done.body.result.content[0].text)).toEqual({ action: 'accept', content: { answer: 'ok' } });
     const third = await post(g, call(4, 'two_ask_user', { message: 'third?' }));
     expect(third.body.result.resultType).toBe('input_required');
   });
 
-  it('expire after the TTL on an unref\'d timer: the backend\'s request is rejected and its call cancelled', async () => {
+  it("expire after the TTL on an unref'd timer: the backend's request is rejected and its call cancelled", async () => {
     const log = createLogger({}, 'silent');
     const calls = new ModernCalls({ maxParkedCalls: 10, maxStreamBufferBytes: 1024 }, log, 20);
     const ctx: CallContext = { notify: () => {} };
     const call = new RoundTripCall({ write() {}, end() {}, abandon() {} }, ctx);
     let rejected: unknown;
-    const parked = calls.park(call, { kind: 'input', method: 'elicitation/create', params: {}, resolve: () => {}, reject: (e) => (rejected = e) })!;
+    const parked = calls.park(call, {
+      kind: 'input',
+      method: 'elicitation/create',
+      params: {},
+      resolve: () => {},
+      reject: (e) => (rejected = e),
+    })!;
     expect(calls.parkedCall(parked.token)).toBe(call);
     expect(call.expiry!.hasRef()).toBe(false);
     await waitFor(() => rejected !== undefined, 5000, 'expiry');
@@ -211,7 +286,13 @@ describe('parked (input_required) calls', () => {
     const rejected: unknown[] = [];
     for (let i = 0; i < 3; i++) {
       const call = new RoundTripCall({ write() {}, end() {}, abandon() {} }, { notify: () => {} });
-      calls.park(call, { kind: 'input', method: 'roots/list', params: {}, resolve: () => {}, reject: (e) => rejected.push(e) });
+      calls.park(call, {
+        kind: 'input',
+        method: 'roots/list',
+        params: {},
+        resolve: () => {},
+        reject: (e) => rejected.push(e),
+      });
     }
     calls.close();
     expect(calls.parkedCount).toBe(0);

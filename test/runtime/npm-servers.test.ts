@@ -16,10 +16,17 @@ let client: Client;
 const MEMORY_FILE = join(tmpdir(), `vmcp-memory-${process.pid}.jsonl`);
 
 beforeAll(async () => {
-  g = await startGatewayOver([
-    { name: 'memory', args: [join(MCP, 'server-memory', 'dist', 'index.js')], env: { MEMORY_FILE_PATH: MEMORY_FILE } },
-    { name: 'everything', args: [join(MCP, 'server-everything', 'dist', 'index.js'), 'stdio'] },
-  ], { prefix: true });
+  g = await startGatewayOver(
+    [
+      {
+        name: 'memory',
+        args: [join(MCP, 'server-memory', 'dist', 'index.js')],
+        env: { MEMORY_FILE_PATH: MEMORY_FILE },
+      },
+      { name: 'everything', args: [join(MCP, 'server-everything', 'dist', 'index.js'), 'stdio'] },
+    ],
+    { prefix: true },
+  );
   client = new Client({ name: 'npm-servers', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(g.url)));
 }, 60_000);
@@ -32,7 +39,10 @@ afterAll(async () => {
 describe('server-memory', () => {
   it('creates and reads back entities', async () => {
     const name = `vmcp-${Date.now()}`;
-    await client.callTool({ name: 'memory_create_entities', arguments: { entities: [{ name, entityType: 'test', observations: ['via gateway'] }] } });
+    await client.callTool({
+      name: 'memory_create_entities',
+      arguments: { entities: [{ name, entityType: 'test', observations: ['via gateway'] }] },
+    });
     const r = await client.callTool({ name: 'memory_open_nodes', arguments: { names: [name] } });
     expect(JSON.stringify(r)).toContain('via gateway');
   });
@@ -40,10 +50,18 @@ describe('server-memory', () => {
 
 describe('server-everything', () => {
   it('echo, sum and structured content pass through unchanged', async () => {
-    expect((await client.callTool({ name: 'everything_echo', arguments: { message: 'hi' } })).content).toEqual([{ type: 'text', text: 'Echo: hi' }]);
+    expect((await client.callTool({ name: 'everything_echo', arguments: { message: 'hi' } })).content).toEqual([
+      { type: 'text', text: 'Echo: hi' },
+    ]);
     const sum = await client.callTool({ name: 'everything_get-sum', arguments: { a: 2, b: 3 } });
     expect(JSON.stringify(sum.content)).toContain('5');
-    const sc = await client.request({ method: 'tools/call', params: { name: 'everything_get-structured-content', arguments: { location: 'New York' } } }, CallToolResultSchema);
+    const sc = await client.request(
+      {
+        method: 'tools/call',
+        params: { name: 'everything_get-structured-content', arguments: { location: 'New York' } },
+      },
+      CallToolResultSchema,
+    );
     expect(sc.structuredContent).toBeTruthy();
   });
 
@@ -56,7 +74,11 @@ describe('server-everything', () => {
 
   it('long-running operation reports progress with our token', async () => {
     const seen: number[] = [];
-    await client.callTool({ name: 'everything_trigger-long-running-operation', arguments: { duration: 1, steps: 3 } }, CallToolResultSchema, { onprogress: (p) => seen.push(p.progress) });
+    await client.callTool(
+      { name: 'everything_trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+      CallToolResultSchema,
+      { onprogress: (p) => seen.push(p.progress) },
+    );
     expect(seen.length).toBe(3);
   });
 
@@ -68,7 +90,10 @@ describe('server-everything', () => {
     expect((await client.readResource({ uri: first.uri })).contents[0].uri).toBe(first.uri);
     const t = await client.readResource({ uri: 'demo://resource/dynamic/text/7' });
     expect(t.contents[0].uri).toBe('demo://resource/dynamic/text/7');
-    const c = await client.complete({ ref: { type: 'ref/prompt', name: 'everything_completable-prompt' }, argument: { name: 'department', value: 'E' } });
+    const c = await client.complete({
+      ref: { type: 'ref/prompt', name: 'everything_completable-prompt' },
+      argument: { name: 'department', value: 'E' },
+    });
     expect(Array.isArray(c.completion.values)).toBe(true);
   });
 
@@ -76,7 +101,9 @@ describe('server-everything', () => {
     const v2 = new ClientV2({ name: 'npm-v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
     await v2.connect(new TransportV2(new URL(g.url)));
     expect(v2.getNegotiatedProtocolVersion?.()).toBe('2026-07-28');
-    expect((await v2.callTool({ name: 'everything_echo', arguments: { message: 'modern' } })).content).toEqual([{ type: 'text', text: 'Echo: modern' }]);
+    expect((await v2.callTool({ name: 'everything_echo', arguments: { message: 'modern' } })).content).toEqual([
+      { type: 'text', text: 'Echo: modern' },
+    ]);
     await v2.close();
   });
 });

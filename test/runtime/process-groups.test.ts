@@ -13,7 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { introspectBackend, type IntrospectTarget } from '../../compiler/resolve/introspect.ts';
-import { FIXTURES, buildGateway, bundleGateway, getJson, startGatewayOver, waitFor, type BackendSpec } from './harness.ts';
+import {
+  FIXTURES,
+  buildGateway,
+  bundleGateway,
+  getJson,
+  startGatewayOver,
+  waitFor,
+  type BackendSpec,
+} from './harness.ts';
 
 const TREE = join(FIXTURES, 'process-tree-server.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'vmcp-pg-'));
@@ -63,15 +71,21 @@ function readTree(file: string): Record<string, number[]> {
 
 /** Waits until the file names `roles` (one process each, or `count`) and returns their pids. */
 async function waitForTree(file: string, roles: string[], count = 1): Promise<Record<string, number[]>> {
-  return waitFor(() => {
-    const tree = readTree(file);
-    return roles.every((r) => (tree[r]?.length ?? 0) >= count) ? tree : undefined;
-  }, 10_000, `${roles.join(' + ')} in ${file}`) as Promise<Record<string, number[]>>;
+  return waitFor(
+    () => {
+      const tree = readTree(file);
+      return roles.every((r) => (tree[r]?.length ?? 0) >= count) ? tree : undefined;
+    },
+    10_000,
+    `${roles.join(' + ')} in ${file}`,
+  ) as Promise<Record<string, number[]>>;
 }
 
 /** Waits until none of `pids` runs; fails naming the survivors. */
 async function expectGone(pids: number[], ms = 8000): Promise<void> {
-  await waitFor(() => pids.every((p) => !running(p)), ms, `pids ${pids.filter(running).join(', ')} to exit`).catch(() => {});
+  await waitFor(() => pids.every((p) => !running(p)), ms, `pids ${pids.filter(running).join(', ')} to exit`).catch(
+    () => {},
+  );
   expect(pids.filter(running)).toEqual([]);
 }
 
@@ -85,7 +99,11 @@ describe('gateway: stdio backends behind a wrapper leave no process behind', () 
     const file = pidFile();
     const g = await startGatewayOver([treeBackend(file)]);
     const tree = await waitForTree(file, ['wrapper', 'server']);
-    await waitFor(async () => (await getJson(g, '/status')).body.backends[0].state === 'ready', 10_000, 'backend ready');
+    await waitFor(
+      async () => (await getJson(g, '/status')).body.backends[0].state === 'ready',
+      10_000,
+      'backend ready',
+    );
     expect((await getJson(g, '/status')).body.backends[0].pid).toBe(tree.wrapper[0]);
     expect(await g.stop('SIGTERM')).toBe(0);
     await expectGone([...tree.wrapper, ...tree.server]);
@@ -96,15 +114,23 @@ describe('gateway: stdio backends behind a wrapper leave no process behind', () 
     const g = await startGatewayOver([treeBackend(file)]);
     try {
       const first = await waitForTree(file, ['wrapper', 'server']);
-      await waitFor(async () => (await getJson(g, '/status')).body.backends[0].state === 'ready', 10_000, 'backend ready');
+      await waitFor(
+        async () => (await getJson(g, '/status')).body.backends[0].state === 'ready',
+        10_000,
+        'backend ready',
+      );
       // The wrapper dies alone: its server keeps the pipes open and would otherwise live on.
       process.kill(first.wrapper[0], 'SIGKILL');
       const second = await waitForTree(file, ['wrapper', 'server'], 2);
       await expectGone(first.server);
-      await waitFor(async () => {
-        const b = (await getJson(g, '/status')).body.backends[0];
-        return b.state === 'ready' && b.restarts >= 1;
-      }, 10_000, 'backend ready again');
+      await waitFor(
+        async () => {
+          const b = (await getJson(g, '/status')).body.backends[0];
+          return b.state === 'ready' && b.restarts >= 1;
+        },
+        10_000,
+        'backend ready again',
+      );
       expect([second.wrapper[1], second.server[1]].every(running)).toBe(true);
       expect(await g.stop('SIGTERM')).toBe(0);
       await expectGone([...second.wrapper, ...second.server]);
@@ -117,7 +143,11 @@ describe('gateway: stdio backends behind a wrapper leave no process behind', () 
     const file = pidFile();
     const g = await startGatewayOver([treeBackend(file)]);
     const tree = await waitForTree(file, ['wrapper', 'server']);
-    await waitFor(async () => (await getJson(g, '/status')).body.backends[0].state === 'ready', 10_000, 'backend ready');
+    await waitFor(
+      async () => (await getJson(g, '/status')).body.backends[0].state === 'ready',
+      10_000,
+      'backend ready',
+    );
     // The first SIGTERM starts a graceful stop, which waits out the server's SIGTERM grace (2 s);
     // the second one cuts it short with process.exit, so only the 'exit' hook can kill the server.
     g.proc.kill('SIGTERM');

@@ -25,7 +25,11 @@ describe('resultSpanOf: the result and id of a response, from its edges', () => 
     ['jsonrpc and id first', `{"jsonrpc":"2.0","id":9,"result":${body}}`, { id: 9, result: body }],
     ['whitespace and CR', ` { "result" : ${body} , "jsonrpc" : "2.0" , "id" : 4 } \r`, { id: 4, result: body }],
     ['an error response', `{"error":{"code":1,"message":"${'x'.repeat(600)}"},"jsonrpc":"2.0","id":7}`, undefined],
-    ['a request from the backend', `{"method":"sampling/createMessage","params":${body},"jsonrpc":"2.0","id":1}`, undefined],
+    [
+      'a request from the backend',
+      `{"method":"sampling/createMessage","params":${body},"jsonrpc":"2.0","id":1}`,
+      undefined,
+    ],
     ['a string id', `{"result":${body},"jsonrpc":"2.0","id":"a"}`, undefined],
     ['a result that is not an object', `{"result":[1,2,3,"${'x'.repeat(600)}"],"jsonrpc":"2.0","id":7}`, undefined],
     ['an extra top-level key at the end', `{"result":${body},"jsonrpc":"2.0","id":7,"x":1}`, undefined],
@@ -48,7 +52,7 @@ describe('RawJson', () => {
     ['{}', '{"resultType":"complete"}'],
     ['{ }', '{"resultType":"complete" }'],
     ['{"resultType":"input_required"}', '{"resultType":"complete","resultType":"input_required"}'],
-  ])('stamps %s as %s, and the backend\'s own value wins when parsed', (given, want) => {
+  ])("stamps %s as %s, and the backend's own value wins when parsed", (given, want) => {
     const raw = new RawJson([b(given.slice(0, 1)), b(given.slice(1))]).withLeadingFields('"resultType":"complete"');
     expect(raw.text()).toBe(want);
     expect(raw.parse()).toEqual({ resultType: 'complete', ...JSON.parse(given) });
@@ -72,8 +76,14 @@ describe('RawJson', () => {
       }).end(),
     );
     server.close();
-    const events = text.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.replace('event: message\ndata: ', '')));
-    expect(events).toEqual([{ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } }, { jsonrpc: '2.0', id: 1, result: { a: 'é€' } }]);
+    const events = text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.replace('event: message\ndata: ', '')));
+    expect(events).toEqual([
+      { jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } },
+      { jsonrpc: '2.0', id: 1, result: { a: 'é€' } },
+    ]);
   });
 });
 
@@ -97,11 +107,26 @@ describe('a large result through the gateway, both eras', () => {
   });
 
   it('2026 stateless: the relayed result carries resultType and is valid JSON', async () => {
-    const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+    };
     const res = await fetch(g.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'big' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'big-1', method: 'tools/call', params: { name: 'big', arguments: { bytes: size }, _meta: envelope } }),
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'big',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'big-1',
+        method: 'tools/call',
+        params: { name: 'big', arguments: { bytes: size }, _meta: envelope },
+      }),
     });
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('content-length'))).toBeGreaterThan(size);

@@ -9,10 +9,15 @@ import { templatePattern } from '../../compiler/resolve/uri-template.ts';
 
 function setup(templates: string[]) {
   const calls: Array<{ method: string; params: any }> = [];
-  const backend = { state: 'ready', capabilities: { logging: {} }, name: 'b', call: async (method: string, params: any) => {
+  const backend = {
+    state: 'ready',
+    capabilities: { logging: {} },
+    name: 'b',
+    call: async (method: string, params: any) => {
       calls.push({ method, params });
       return { contents: [] };
-    } } as unknown as Backend;
+    },
+  } as unknown as Backend;
   const gw = {
     tools: {},
     prompts: {},
@@ -32,7 +37,9 @@ describe('resource templates on long URIs', () => {
     await router.dispatch('resources/read', { uri: 'x://one/two/end' }, { notify() {} }, false);
     expect(calls).toHaveLength(1);
     const long = `x://${'a'.repeat(MAX_TEMPLATE_URI_LENGTH)}`;
-    await expect(router.dispatch('resources/read', { uri: long }, { notify() {} }, false)).rejects.toThrow(/at most 2048/);
+    await expect(router.dispatch('resources/read', { uri: long }, { notify() {} }, false)).rejects.toThrow(
+      /at most 2048/,
+    );
     // Just under the bound, a URI that does not match fails in one linear pass (no catastrophic backtracking).
     const near = `x://${'a'.repeat(MAX_TEMPLATE_URI_LENGTH - 10)}`;
     await expect(router.dispatch('resources/read', { uri: near }, { notify() {} }, false)).rejects.toThrow(/not found/);

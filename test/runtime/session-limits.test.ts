@@ -12,15 +12,34 @@ import type { RuntimeLimits } from '../../runtime/compiled-gateway.ts';
 import { ECHO, buildGateway, bundleGateway, getJson, runBundle, waitFor, type RunningGateway } from './harness.ts';
 
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'flood', version: '1' } } });
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'flood', version: '1' } },
+});
 
-function post(g: RunningGateway, body: string, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; headers: Record<string, any>; text: string }> {
+function post(
+  g: RunningGateway,
+  body: string,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<{ status: number; headers: Record<string, any>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: g.port, path: '/mcp', method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: g.port,
+        path: '/mcp',
+        method,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     req.end(method === 'POST' ? body : undefined);
   });
@@ -47,11 +66,16 @@ describe('session limits', () => {
     expect(ok).toHaveLength(10);
     expect(refused).toHaveLength(30);
     expect(refused[0].headers['retry-after']).toMatch(/^\d+$/);
-    expect(JSON.parse(refused[0].text).error.message).toMatch(/maximum of 10 sessions \(operational\.limits\.maxSessionsPerClient\)/);
+    expect(JSON.parse(refused[0].text).error.message).toMatch(
+      /maximum of 10 sessions \(operational\.limits\.maxSessionsPerClient\)/,
+    );
     expect((await getJson(g, '/status')).body.sessions).toBe(10);
     // The sessions that were admitted still work, and ending one admits a new one.
     const sid = ok[0].headers['mcp-session-id'];
-    const ping = await post(g, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }), { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+    const ping = await post(g, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }), {
+      'mcp-session-id': sid,
+      'mcp-protocol-version': '2025-11-25',
+    });
     expect(ping.status).toBe(200);
     expect((await post(g, '', { 'mcp-session-id': sid }, 'DELETE')).status).toBe(200);
     expect((await post(g, INIT)).status).toBe(200);
@@ -103,7 +127,8 @@ describe('per-session upstreams are bounded', () => {
     clients.push(c);
     return c;
   };
-  const scoped = async () => (await getJson(g, '/status')).body.backends[0].sessionScoped as Array<{ state: string; pid: number }>;
+  const scoped = async () =>
+    (await getJson(g, '/status')).body.backends[0].sessionScoped as Array<{ state: string; pid: number }>;
 
   it('six sessions calling in turn never hold more than three children: the LRU idle one is closed', async () => {
     const pids = new Set<number>();
@@ -122,10 +147,16 @@ describe('per-session upstreams are bounded', () => {
 
   it('when every scoped upstream is busy, a new session gets a clear retryable error, and the busy calls finish', async () => {
     const busy = clients.slice(-3).map((c) => c.callTool({ name: 'wait', arguments: { ms: 3000 } }));
-    await waitFor(async () => (await getJson(g, '/status')).body.backends[0].sessionScoped.length === 3, 5000, 'three busy');
+    await waitFor(
+      async () => (await getJson(g, '/status')).body.backends[0].sessionScoped.length === 3,
+      5000,
+      'three busy',
+    );
     await new Promise((r) => setTimeout(r, 200));
     const late = await connect();
-    await expect(late.callTool({ name: 'stats', arguments: {} })).rejects.toThrow(/all 3 per-session\/per-subject connections are busy \(operational\.limits\.maxScopedUpstreams\)/);
+    await expect(late.callTool({ name: 'stats', arguments: {} })).rejects.toThrow(
+      /all 3 per-session\/per-subject connections are busy \(operational\.limits\.maxScopedUpstreams\)/,
+    );
     for (const r of await Promise.all(busy)) expect((r as any).content[0].text).toBe('waited');
   });
 
@@ -139,7 +170,7 @@ describe('per-session upstreams are bounded', () => {
   });
 });
 
-describe('the echo backend is unaffected by another gateway\'s flood', () => {
+describe("the echo backend is unaffected by another gateway's flood", () => {
   it('a gateway with default limits still admits many sessions', async () => {
     const gw = await buildGateway([{ name: 'echo', args: [ECHO] }]);
     const g = await runBundle(await bundleGateway(gw));

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { ECHO, FAULT, startGatewayOver, waitFor, type RunningGateway } from './harness.ts';
 import { request as httpRequest } from 'node:http';
 
@@ -29,7 +35,11 @@ async function connect(capabilities: Record<string, unknown> = {}): Promise<Clie
 }
 
 /** A raw POST to /mcp (node:http, so Host can be forged). */
-function raw(body: string, headers: Record<string, string>, method = 'POST'): Promise<{ status: number; text: string; headers: Record<string, any> }> {
+function raw(
+  body: string,
+  headers: Record<string, string>,
+  method = 'POST',
+): Promise<{ status: number; text: string; headers: Record<string, any> }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: g.port, path: '/mcp', method, headers }, (res) => {
       let text = '';
@@ -40,7 +50,12 @@ function raw(body: string, headers: Record<string, string>, method = 'POST'): Pr
     req.end(body);
   });
 }
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 describe('server→client requests reach the calling session', () => {
@@ -48,7 +63,10 @@ describe('server→client requests reach the calling session', () => {
     const a = await connect({ elicitation: {} });
     const b = await connect({ elicitation: {} });
     let bCalled = 0;
-    a.setRequestHandler(ElicitRequestSchema, async (req) => ({ action: 'accept', content: { answer: `A:${req.params.message}` } }));
+    a.setRequestHandler(ElicitRequestSchema, async (req) => ({
+      action: 'accept',
+      content: { answer: `A:${req.params.message}` },
+    }));
     b.setRequestHandler(ElicitRequestSchema, async () => {
       bCalled++;
       return { action: 'decline' };
@@ -61,10 +79,20 @@ describe('server→client requests reach the calling session', () => {
 
   it('routes sampling and roots round trips', async () => {
     const c = await connect({ sampling: {}, roots: {} });
-    c.setRequestHandler(CreateMessageRequestSchema, async (req: any) => ({ role: 'assistant', content: { type: 'text', text: `sampled ${req.params.messages[0].content.text}` }, model: 'm' }));
-    c.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///tmp/project', name: 'project' }] }));
-    expect(((await c.callTool({ name: 'ask_llm', arguments: { prompt: 'p' } })).content as any)[0].text).toBe('sampled p');
-    expect(JSON.parse(((await c.callTool({ name: 'roots', arguments: {} })).content as any)[0].text)).toEqual([{ uri: 'file:///tmp/project', name: 'project' }]);
+    c.setRequestHandler(CreateMessageRequestSchema, async (req: any) => ({
+      role: 'assistant',
+      content: { type: 'text', text: `sampled ${req.params.messages[0].content.text}` },
+      model: 'm',
+    }));
+    c.setRequestHandler(ListRootsRequestSchema, async () => ({
+      roots: [{ uri: 'file:///tmp/project', name: 'project' }],
+    }));
+    expect(((await c.callTool({ name: 'ask_llm', arguments: { prompt: 'p' } })).content as any)[0].text).toBe(
+      'sampled p',
+    );
+    expect(JSON.parse(((await c.callTool({ name: 'roots', arguments: {} })).content as any)[0].text)).toEqual([
+      { uri: 'file:///tmp/project', name: 'project' },
+    ]);
     await c.close();
   });
 
@@ -104,7 +132,11 @@ describe('HTTP guards', () => {
   it('rejects a foreign Host (DNS rebinding) and a foreign Origin with 403', async () => {
     const badHost = await raw(INIT, { ...JSON_HEADERS, host: 'evil.example.com', origin: 'http://evil.example.com' });
     expect(badHost.status).toBe(403);
-    const badOrigin = await raw(INIT, { ...JSON_HEADERS, host: `127.0.0.1:${g.port}`, origin: 'http://evil.example.com' });
+    const badOrigin = await raw(INIT, {
+      ...JSON_HEADERS,
+      host: `127.0.0.1:${g.port}`,
+      origin: 'http://evil.example.com',
+    });
     expect(badOrigin.status).toBe(403);
     const ok = await raw(INIT, { ...JSON_HEADERS, host: `localhost:${g.port}`, origin: `http://localhost:${g.port}` });
     expect(ok.status).toBe(200);
@@ -126,7 +158,12 @@ describe('HTTP guards', () => {
     expect((await raw(INIT, { 'content-type': 'application/json', accept: 'application/json' })).status).toBe(406);
     expect((await raw(INIT, { 'content-type': 'text/plain', accept: JSON_HEADERS.accept })).status).toBe(415);
     expect((await raw('{not json', JSON_HEADERS)).status).toBe(400);
-    const huge = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x'.repeat(5 * 1024 * 1024) } } });
+    const huge = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { text: 'x'.repeat(5 * 1024 * 1024) } },
+    });
     expect((await raw(huge, JSON_HEADERS)).status).toBe(413);
     // Still serving.
     expect((await raw(INIT, JSON_HEADERS)).status).toBe(200);

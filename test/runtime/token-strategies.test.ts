@@ -29,11 +29,26 @@ afterEach(() => {
 });
 
 function cc(extra: Partial<CompiledOutgoingAuth> = {}, env: NodeJS.ProcessEnv = ENV): OutgoingAuth {
-  return clientCredentials({ type: 'client_credentials', tokenUrl: ts.tokenUrl, clientId: 'gw', clientSecretEnv: 'TOKEN_SECRET', ...extra }, 'api', env);
+  return clientCredentials(
+    { type: 'client_credentials', tokenUrl: ts.tokenUrl, clientId: 'gw', clientSecretEnv: 'TOKEN_SECRET', ...extra },
+    'api',
+    env,
+  );
 }
 
 function xchg(extra: Partial<CompiledOutgoingAuth> = {}, env: NodeJS.ProcessEnv = ENV): OutgoingAuth {
-  return tokenExchange({ type: 'token_exchange', tokenUrl: ts.tokenUrl, clientId: 'gw', clientSecretEnv: 'TOKEN_SECRET', audience: 'backend-api', ...extra }, 'api', env);
+  return tokenExchange(
+    {
+      type: 'token_exchange',
+      tokenUrl: ts.tokenUrl,
+      clientId: 'gw',
+      clientSecretEnv: 'TOKEN_SECRET',
+      audience: 'backend-api',
+      ...extra,
+    },
+    'api',
+    env,
+  );
 }
 
 function principal(sub: string, exp?: number): Principal {
@@ -58,7 +73,11 @@ describe('client_credentials', () => {
     expect(again).toEqual(all[0]);
     expect(Object.isFrozen(again)).toBe(true); // shared by every caller
     expect(ts.requests).toHaveLength(1);
-    expect(ts.requests[0].form).toEqual({ grant_type: 'client_credentials', audience: 'backend-api', scope: 'read write' });
+    expect(ts.requests[0].form).toEqual({
+      grant_type: 'client_credentials',
+      audience: 'backend-api',
+      scope: 'read write',
+    });
     expect(ts.requests[0].authorization).toBe(`Basic ${Buffer.from(`gw:${SECRET}`).toString('base64')}`);
   });
 
@@ -124,7 +143,9 @@ describe('client_credentials', () => {
   it('a failing endpoint is not cached: the next call tries again', async () => {
     ts.setFailing(503);
     const auth = cc();
-    await expect(Promise.resolve(auth.credentials!(undefined))).rejects.toThrow('HTTP 503 server_error: failing on purpose');
+    await expect(Promise.resolve(auth.credentials!(undefined))).rejects.toThrow(
+      'HTTP 503 server_error: failing on purpose',
+    );
     ts.setFailing(undefined);
     expect((await auth.credentials!(undefined)).authorization).toMatch(/^Bearer cc-\d+$/);
   });
@@ -132,26 +153,55 @@ describe('client_credentials', () => {
   it('an endpoint that is down gives a clear error', async () => {
     const down = await startTokenServer();
     await down.close();
-    const auth = clientCredentials({ type: 'client_credentials', tokenUrl: `${down.tokenUrl}?tenant=x`, clientId: 'gw', clientSecretEnv: 'TOKEN_SECRET' }, 'api', ENV);
+    const auth = clientCredentials(
+      {
+        type: 'client_credentials',
+        tokenUrl: `${down.tokenUrl}?tenant=x`,
+        clientId: 'gw',
+        clientSecretEnv: 'TOKEN_SECRET',
+      },
+      'api',
+      ENV,
+    );
     const err: Error = await Promise.resolve(auth.credentials!(undefined)).catch((e) => e);
-    expect(err.message).toMatch(new RegExp(`^backend "api": client_credentials token endpoint ${down.tokenUrl} is unreachable: .*ECONNREFUSED`));
+    expect(err.message).toMatch(
+      new RegExp(`^backend "api": client_credentials token endpoint ${down.tokenUrl} is unreachable: .*ECONNREFUSED`),
+    );
     expect(err.message).not.toContain('tenant=x');
   });
 
   it('encodes ids and secrets with ":", "%" and spaces per RFC 6749 §2.3.1', async () => {
     const auth = cc({ clientId: 'my:client id%' }, { TOKEN_SECRET: 'p@ss:w%rd 1+' });
     expect((await auth.credentials!(undefined)).authorization).toMatch(/^Bearer cc-\d+$/);
-    expect(ts.requests[0].authorization).toBe(`Basic ${Buffer.from('my%3Aclient+id%25:p%40ss%3Aw%25rd+1%2B').toString('base64')}`);
+    expect(ts.requests[0].authorization).toBe(
+      `Basic ${Buffer.from('my%3Aclient+id%25:p%40ss%3Aw%25rd+1%2B').toString('base64')}`,
+    );
     expect(ts.requests[0].clientId).toBe('my:client id%');
   });
 });
 
 describe('start-up checks', () => {
   const cases: Array<{ name: string; make: () => unknown; want: RegExp }> = [
-    { name: 'missing secret variable (cc)', make: () => cc({ clientSecretEnv: 'NOPE_SECRET' }), want: /environment variable NOPE_SECRET is not set \(needed by backend "api" outgoing auth client_credentials\)/ },
-    { name: 'missing secret variable (exchange)', make: () => xchg({ clientSecretEnv: 'NOPE_SECRET' }), want: /NOPE_SECRET is not set \(needed by backend "api" outgoing auth token_exchange\)/ },
-    { name: 'http on a remote host', make: () => cc({ tokenUrl: 'http://auth.example.com/token' }), want: /tokenUrl http:\/\/auth\.example\.com\/token must use https/ },
-    { name: 'http on a remote host (exchange)', make: () => xchg({ tokenUrl: 'http://10.0.0.5/token' }), want: /must use https/ },
+    {
+      name: 'missing secret variable (cc)',
+      make: () => cc({ clientSecretEnv: 'NOPE_SECRET' }),
+      want: /environment variable NOPE_SECRET is not set \(needed by backend "api" outgoing auth client_credentials\)/,
+    },
+    {
+      name: 'missing secret variable (exchange)',
+      make: () => xchg({ clientSecretEnv: 'NOPE_SECRET' }),
+      want: /NOPE_SECRET is not set \(needed by backend "api" outgoing auth token_exchange\)/,
+    },
+    {
+      name: 'http on a remote host',
+      make: () => cc({ tokenUrl: 'http://auth.example.com/token' }),
+      want: /tokenUrl http:\/\/auth\.example\.com\/token must use https/,
+    },
+    {
+      name: 'http on a remote host (exchange)',
+      make: () => xchg({ tokenUrl: 'http://10.0.0.5/token' }),
+      want: /must use https/,
+    },
     { name: 'not http at all', make: () => cc({ tokenUrl: 'ftp://127.0.0.1/token' }), want: /must use https/ },
     { name: 'not a URL', make: () => cc({ tokenUrl: 'token' }), want: /tokenUrl "token" is not a URL/ },
     { name: 'no tokenUrl', make: () => cc({ tokenUrl: undefined }), want: /client_credentials needs tokenUrl/ },
@@ -163,7 +213,12 @@ describe('start-up checks', () => {
   });
 
   it('accepts https anywhere and http on loopback hosts', () => {
-    for (const tokenUrl of ['https://auth.example.com/token', 'http://localhost:9/t', 'http://127.0.0.1/t', 'http://[::1]:8080/t']) {
+    for (const tokenUrl of [
+      'https://auth.example.com/token',
+      'http://localhost:9/t',
+      'http://127.0.0.1/t',
+      'http://[::1]:8080/t',
+    ]) {
       expect(() => cc({ tokenUrl })).not.toThrow();
       expect(() => xchg({ tokenUrl })).not.toThrow();
     }
@@ -194,7 +249,13 @@ describe('token_exchange', () => {
     const auth = xchg({ clientId: 'spa', clientSecretEnv: undefined, audience: undefined, subjectTokenType: jwt }, {});
     const bob = principal('bob');
     await auth.credentials!(bob);
-    expect(ts.requests[0].form).toEqual({ grant_type: XCHG, subject_token: bob.token, subject_token_type: jwt, requested_token_type: AT, client_id: 'spa' });
+    expect(ts.requests[0].form).toEqual({
+      grant_type: XCHG,
+      subject_token: bob.token,
+      subject_token_type: jwt,
+      requested_token_type: AT,
+      client_id: 'spa',
+    });
     expect(ts.requests[0].authorization).toBeUndefined();
   });
 
@@ -263,8 +324,12 @@ describe('token_exchange', () => {
 
   it('refuses a call without an authenticated caller, without asking the endpoint', async () => {
     const auth = xchg();
-    await expect(Promise.resolve(auth.credentials!(undefined))).rejects.toThrow('backend "api": token_exchange needs an authenticated caller (incomingAuth oidc)');
-    await expect(Promise.resolve(auth.credentials!({ ...principal('x'), token: '' }))).rejects.toThrow('needs an authenticated caller');
+    await expect(Promise.resolve(auth.credentials!(undefined))).rejects.toThrow(
+      'backend "api": token_exchange needs an authenticated caller (incomingAuth oidc)',
+    );
+    await expect(Promise.resolve(auth.credentials!({ ...principal('x'), token: '' }))).rejects.toThrow(
+      'needs an authenticated caller',
+    );
     expect(ts.requests).toHaveLength(0);
   });
 
@@ -286,7 +351,14 @@ describe('token_exchange', () => {
     const echo = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
-      req.on('end', () => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: `got ${decodeURIComponent(body)} with ${req.headers.authorization} / ${SECRET}` })));
+      req.on('end', () =>
+        res.writeHead(400, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: 'invalid_request',
+            error_description: `got ${decodeURIComponent(body)} with ${req.headers.authorization} / ${SECRET}`,
+          }),
+        ),
+      );
     });
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     try {
@@ -332,7 +404,10 @@ describe('TokenCache', () => {
   it('a delete() while fetching discards the late result', async () => {
     const cache = new TokenCache();
     let release!: () => void;
-    const slow = () => new Promise<{ headers: Record<string, string>; expiresAt: number }>((r) => (release = () => r({ headers: { v: 'late' }, expiresAt: Date.now() + 60_000 })));
+    const slow = () =>
+      new Promise<{ headers: Record<string, string>; expiresAt: number }>(
+        (r) => (release = () => r({ headers: { v: 'late' }, expiresAt: Date.now() + 60_000 })),
+      );
     const p = cache.get('k', slow);
     cache.delete('k');
     release();

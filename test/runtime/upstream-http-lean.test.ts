@@ -13,8 +13,16 @@ import { FIXTURES } from './harness.ts';
 import { rawServer } from '../fixtures/servers/http-raw-server.ts';
 
 const post = (pool: LeanHttpPool, url: URL, body: string, limit?: number) =>
-  pool.request(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${headerLines({ 'content-type': 'application/json' })}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`, body, limit);
-const settle = <T,>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: Error) => ({ ok: false as const, e }));
+  pool.request(
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${headerLines({ 'content-type': 'application/json' })}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    body,
+    limit,
+  );
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (v) => ({ ok: true as const, v }),
+    (e: Error) => ({ ok: false as const, e }),
+  );
 
 describe('lean client hardening', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
@@ -25,7 +33,10 @@ describe('lean client hardening', () => {
   it('reads Content-Length + Transfer-Encoding as chunked and never reuses that connection', async () => {
     const srv = await rawServer((req, socket, n) => {
       // The Content-Length (5) would leave "\r\n0\r\n\r\n" behind as a smuggled second response.
-      if (n === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n0\r\n\r\n');
+      if (n === 0)
+        socket.write(
+          'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n0\r\n\r\n',
+        );
       else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond');
     });
     cleanup.push(srv.close);
@@ -55,7 +66,9 @@ describe('lean client hardening', () => {
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n{}',
     ];
-    const srv = await rawServer((req, socket, n) => socket.write(answers[n] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    const srv = await rawServer((req, socket, n) =>
+      socket.write(answers[n] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+    );
     cleanup.push(srv.close);
     const pool = new LeanHttpPool(srv.url);
     cleanup.push(() => pool.close());
@@ -64,7 +77,13 @@ describe('lean client hardening', () => {
       const r = await settle(post(pool, srv.url, '{}').response);
       errors.push(r.ok ? 'accepted' : r.e.message);
     }
-    expect(errors).toEqual(['duplicate Content-Length', 'duplicate Content-Length', 'invalid Content-Length', 'unsupported Transfer-Encoding', 'unsupported Transfer-Encoding']);
+    expect(errors).toEqual([
+      'duplicate Content-Length',
+      'duplicate Content-Length',
+      'invalid Content-Length',
+      'unsupported Transfer-Encoding',
+      'unsupported Transfer-Encoding',
+    ]);
     expect(await (await post(pool, srv.url, '{}').response).text()).toBe('ok');
   });
 
@@ -128,7 +147,8 @@ describe('lean client hardening', () => {
 
   it('a queued exchange is never dropped when a connection closes and no socket can be taken', async () => {
     const srv = await rawServer((req, socket, n) => {
-      if (n === 0) socket.destroy(); // the first exchange's connection closes under it
+      if (n === 0)
+        socket.destroy(); // the first exchange's connection closes under it
       else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok:${n}`);
     });
     cleanup.push(srv.close);
@@ -155,7 +175,9 @@ describe('lean client hardening', () => {
   it('a connection attempt that never completes fails after the connect timeout, and the pool slot is freed', async () => {
     // The fixture listens with a backlog of 1 and never accepts; once its queue is full, the
     // kernel drops further SYNs, so connect() neither succeeds nor fails.
-    const proc = spawn(process.execPath, [join(FIXTURES, 'http-no-accept.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, [join(FIXTURES, 'http-no-accept.mjs')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     cleanup.push(() => void proc.kill('SIGKILL'));
     const port = await new Promise<number>((resolve, reject) => {
       let err = '';

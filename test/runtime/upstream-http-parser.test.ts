@@ -85,16 +85,48 @@ const bytes = (s: string) => Buffer.from(s, 'latin1');
 
 describe('lean response parser: framing rules', () => {
   const CASES: Array<{ name: string; given: string; want: Outcome }> = [
-    { name: 'Content-Length', given: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi', want: { ok: true, status: 200, body: 'hi', keepAlive: true } },
-    { name: 'both Content-Length and chunked: chunked wins, connection not reused', given: 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n', want: { ok: true, status: 200, body: 'hi', keepAlive: false } },
-    { name: 'duplicate Content-Length (same value)', given: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nhi', want: { ok: false } },
-    { name: 'conflicting Content-Length', given: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 5\r\n\r\nhi', want: { ok: false } },
+    {
+      name: 'Content-Length',
+      given: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi',
+      want: { ok: true, status: 200, body: 'hi', keepAlive: true },
+    },
+    {
+      name: 'both Content-Length and chunked: chunked wins, connection not reused',
+      given: 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n',
+      want: { ok: true, status: 200, body: 'hi', keepAlive: false },
+    },
+    {
+      name: 'duplicate Content-Length (same value)',
+      given: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nhi',
+      want: { ok: false },
+    },
+    {
+      name: 'conflicting Content-Length',
+      given: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 5\r\n\r\nhi',
+      want: { ok: false },
+    },
     { name: 'Content-Length list', given: 'HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nhi', want: { ok: false } },
     { name: 'signed Content-Length', given: 'HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nhi', want: { ok: false } },
-    { name: 'Transfer-Encoding not ending in chunked', given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nhi', want: { ok: false } },
-    { name: 'Transfer-Encoding gzip alone', given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhi', want: { ok: false } },
-    { name: 'chunk size 0x-prefixed', given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nhi\r\n0\r\n\r\n', want: { ok: false } },
-    { name: 'chunk data not followed by CRLF', given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhiXX0\r\n\r\n', want: { ok: false } },
+    {
+      name: 'Transfer-Encoding not ending in chunked',
+      given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nhi',
+      want: { ok: false },
+    },
+    {
+      name: 'Transfer-Encoding gzip alone',
+      given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhi',
+      want: { ok: false },
+    },
+    {
+      name: 'chunk size 0x-prefixed',
+      given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nhi\r\n0\r\n\r\n',
+      want: { ok: false },
+    },
+    {
+      name: 'chunk data not followed by CRLF',
+      given: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhiXX0\r\n\r\n',
+      want: { ok: false },
+    },
     { name: 'obs-fold', given: 'HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nhi', want: { ok: false } },
     { name: 'space before colon', given: 'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nhi', want: { ok: false } },
   ];
@@ -116,7 +148,7 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number) => Math.floor(next() * n);
-  const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)];
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   return { next, int, pick, chance: (p: number) => next() < p };
 }
 
@@ -140,7 +172,16 @@ interface Case {
 }
 
 const REASONS = ['OK', '', 'Not Found', 'Some  Reason', 'r\x01x', 'caf\xe9'];
-const FILLER = ['Content-Type: application/json', 'Mcp-Session-Id: s-1', 'X-Empty:', 'X-Ows:   padded   ', 'Date: Mon, 1 Jan 2024 00:00:00 GMT', 'X-Tab:\tv\t', 'X-High: \xff\xfe', 'Keep-Alive: timeout=5'];
+const FILLER = [
+  'Content-Type: application/json',
+  'Mcp-Session-Id: s-1',
+  'X-Empty:',
+  'X-Ows:   padded   ',
+  'Date: Mon, 1 Jan 2024 00:00:00 GMT',
+  'X-Tab:\tv\t',
+  'X-High: \xff\xfe',
+  'Keep-Alive: timeout=5',
+];
 
 /** One generated response (valid mostly, one mutation sometimes) and the divergence it hits, if any. */
 function generate(r: ReturnType<typeof prng>): Case {
@@ -151,17 +192,27 @@ function generate(r: ReturnType<typeof prng>): Case {
     version = r.pick(['HTTP/2.0', 'HTTP/1.2', 'HTTP/0.9', 'http/1.1']);
     if (version === 'HTTP/2.0' || version === 'HTTP/0.9') divergence = 'version';
   }
-  const status = r.chance(0.1) ? r.pick([204, 304]) : r.chance(0.02) ? r.pick([99, 20, 2000]) : r.pick([200, 200, 200, 202, 400, 404, 500]) + r.int(3);
+  const status = r.chance(0.1)
+    ? r.pick([204, 304])
+    : r.chance(0.02)
+      ? r.pick([99, 20, 2000])
+      : r.pick([200, 200, 200, 202, 400, 404, 500]) + r.int(3);
   if (status === 99) divergence = 'version';
   let statusLine = `${version} ${status}${r.chance(0.15) ? '' : ` ${r.pick(REASONS)}`}\r\n`;
   let interim = '';
-  for (let i = r.chance(0.15) ? 1 + r.int(2) : 0; i > 0; i--) interim += `HTTP/1.1 ${r.pick([100, 102, 103])} ${r.pick(['Continue', ''])}\r\n${r.chance(0.5) ? 'Link: </a>; rel=preload\r\n' : ''}\r\n`;
+  for (let i = r.chance(0.15) ? 1 + r.int(2) : 0; i > 0; i--)
+    interim += `HTTP/1.1 ${r.pick([100, 102, 103])} ${r.pick(['Continue', ''])}\r\n${r.chance(0.5) ? 'Link: </a>; rel=preload\r\n' : ''}\r\n`;
   const headers: string[] = [];
   for (let i = r.int(4); i > 0; i--) headers.push(r.pick(FILLER));
-  const conn = r.chance(0.3) ? r.pick(['close', 'keep-alive', 'Keep-Alive', 'foo, close', 'closed', 'Upgrade, keep-alive']) : undefined;
+  const conn = r.chance(0.3)
+    ? r.pick(['close', 'keep-alive', 'Keep-Alive', 'foo, close', 'closed', 'Upgrade, keep-alive'])
+    : undefined;
   if (conn) headers.push(`${r.pick(['Connection', 'connection'])}: ${conn}`);
   const body = Buffer.from(Array.from({ length: r.int(40) }, () => (r.chance(0.8) ? 32 + r.int(95) : r.int(256))));
-  const framing = status === 204 || status === 304 ? r.pick(['none', 'length'] as const) : r.pick(['length', 'length', 'chunked', 'chunked', 'close'] as const);
+  const framing =
+    status === 204 || status === 304
+      ? r.pick(['none', 'length'] as const)
+      : r.pick(['length', 'length', 'chunked', 'chunked', 'close'] as const);
   let payload = '';
   if (framing === 'length') {
     const len = status === 204 || status === 304 ? r.int(5) : body.length;
@@ -188,19 +239,27 @@ function generate(r: ReturnType<typeof prng>): Case {
     else if (m === 2) head = `X-Bad : v\r\n${head}`;
     else if (m === 3) head = `X\x01Bad: v\r\n${head}`;
     else if (m === 4) head = `X-Ctl: a\x01b\r\n${head}`;
-    else if (m === 5 && framing === 'length') head += r.pick(['Content-Length: 7\r\n', `content-length: ${body.length}\r\n`]);
-    else if (m === 6 && framing === 'length' && status !== 204 && status !== 304) head = head.replace(/(content-length:\s*)(\d+)/i, (_, k: string, n: string) => `${k}${r.pick([`+${n}`, `${n}, ${n}`, `0x${n}`, `-${n}`, `${n}a`])}`);
+    else if (m === 5 && framing === 'length')
+      head += r.pick(['Content-Length: 7\r\n', `content-length: ${body.length}\r\n`]);
+    else if (m === 6 && framing === 'length' && status !== 204 && status !== 304)
+      head = head.replace(
+        /(content-length:\s*)(\d+)/i,
+        (_, k: string, n: string) => `${k}${r.pick([`+${n}`, `${n}, ${n}`, `0x${n}`, `-${n}`, `${n}a`])}`,
+      );
     else if (m === 7 && framing === 'chunked' && status !== 204 && status !== 304) {
       head += `Content-Length: ${body.length}\r\n`;
       divergence = 'cl-te';
     } else if (m === 8 && framing === 'close') {
       head += `Transfer-Encoding: ${r.pick(['gzip', 'chunked, gzip'])}\r\n`;
       divergence = 'te-final';
-    } else if (m === 9 && framing === 'chunked') payload = payload.replace(/^([0-9a-fA-F]+)/, (s) => r.pick([`${s} `, `0x${s}`, `${s}g`, ` ${s}`]));
-    else if (m === 10 && framing === 'chunked' && body.length > 0) payload = payload.replace(/\r\n(?=[0-9a-fA-F]+\r\n|0\r\n)/, r.pick(['', '\n', 'XX']));
+    } else if (m === 9 && framing === 'chunked')
+      payload = payload.replace(/^([0-9a-fA-F]+)/, (s) => r.pick([`${s} `, `0x${s}`, `${s}g`, ` ${s}`]));
+    else if (m === 10 && framing === 'chunked' && body.length > 0)
+      payload = payload.replace(/\r\n(?=[0-9a-fA-F]+\r\n|0\r\n)/, r.pick(['', '\n', 'XX']));
     else if (m === 11 && framing === 'chunked') payload = payload.replace('\r\n', '\n');
     else if (m === 12 && framing === 'chunked') payload = payload.replace(/^([0-9a-fA-F]+)/, '$1;');
-    else if (m === 13) payload = payload.slice(0, Math.max(0, payload.length - 1 - r.int(3))); // cut short
+    else if (m === 13)
+      payload = payload.slice(0, Math.max(0, payload.length - 1 - r.int(3))); // cut short
     else if (m === 14) return { wire: bytes(interim + statusLine + head).subarray(0, r.int(20)) };
     else if (m === 15 && framing === 'chunked') payload = payload.replace('0\r\n', '0\r\nBad Trailer\r\n');
   }
@@ -211,7 +270,9 @@ function generate(r: ReturnType<typeof prng>): Case {
 function leanWant(c: Case, wire: Buffer): Outcome {
   if (c.divergence === 'cl-te') {
     // llhttp refuses; read as llhttp would without the Content-Length line, then never reuse.
-    const without = reference([bytes(wire.toString('latin1').replace(/Content-Length: \d+\r\n(?![\s\S]*Content-Length)/, ''))]);
+    const without = reference([
+      bytes(wire.toString('latin1').replace(/Content-Length: \d+\r\n(?![\s\S]*Content-Length)/, '')),
+    ]);
     return without.ok ? { ...without, keepAlive: false } : without;
   }
   return { ok: false }; // te-final, version: refused
@@ -237,14 +298,20 @@ describe('lean response parser vs llhttp (differential, seeded)', () => {
     const mismatches: string[] = [];
     const tally = { accepted: 0, refused: 0, divergent: 0 };
     for (const c of cases) {
-      const pieces = split(c.wire, Array.from({ length: r.int(4) }, () => r.int(c.wire.length + 1)));
+      const pieces = split(
+        c.wire,
+        Array.from({ length: r.int(4) }, () => r.int(c.wire.length + 1)),
+      );
       const ref = reference([c.wire]);
       const want = c.divergence ? leanWant(c, c.wire) : ref;
       const got = lean(pieces);
       if (c.divergence) tally.divergent++;
       else if (ref.ok) tally.accepted++;
       else tally.refused++;
-      if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${JSON.stringify(c.wire.toString('latin1'))}\n  llhttp ${JSON.stringify(ref)}\n  lean   ${JSON.stringify(got)}${c.divergence ? ` (divergence ${c.divergence})` : ''}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        mismatches.push(
+          `${JSON.stringify(c.wire.toString('latin1'))}\n  llhttp ${JSON.stringify(ref)}\n  lean   ${JSON.stringify(got)}${c.divergence ? ` (divergence ${c.divergence})` : ''}`,
+        );
     }
     expect(mismatches.slice(0, 5)).toEqual([]);
     // The generator covers both sides, and divergent cases stay few.
@@ -260,7 +327,10 @@ describe('lean response parser vs llhttp (differential, seeded)', () => {
       const want = reference([c.wire]);
       for (let at = 0; at <= c.wire.length; at++) {
         const got = lean(split(c.wire, [at]));
-        if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`split at ${at} of ${JSON.stringify(c.wire.toString('latin1'))}: lean ${JSON.stringify(got)}, llhttp ${JSON.stringify(want)}`);
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          throw new Error(
+            `split at ${at} of ${JSON.stringify(c.wire.toString('latin1'))}: lean ${JSON.stringify(got)}, llhttp ${JSON.stringify(want)}`,
+          );
         runs++;
       }
       expect(lean(Array.from(c.wire, (b) => Buffer.from([b])))).toEqual(want);

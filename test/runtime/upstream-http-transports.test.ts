@@ -9,7 +9,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sseTransport } from '../../runtime/transports/sse.ts';
 import { streamableHttpTransport } from '../../runtime/transports/streamable-http.ts';
 import type { Wire } from '../../runtime/plugins.ts';
-import { httpBackend, httpServer, rawServer, recordingHooks, sseFrame, until } from '../fixtures/servers/http-raw-server.ts';
+import {
+  httpBackend,
+  httpServer,
+  rawServer,
+  recordingHooks,
+  sseFrame,
+  until,
+} from '../fixtures/servers/http-raw-server.ts';
 
 const LIMIT = 4096;
 const BIG = 'z'.repeat(LIMIT + 100);
@@ -37,7 +44,8 @@ async function streamableBackend(onGet: (req: http.IncomingMessage, res: http.Se
     if (req.method === 'DELETE') return void res.writeHead(200).end();
     const msg = await readJson(req);
     if (msg.id === undefined) return void res.writeHead(202).end();
-    if (msg.method === 'big') return void res.writeHead(200, { 'content-type': 'application/json' }).end(result(msg.id, { text: BIG }));
+    if (msg.method === 'big')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(result(msg.id, { text: BIG }));
     if (msg.method === 'bigchunked') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write(result(msg.id, { text: BIG }).slice(0, 2000));
@@ -45,10 +53,14 @@ async function streamableBackend(onGet: (req: http.IncomingMessage, res: http.Se
     }
     if (msg.method === 'bigsse') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } })));
+      res.write(
+        sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } })),
+      );
       return void res.end(sseFrame(result(msg.id, { text: BIG })));
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'sess-1' }).end(result(msg.id, { ok: msg.method }));
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'sess-1' })
+      .end(result(msg.id, { ok: msg.method }));
   });
   cleanup.push(srv.close);
   return { url: new URL('/mcp', srv.url).href, gets: () => gets };
@@ -56,7 +68,10 @@ async function streamableBackend(onGet: (req: http.IncomingMessage, res: http.Se
 
 async function open(url: string, extra: Parameters<typeof httpBackend>[2] = {}) {
   const log = recordingHooks();
-  const wire: Wire = await streamableHttpTransport(httpBackend('web', url, { maxMessageBytes: LIMIT, ...extra }), log.hooks);
+  const wire: Wire = await streamableHttpTransport(
+    httpBackend('web', url, { maxMessageBytes: LIMIT, ...extra }),
+    log.hooks,
+  );
   cleanup.push(() => wire.close());
   return { log, wire };
 }
@@ -78,32 +93,54 @@ describe('message size bound (streamable HTTP)', () => {
       await until(() => answerTo(log, 1) && answerTo(log, 2), 'both answers');
       expect(answerTo(log, 1).error).toEqual({
         code: -32000,
-        message: expect.stringMatching(/^vmcp: backend "web" sent (a response body|an SSE event) larger than the limit of 4 KiB; the message was dropped/),
+        message: expect.stringMatching(
+          /^vmcp: backend "web" sent (a response body|an SSE event) larger than the limit of 4 KiB; the message was dropped/,
+        ),
         data: { vmcpTransport: true },
       });
       expect(answerTo(log, 2).result).toEqual({ ok: 'small' });
-      if (method === 'bigsse') expect(log.messages.some((m) => m.msg.method === 'notifications/progress' && m.related === 1)).toBe(true);
+      if (method === 'bigsse')
+        expect(log.messages.some((m) => m.msg.method === 'notifications/progress' && m.related === 1)).toBe(true);
     });
   }
 });
 
 describe('GET stream (streamable HTTP)', () => {
-  it('is re-opened after it drops, with Last-Event-ID and the server\'s retry:, so later notifications arrive', async () => {
+  it("is re-opened after it drops, with Last-Event-ID and the server's retry:, so later notifications arrive", async () => {
     const lastIds: Array<string | undefined> = [];
     const be = await streamableBackend((req, res, n) => {
       lastIds.push(req.headers['last-event-id'] as string | undefined);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       if (n === 0) {
         res.write('retry: 20\n\n');
-        res.end(sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'before the drop' } }), 'message', 'id: ev-1\n'));
-      } else if (n === 1) res.write(sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }), 'message', 'id: ev-2\n'));
+        res.end(
+          sseFrame(
+            JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'before the drop' } }),
+            'message',
+            'id: ev-1\n',
+          ),
+        );
+      } else if (n === 1)
+        res.write(
+          sseFrame(
+            JSON.stringify({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }),
+            'message',
+            'id: ev-2\n',
+          ),
+        );
     });
     const { log, wire } = await open(be.url);
     wire.send(rpc(1, 'initialize'), 1);
     await until(() => !!answerTo(log, 1), 'initialize');
     wire.setProtocolVersion!('2025-11-25');
-    await until(() => log.messages.some((m) => m.msg.method === 'notifications/tools/list_changed'), 'the notification on the re-opened stream');
-    expect(log.messages.filter((m) => m.msg.method).map((m) => m.msg.method)).toEqual(['notifications/message', 'notifications/tools/list_changed']);
+    await until(
+      () => log.messages.some((m) => m.msg.method === 'notifications/tools/list_changed'),
+      'the notification on the re-opened stream',
+    );
+    expect(log.messages.filter((m) => m.msg.method).map((m) => m.msg.method)).toEqual([
+      'notifications/message',
+      'notifications/tools/list_changed',
+    ]);
     expect(lastIds).toEqual([undefined, 'ev-1']);
     expect(log.closes).toEqual([]);
   });
@@ -120,7 +157,9 @@ describe('GET stream (streamable HTTP)', () => {
     }
     expect(be.gets()).toBe(1);
 
-    const dropping = await streamableBackend((req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('retry: 30000\n\n'));
+    const dropping = await streamableBackend((req, res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end('retry: 30000\n\n'),
+    );
     const second = await open(dropping.url);
     second.wire.setProtocolVersion!('2025-11-25');
     await until(() => dropping.gets() === 1, 'the GET');
@@ -132,15 +171,21 @@ describe('GET stream (streamable HTTP)', () => {
     const be = await streamableBackend((req, res, n) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('retry: 10\n\n');
-      if (n === 0) res.write(sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: BIG } })));
-      else res.write(sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'small' } })));
+      if (n === 0)
+        res.write(sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: BIG } })));
+      else
+        res.write(
+          sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'small' } })),
+        );
     });
     const { log, wire } = await open(be.url);
     wire.setProtocolVersion!('2025-11-25');
     await until(() => log.messages.length > 0, 'the small notification');
     expect(log.messages.map((m) => m.msg.params.data)).toEqual(['small']);
     expect(be.gets()).toBe(2);
-    expect(log.warnings.join('\n')).toMatch(/backend "web" sent an SSE event larger than the limit of 4 KiB.*GET stream reset/);
+    expect(log.warnings.join('\n')).toMatch(
+      /backend "web" sent an SSE event larger than the limit of 4 KiB.*GET stream reset/,
+    );
   });
 });
 
@@ -170,14 +215,26 @@ describe('legacy SSE transport', () => {
     const other = await legacyBackend(() => '/unused');
     const be = await legacyBackend(() => new URL('/messages', other.url).href);
     const log = recordingHooks();
-    const backend = httpBackend('legacy', be.url, { transport: 'sse', maxMessageBytes: LIMIT, resolvedHeaders: { 'x-api-key': 'secret' } });
-    const err = await sseTransport(backend, log.hooks).then(() => undefined, (e: Error) => e);
+    const backend = httpBackend('legacy', be.url, {
+      transport: 'sse',
+      maxMessageBytes: LIMIT,
+      resolvedHeaders: { 'x-api-key': 'secret' },
+    });
+    const err = await sseTransport(backend, log.hooks).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     const otherOrigin = new URL(other.url).origin;
-    expect(err?.message).toBe(`vmcp: backend "legacy": the SSE stream at ${new URL(be.url).origin}/sse offered the endpoint ${otherOrigin}/messages, on another origin; refused`);
+    expect(err?.message).toBe(
+      `vmcp: backend "legacy": the SSE stream at ${new URL(be.url).origin}/sse offered the endpoint ${otherOrigin}/messages, on another origin; refused`,
+    );
     expect(other.posts).toEqual([]);
     // The same-origin case works.
     const ok = await legacyBackend(() => '/messages?session=1');
-    const wire = await sseTransport(httpBackend('legacy', ok.url, { transport: 'sse', maxMessageBytes: LIMIT }), log.hooks);
+    const wire = await sseTransport(
+      httpBackend('legacy', ok.url, { transport: 'sse', maxMessageBytes: LIMIT }),
+      log.hooks,
+    );
     cleanup.push(() => wire.close());
     wire.send(rpc(7, 'ping'), 7);
     await until(() => !!answerTo(log, 7), 'the answer on the stream');
@@ -185,12 +242,29 @@ describe('legacy SSE transport', () => {
   });
 
   it('an event over the limit on the stream: dropped, warned, and the wire closes so the supervisor reconnects', async () => {
-    const be = await legacyBackend(() => '/messages', (res) => setTimeout(() => res.write(sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: BIG } }))), 20));
+    const be = await legacyBackend(
+      () => '/messages',
+      (res) =>
+        setTimeout(
+          () =>
+            res.write(
+              sseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: BIG } })),
+            ),
+          20,
+        ),
+    );
     const log = recordingHooks();
-    const wire = await sseTransport(httpBackend('legacy', be.url, { transport: 'sse', maxMessageBytes: LIMIT }), log.hooks);
+    const wire = await sseTransport(
+      httpBackend('legacy', be.url, { transport: 'sse', maxMessageBytes: LIMIT }),
+      log.hooks,
+    );
     cleanup.push(() => wire.close());
     await until(() => log.closes.length > 0, 'onclose');
-    expect(log.closes).toEqual([expect.stringMatching(/^vmcp: backend "legacy" sent an SSE event larger than the limit of 4 KiB.*; SSE stream reset$/)]);
+    expect(log.closes).toEqual([
+      expect.stringMatching(
+        /^vmcp: backend "legacy" sent an SSE event larger than the limit of 4 KiB.*; SSE stream reset$/,
+      ),
+    ]);
     expect(log.messages).toEqual([]);
     expect(log.warnings.join('\n')).toMatch(/backend "legacy" sent an SSE event larger than the limit of 4 KiB/);
   });
@@ -200,14 +274,26 @@ describe('legacy SSE transport', () => {
     const silent = await rawServer((req, socket) => socket.on('close', () => hungUp++));
     cleanup.push(silent.close);
     const log = recordingHooks();
-    const e1 = await sseTransport(httpBackend('legacy', silent.url.href, { transport: 'sse', connectTimeoutMs: 200 }), log.hooks).then(() => undefined, (e: Error) => e);
+    const e1 = await sseTransport(
+      httpBackend('legacy', silent.url.href, { transport: 'sse', connectTimeoutMs: 200 }),
+      log.hooks,
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(e1?.message).toBe('timed out after 200 ms waiting for a response');
     const mute = await rawServer((req, socket) => {
       socket.on('close', () => hungUp++);
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
     });
     cleanup.push(mute.close);
-    const e2 = await sseTransport(httpBackend('legacy', mute.url.href, { transport: 'sse', connectTimeoutMs: 200 }), log.hooks).then(() => undefined, (e: Error) => e);
+    const e2 = await sseTransport(
+      httpBackend('legacy', mute.url.href, { transport: 'sse', connectTimeoutMs: 200 }),
+      log.hooks,
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(e2?.message).toBe('no endpoint event on the SSE stream within 200 ms');
     await until(() => hungUp === 2, 'both connections closed by the client');
   });

@@ -19,7 +19,9 @@ export interface PolicyScope {
 
 /** The entity reference inside a scope constraint, in either JSON form. */
 function entityOf(v: unknown): { type: string; id: string } | undefined {
-  const o = (v && typeof v === 'object' && '__entity' in v ? (v as { __entity: unknown }).__entity : v) as { type?: unknown; id?: unknown } | undefined;
+  const o = (v && typeof v === 'object' && '__entity' in v ? (v as { __entity: unknown }).__entity : v) as
+    | { type?: unknown; id?: unknown }
+    | undefined;
   return o && typeof o.type === 'string' && typeof o.id === 'string' ? { type: o.type, id: o.id } : undefined;
 }
 
@@ -36,7 +38,13 @@ export function policyScope(policy: PolicyJson, actionHierarchy: boolean): Polic
     scope.actions = new Set(e?.type === 'Action' ? [e.id] : []);
   } else if (a.op === 'in' && !actionHierarchy) {
     const list = a.entities ?? (a.entity !== undefined ? [a.entity] : undefined);
-    if (list) scope.actions = new Set(list.map(entityOf).filter((e) => e?.type === 'Action').map((e) => e!.id));
+    if (list)
+      scope.actions = new Set(
+        list
+          .map(entityOf)
+          .filter((e) => e?.type === 'Action')
+          .map((e) => e!.id),
+      );
   }
   const r = policy.resource as ResourceConstraint & { entity?: unknown; entity_type?: string };
   if (r.op === '==') {
@@ -62,7 +70,9 @@ export class PolicySlices {
   ) {
     for (const action of ACTIONS) {
       for (const type of TYPES) {
-        const fits = scopes.flatMap((s, i) => (s.id === undefined && this.allows(s, action) && (s.type === undefined || s.type === type) ? [i] : []));
+        const fits = scopes.flatMap((s, i) =>
+          s.id === undefined && this.allows(s, action) && (s.type === undefined || s.type === type) ? [i] : [],
+        );
         this.general.set(`${action}\u0000${type}`, fits);
       }
     }
@@ -80,7 +90,9 @@ export class PolicySlices {
   /** The preparsed set id for this request, or undefined when no policy can apply (a denial). */
   setFor(action: AuthzAction, type: AuthzResourceType, id: string): string | undefined {
     const general = this.general.get(`${action}\u0000${type}`) ?? [];
-    const specific = (this.byResource.get(`${type}\u0000${id}`) ?? []).filter((i) => this.allows(this.scopes[i], action));
+    const specific = (this.byResource.get(`${type}\u0000${id}`) ?? []).filter((i) =>
+      this.allows(this.scopes[i], action),
+    );
     if (general.length === 0 && specific.length === 0) return undefined;
     const indexes = specific.length === 0 ? general : [...general, ...specific].sort((x, y) => x - y);
     const key = indexes.join(',');

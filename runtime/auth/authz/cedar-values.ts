@@ -73,11 +73,15 @@ export function claimValue(v: unknown, depth = 0): CedarValue | undefined {
  * Tool or prompt arguments as `arg_<name>` attributes, as ToolHive does: strings, booleans and numbers
  * keep their value; anything else (objects, arrays, null) only records `arg_<name>_present: true`.
  */
-export function argAttributes(args: Record<string, unknown> | undefined, keep: (name: string) => boolean): Record<string, CedarValue> {
+export function argAttributes(
+  args: Record<string, unknown> | undefined,
+  keep: (name: string) => boolean,
+): Record<string, CedarValue> {
   const out: Record<string, CedarValue> = {};
   if (!args) return out;
   for (const [k, v] of Object.entries(args)) {
-    const scalar = typeof v === 'string' || typeof v === 'boolean' ? v : typeof v === 'number' ? numberValue(v) : undefined;
+    const scalar =
+      typeof v === 'string' || typeof v === 'boolean' ? v : typeof v === 'number' ? numberValue(v) : undefined;
     if (scalar !== undefined) {
       if (keep(`arg_${k}`)) out[`arg_${k}`] = scalar;
     } else if (typeof v !== 'number' && keep(`arg_${k}_present`)) out[`arg_${k}_present`] = true;

@@ -17,7 +17,10 @@ export function cedarWasmPath(): string {
   for (let dir = start; ; dir = dirname(dir)) {
     const candidate = join(dir, CEDAR_WASM_FILE);
     if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`cannot find ${CEDAR_WASM_FILE} in any folder above ${start}; is @cedar-policy/cedar-wasm installed?`);
+    if (dirname(dir) === dir)
+      throw new Error(
+        `cannot find ${CEDAR_WASM_FILE} in any folder above ${start}; is @cedar-policy/cedar-wasm installed?`,
+      );
   }
 }
 

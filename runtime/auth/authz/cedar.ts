@@ -21,14 +21,33 @@
  * denies the request, as in ToolHive; each distinct error is logged once.
  */
 import { randomUUID } from 'node:crypto';
-import { initSync, policyToJson, preparsePolicySet, statefulIsAuthorized, checkParseEntities, type DetailedError, type PolicyJson } from '@cedar-policy/cedar-wasm/web';
+import {
+  initSync,
+  policyToJson,
+  preparsePolicySet,
+  statefulIsAuthorized,
+  checkParseEntities,
+  type DetailedError,
+  type PolicyJson,
+} from '@cedar-policy/cedar-wasm/web';
 import { StartupError } from '../../env.ts';
 import type { Logger } from '../../log.ts';
 import type { AuthorizerFactory, AuthzResourceType, Principal } from '../../plugins.ts';
 import type { CompiledAuthz } from '../../compiled-gateway.ts';
 import { cedarWasmBytes } from './cedar-wasm-bytes.ts';
 import { PolicySlices, policyScope } from './cedar-slices.ts';
-import { argAttributes, attributeUse, claimValue, groupNames, parseUid, sanitizeUri, uidKey, type CedarEntity, type CedarValue, type Uid } from './cedar-values.ts';
+import {
+  argAttributes,
+  attributeUse,
+  claimValue,
+  groupNames,
+  parseUid,
+  sanitizeUri,
+  uidKey,
+  type CedarEntity,
+  type CedarValue,
+  type Uid,
+} from './cedar-values.ts';
 
 const WELL_KNOWN_GROUP_CLAIMS = ['groups', 'roles', 'cognito:groups'];
 const RESOURCE_ATTRS: Record<AuthzResourceType, { operation: string; feature: string }> = {
@@ -72,8 +91,12 @@ function parsePolicies(policies: readonly string[]): PolicyJson[] {
     if (r.type === 'success') return r.json;
     const e = r.errors[0];
     const at = e?.sourceLocations?.[0];
-    const where = at ? ` (line ${positionIn(text, at.start).line}, column ${positionIn(text, at.start).column} of the policy)` : '';
-    throw new StartupError(`incomingAuth.authz.policies[${i}] does not parse${where}: ${e ? errorText(e) : 'unknown error'}`);
+    const where = at
+      ? ` (line ${positionIn(text, at.start).line}, column ${positionIn(text, at.start).column} of the policy)`
+      : '';
+    throw new StartupError(
+      `incomingAuth.authz.policies[${i}] does not parse${where}: ${e ? errorText(e) : 'unknown error'}`,
+    );
   });
 }
 
@@ -88,17 +111,24 @@ function parseEntities(json: string): CedarEntity[] {
   if (!Array.isArray(raw)) throw new StartupError('incomingAuth.authz.entitiesJson must be a JSON array of entities');
   const entities = raw.map((e, i): CedarEntity => {
     const uid = parseUid((e as { uid?: unknown } | null)?.uid);
-    if (!uid) throw new StartupError(`incomingAuth.authz.entitiesJson[${i}] has no valid uid (want {"type": "Tool", "id": "weather"})`);
+    if (!uid)
+      throw new StartupError(
+        `incomingAuth.authz.entitiesJson[${i}] has no valid uid (want {"type": "Tool", "id": "weather"})`,
+      );
     const parents = ((e as { parents?: unknown[] }).parents ?? []).map((p, j) => {
       const puid = parseUid(p);
-      if (!puid) throw new StartupError(`incomingAuth.authz.entitiesJson[${i}].parents[${j}] is not an entity reference`);
+      if (!puid)
+        throw new StartupError(`incomingAuth.authz.entitiesJson[${i}].parents[${j}] is not an entity reference`);
       return puid;
     });
     const { attrs = {}, tags } = e as { attrs?: Record<string, CedarValue>; tags?: Record<string, CedarValue> };
     return { uid, attrs, parents, ...(tags ? { tags } : {}) };
   });
   const check = checkParseEntities({ entities });
-  if (check.type === 'failure') throw new StartupError(`incomingAuth.authz.entitiesJson does not parse: ${check.errors.map((x) => x.message).join('; ')}`);
+  if (check.type === 'failure')
+    throw new StartupError(
+      `incomingAuth.authz.entitiesJson does not parse: ${check.errors.map((x) => x.message).join('; ')}`,
+    );
   return entities;
 }
 
@@ -119,26 +149,36 @@ export const cedarAuthorizer: AuthorizerFactory = (authz: CompiledAuthz, log: Lo
   const staticIndex = new Map(staticEntities.map((e, i) => [uidKey(e.uid), i]));
   if (authz.policies.length === 0) log.warn({}, 'incomingAuth.authz has no policies: every call is denied');
   const actionHierarchy = staticEntities.some((e) => e.uid.type === 'Action');
-  const slices = new PolicySlices(json.map((p) => policyScope(p, actionHierarchy)), (indexes) => {
-    // The engine's policy-set store is shared by every authorizer in the process: ids must not collide.
-    const setId = `vmcp-authz-${randomUUID()}`;
-    const staticPolicies = Object.fromEntries(indexes.map((i) => [`policy${i}`, authz.policies[i]]));
-    const prepared = preparsePolicySet(setId, { staticPolicies });
-    if (prepared.type === 'failure') throw new Error(prepared.errors.map(errorText).join('; '));
-    return setId;
-  });
+  const slices = new PolicySlices(
+    json.map((p) => policyScope(p, actionHierarchy)),
+    (indexes) => {
+      // The engine's policy-set store is shared by every authorizer in the process: ids must not collide.
+      const setId = `vmcp-authz-${randomUUID()}`;
+      const staticPolicies = Object.fromEntries(indexes.map((i) => [`policy${i}`, authz.policies[i]]));
+      const prepared = preparsePolicySet(setId, { staticPolicies });
+      if (prepared.type === 'failure') throw new Error(prepared.errors.map(errorText).join('; '));
+      return setId;
+    },
+  );
 
   const use = attributeUse(json);
   const keepAttr = (name: string) => use.attrs.has(name);
   const keepContext = (name: string) => use.wholeContext || use.contextKeys.has(name);
-  const groupClaims = authz.groupClaimName ? [authz.groupClaimName, ...WELL_KNOWN_GROUP_CLAIMS] : WELL_KNOWN_GROUP_CLAIMS;
+  const groupClaims = authz.groupClaimName
+    ? [authz.groupClaimName, ...WELL_KNOWN_GROUP_CLAIMS]
+    : WELL_KNOWN_GROUP_CLAIMS;
 
   /** Adds the entitiesJson entity with the same UID, if any: its attributes under ours, parents joined. */
   const withStatic = (e: CedarEntity): CedarEntity => {
     const i = staticIndex.get(uidKey(e.uid));
     if (i === undefined) return e;
     const s = staticEntities[i];
-    return { uid: e.uid, attrs: { ...s.attrs, ...e.attrs }, parents: [...s.parents, ...e.parents], ...(s.tags ? { tags: s.tags } : {}) };
+    return {
+      uid: e.uid,
+      attrs: { ...s.attrs, ...e.attrs },
+      parents: [...s.parents, ...e.parents],
+      ...(s.tags ? { tags: s.tags } : {}),
+    };
   };
   /** The request's entities: entitiesJson, with the principal and resource replaced by their merged forms. */
   const entitiesWith = (dynamic: CedarEntity[]): CedarEntity[] => {
@@ -157,7 +197,11 @@ export const cedarAuthorizer: AuthorizerFactory = (authz: CompiledAuthz, log: Lo
     context: Record<string, CedarValue>;
   }
   // The entities always exist, so a policy reading a missing attribute gets Cedar's clearest error.
-  const anonymous: Caller = { uid: ANONYMOUS, entity: withStatic({ uid: ANONYMOUS, attrs: {}, parents: [] }), context: {} };
+  const anonymous: Caller = {
+    uid: ANONYMOUS,
+    entity: withStatic({ uid: ANONYMOUS, attrs: {}, parents: [] }),
+    context: {},
+  };
   // A list filter asks once per item with the same Principal: convert its claims once.
   const callers = new WeakMap<Principal, Caller>();
   const callerFor = (p: Principal | undefined): Caller => {
@@ -237,7 +281,10 @@ export const cedarAuthorizer: AuthorizerFactory = (authz: CompiledAuthz, log: Lo
         }
         return decision === 'allow';
       } catch (err) {
-        warnOnce(undefined, `the Cedar engine failed: ${(err as Error)?.message ?? String(err)}`, { action, resourceType: type });
+        warnOnce(undefined, `the Cedar engine failed: ${(err as Error)?.message ?? String(err)}`, {
+          action,
+          resourceType: type,
+        });
         return false;
       }
     },

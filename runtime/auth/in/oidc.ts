@@ -16,7 +16,18 @@ import { AuthFailure, type IncomingAuth, type IncomingAuthFactory, type Principa
 import type { CompiledOidc } from '../../compiled-gateway.ts';
 
 /** Asymmetric JWS algorithms accepted when the config does not pin a list. */
-export const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const DEFAULT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 const FETCH_TIMEOUT_MS = 5000;
 /** After a failed discovery, requests fail fast for this long before discovery is tried again. */
 const DISCOVERY_RETRY_MS = 5000;
@@ -43,9 +54,14 @@ export const oidcAuth: IncomingAuthFactory = (auth, log) => {
   const cfg = auth.oidc;
   if (!cfg) throw new StartupError('incomingAuth.type is oidc but the bundle has no oidc settings');
   const issuerUrl = parseUrl(cfg.issuer, 'issuer');
-  if (!secureEnough(issuerUrl, cfg.insecureAllowHttp)) throw new StartupError(`incomingAuth.oidc.issuer ${cfg.issuer} uses plain http on a host that is not loopback; use https or set insecureAllowHttp: true`);
+  if (!secureEnough(issuerUrl, cfg.insecureAllowHttp))
+    throw new StartupError(
+      `incomingAuth.oidc.issuer ${cfg.issuer} uses plain http on a host that is not loopback; use https or set insecureAllowHttp: true`,
+    );
   if (cfg.jwksUrl !== undefined && !secureEnough(parseUrl(cfg.jwksUrl, 'jwksUrl'), cfg.insecureAllowHttp)) {
-    throw new StartupError(`incomingAuth.oidc.jwksUrl ${cfg.jwksUrl} uses plain http on a host that is not loopback; use https or set insecureAllowHttp: true`);
+    throw new StartupError(
+      `incomingAuth.oidc.jwksUrl ${cfg.jwksUrl} uses plain http on a host that is not loopback; use https or set insecureAllowHttp: true`,
+    );
   }
   return new OidcVerifier(cfg, log.child({ component: 'oidc' }));
 };
@@ -60,14 +76,18 @@ class OidcVerifier implements IncomingAuth {
   private readonly algorithms: string[];
   private readonly clockTolerance: number;
 
-  constructor(private readonly cfg: CompiledOidc, private readonly log: Logger) {
+  constructor(
+    private readonly cfg: CompiledOidc,
+    private readonly log: Logger,
+  ) {
     this.algorithms = cfg.allowedAlgorithms.length > 0 ? cfg.allowedAlgorithms : DEFAULT_ALGORITHMS;
     this.clockTolerance = Math.round(cfg.clockSkewMs / 1000);
     if (cfg.jwksUrl !== undefined) this.jwks = this.keySet(new URL(cfg.jwksUrl));
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    if (authorization === undefined || authorization === '') throw new AuthFailure(401, 'invalid_request', 'missing bearer token');
+    if (authorization === undefined || authorization === '')
+      throw new AuthFailure(401, 'invalid_request', 'missing bearer token');
     const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorization);
     if (!m) throw new AuthFailure(401, 'invalid_request', 'the Authorization header must be "Bearer <token>"');
     const token = m[1];
@@ -86,11 +106,25 @@ class OidcVerifier implements IncomingAuth {
       this.log.debug({ reason }, 'bearer token rejected');
       throw new AuthFailure(401, 'invalid_token', reason);
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthFailure(401, 'invalid_token', 'the token has no "sub" claim');
+    if (typeof payload.sub !== 'string' || payload.sub === '')
+      throw new AuthFailure(401, 'invalid_token', 'the token has no "sub" claim');
     const missing = this.cfg.scopes.filter((s) => !scopesOf(payload).has(s));
-    if (missing.length > 0) throw new AuthFailure(403, 'insufficient_scope', `the token lacks scope ${missing.join(' ')}`, this.cfg.scopes.join(' '));
+    if (missing.length > 0)
+      throw new AuthFailure(
+        403,
+        'insufficient_scope',
+        `the token lacks scope ${missing.join(' ')}`,
+        this.cfg.scopes.join(' '),
+      );
     const iss = payload.iss as string;
-    return { key: `${iss}\n${payload.sub}`, iss, sub: payload.sub, claims: payload as Record<string, unknown>, token, exp: payload.exp };
+    return {
+      key: `${iss}\n${payload.sub}`,
+      iss,
+      sub: payload.sub,
+      claims: payload as Record<string, unknown>,
+      token,
+      exp: payload.exp,
+    };
   }
 
   resourceMetadata(resourceUrl: string): Record<string, unknown> {
@@ -103,7 +137,11 @@ class OidcVerifier implements IncomingAuth {
   }
 
   private keySet(url: URL): KeySet {
-    return createRemoteJWKSet(url, { timeoutDuration: FETCH_TIMEOUT_MS, cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000 });
+    return createRemoteJWKSet(url, {
+      timeoutDuration: FETCH_TIMEOUT_MS,
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: 10 * 60_000,
+    });
   }
 
   /** The key set, discovering its location first when only the issuer is configured. */
@@ -122,7 +160,10 @@ class OidcVerifier implements IncomingAuth {
         this.discovering = undefined;
         this.discoveryFailedAt = Date.now();
         this.discoveryError = err.message;
-        this.log.error({ issuer: this.cfg.issuer, error: err.message }, 'OIDC discovery failed; requests are refused until it succeeds');
+        this.log.error(
+          { issuer: this.cfg.issuer, error: err.message },
+          'OIDC discovery failed; requests are refused until it succeeds',
+        );
         throw new AuthFailure(401, 'invalid_token', `cannot verify tokens: ${err.message}`);
       },
     );
@@ -139,7 +180,8 @@ class OidcVerifier implements IncomingAuth {
     } catch (err) {
       throw new Error(`OIDC discovery at ${where} failed (${(err as Error).message})`);
     }
-    if (doc.issuer !== this.cfg.issuer) throw new Error(`OIDC discovery at ${where} names issuer ${JSON.stringify(doc.issuer)}, not ${this.cfg.issuer}`);
+    if (doc.issuer !== this.cfg.issuer)
+      throw new Error(`OIDC discovery at ${where} names issuer ${JSON.stringify(doc.issuer)}, not ${this.cfg.issuer}`);
     if (typeof doc.jwks_uri !== 'string') throw new Error(`OIDC discovery at ${where} has no jwks_uri`);
     let jwksUrl: URL;
     try {
@@ -147,7 +189,8 @@ class OidcVerifier implements IncomingAuth {
     } catch {
       throw new Error(`OIDC discovery at ${where}: jwks_uri is not a URL`);
     }
-    if (!secureEnough(jwksUrl, this.cfg.insecureAllowHttp)) throw new Error(`the discovered jwks_uri ${jwksUrl.href} uses plain http`);
+    if (!secureEnough(jwksUrl, this.cfg.insecureAllowHttp))
+      throw new Error(`the discovered jwks_uri ${jwksUrl.href} uses plain http`);
     return this.keySet(jwksUrl);
   }
 }
@@ -178,7 +221,12 @@ function describe(err: unknown): string {
   if (err instanceof errors.JWKSMultipleMatchingKeys) return 'several issuer keys match the token';
   if (err instanceof errors.JWKSTimeout) return "cannot verify tokens: the issuer's key set did not answer in time";
   if (err instanceof errors.JWKSInvalid) return "cannot verify tokens: the issuer's key set is invalid";
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) return 'the token is malformed';
-  if (err instanceof TypeError || (err instanceof Error && /JSON Web Key Set|fetch|ECONNREFUSED|network/i.test(err.message))) return "cannot verify tokens: the issuer's key set could not be fetched";
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported)
+    return 'the token is malformed';
+  if (
+    err instanceof TypeError ||
+    (err instanceof Error && /JSON Web Key Set|fetch|ECONNREFUSED|network/i.test(err.message))
+  )
+    return "cannot verify tokens: the issuer's key set could not be fetched";
   return 'the token could not be verified';
 }

@@ -21,7 +21,10 @@ export const clientCredentials: OutgoingAuthFactory = (auth, backend, env, log) 
   const cache = new TokenCache(1);
   const fetch = async () => {
     const grant = await requestToken({ backend, strategy: STRATEGY, url, form, basic, secrets: [basic.secret], log });
-    return { headers: { authorization: `Bearer ${grant.accessToken}` }, expiresAt: refreshAt(Date.now(), grant.expiresIn) };
+    return {
+      headers: { authorization: `Bearer ${grant.accessToken}` },
+      expiresAt: refreshAt(Date.now(), grant.expiresIn),
+    };
   };
   return {
     headers: {},

@@ -9,7 +9,10 @@ export const headerInjection: OutgoingAuthFactory = (auth, backend, env) => {
   let value: string;
   if (auth.headerValueEnv !== undefined) {
     const v = env[auth.headerValueEnv];
-    if (v === undefined) throw new StartupError(`environment variable ${auth.headerValueEnv} is not set (needed by backend "${backend}" outgoing auth header_injection)`);
+    if (v === undefined)
+      throw new StartupError(
+        `environment variable ${auth.headerValueEnv} is not set (needed by backend "${backend}" outgoing auth header_injection)`,
+      );
     value = v;
   } else if (auth.headerValue !== undefined) {
     value = resolveEnvRefs(auth.headerValue, env, `backend "${backend}" outgoing auth header_injection`);

@@ -25,14 +25,20 @@ export function checkTokenUrl(tokenUrl: string | undefined, backend: string, str
     throw new StartupError(`backend "${backend}": ${strategy} tokenUrl "${tokenUrl}" is not a URL`);
   }
   const ok = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.test(url.hostname));
-  if (!ok) throw new StartupError(`backend "${backend}": ${strategy} tokenUrl ${endpointOf(url)} must use https (plain http only on a loopback host), so the client secret never travels in clear`);
+  if (!ok)
+    throw new StartupError(
+      `backend "${backend}": ${strategy} tokenUrl ${endpointOf(url)} must use https (plain http only on a loopback host), so the client secret never travels in clear`,
+    );
   return url;
 }
 
 /** Reads the client secret from `auth.clientSecretEnv`; throws StartupError naming the variable. */
 export function readSecret(name: string, env: NodeJS.ProcessEnv, backend: string, strategy: string): string {
   const value = env[name];
-  if (value === undefined) throw new StartupError(`environment variable ${name} is not set (needed by backend "${backend}" outgoing auth ${strategy})`);
+  if (value === undefined)
+    throw new StartupError(
+      `environment variable ${name} is not set (needed by backend "${backend}" outgoing auth ${strategy})`,
+    );
   return value;
 }
 
@@ -90,12 +96,16 @@ export async function requestToken(req: TokenRequest): Promise<TokenGrant> {
     const desc = typeof json?.error_description === 'string' ? `: ${json.error_description.slice(0, 300)}` : '';
     throw new Error(`${where} answered HTTP ${res.status}${redact(code + desc, req.secrets)}`);
   }
-  if (typeof json?.access_token !== 'string' || json.access_token === '') throw new Error(`${where} answered HTTP ${res.status} without an access_token`);
+  if (typeof json?.access_token !== 'string' || json.access_token === '')
+    throw new Error(`${where} answered HTTP ${res.status} without an access_token`);
   if (typeof json.token_type === 'string' && json.token_type.toLowerCase() !== 'bearer') {
     throw new Error(`${where} issued token_type "${json.token_type.slice(0, 40)}"; only Bearer tokens are supported`);
   }
   const expiresIn = Number(json.expires_in);
-  return { accessToken: json.access_token, expiresIn: json.expires_in !== undefined && Number.isFinite(expiresIn) ? expiresIn : undefined };
+  return {
+    accessToken: json.access_token,
+    expiresIn: json.expires_in !== undefined && Number.isFinite(expiresIn) ? expiresIn : undefined,
+  };
 }
 
 /**
@@ -212,7 +222,9 @@ function post(url: URL, headers: Record<string, string>, body: string): Promise<
         if (size > MAX_RESPONSE_BYTES) finish(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
         else chunks.push(chunk);
       });
-      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        finish(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', (err) => finish(err));
       res.on('close', () => finish(new Error('the connection closed before the answer was complete')));
     });

@@ -55,7 +55,11 @@ export const tokenExchange: OutgoingAuthFactory = (auth, backend, env, log) => {
     perSubject: true,
     credentials(subject) {
       if (!subject?.token) {
-        return Promise.reject(new Error(`backend "${backend}": token_exchange needs an authenticated caller (incomingAuth oidc), and this request has none`));
+        return Promise.reject(
+          new Error(
+            `backend "${backend}": token_exchange needs an authenticated caller (incomingAuth oidc), and this request has none`,
+          ),
+        );
       }
       return cache.get(keyOf(subject), () => exchange(subject));
     },

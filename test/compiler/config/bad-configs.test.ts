@@ -8,7 +8,9 @@ const TABLES = { 'keys and types': BAD_KEYS, 'values and files': BAD_VALUES, 'se
 
 describe('bad configs: every diagnostic, with its exact line:column', () => {
   it('the tables hold at least 45 cases with unique names', () => {
-    const names = Object.values(TABLES).flat().map((c) => c.name);
+    const names = Object.values(TABLES)
+      .flat()
+      .map((c) => c.name);
     expect(names.length).toBeGreaterThanOrEqual(45);
     expect(new Set(names).size).toBe(names.length);
   });

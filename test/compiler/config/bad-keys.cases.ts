@@ -13,11 +13,21 @@ export const BAD_KEYS: BadCase[] = [
     want: ['UNKNOWN_KEY 2:1 hint=did you mean "backends"?'],
     message: 'unknown key "backend" at the top level',
   },
-  { name: 'top-level key in the wrong case', given: HEAD + 'groupref: g\n', want: ['UNKNOWN_KEY 6:1 hint=did you mean "groupRef"?'] },
-  { name: "Claude Desktop's mcpServers at the top level", given: 'name: gw\nmcpServers: {}\n', want: ['UNKNOWN_KEY 2:1 hint=did you mean "backends"?'] },
+  {
+    name: 'top-level key in the wrong case',
+    given: HEAD + 'groupref: g\n',
+    want: ['UNKNOWN_KEY 6:1 hint=did you mean "groupRef"?'],
+  },
+  {
+    name: "Claude Desktop's mcpServers at the top level",
+    given: 'name: gw\nmcpServers: {}\n',
+    want: ['UNKNOWN_KEY 2:1 hint=did you mean "backends"?'],
+  },
   {
     name: 'unknown nested key',
-    given: HEAD + y`
+    given:
+      HEAD +
+      y`
       aggregation:
         conflictResolutoin: prefix
     `,
@@ -43,7 +53,9 @@ export const BAD_KEYS: BadCase[] = [
   },
   {
     name: 'unknown key in a strategy block',
-    given: HEAD + y`
+    given:
+      HEAD +
+      y`
       outgoingAuth:
         default:
           type: header_injection
@@ -55,7 +67,9 @@ export const BAD_KEYS: BadCase[] = [
   },
   {
     name: 'misspelt strategy block',
-    given: HEAD + y`
+    given:
+      HEAD +
+      y`
       outgoingAuth:
         default:
           type: header_injection
@@ -66,7 +80,9 @@ export const BAD_KEYS: BadCase[] = [
   },
   {
     name: 'tools[].backend instead of workload',
-    given: HEAD + y`
+    given:
+      HEAD +
+      y`
       aggregation:
         tools:
           - backend: a
@@ -76,7 +92,9 @@ export const BAD_KEYS: BadCase[] = [
   },
   {
     name: 'unknown key in failureHandling',
-    given: HEAD + y`
+    given:
+      HEAD +
+      y`
       operational:
         failureHandling:
           unhealthyTreshold: 3
@@ -85,7 +103,9 @@ export const BAD_KEYS: BadCase[] = [
   },
   {
     name: 'misspelt oidc audience',
-    given: HEAD + y`
+    given:
+      HEAD +
+      y`
       incomingAuth:
         type: oidc
         oidc:
@@ -107,7 +127,11 @@ export const BAD_KEYS: BadCase[] = [
     want: ['MISSING_KEY 1:1 hint=add `name:` (a string)'],
     message: 'missing required key "name" in (root)',
   },
-  { name: 'missing command', given: 'name: gw\nbackends:\n  - name: a\n    transport: stdio\n', want: ['MISSING_KEY 3:5'] },
+  {
+    name: 'missing command',
+    given: 'name: gw\nbackends:\n  - name: a\n    transport: stdio\n',
+    want: ['MISSING_KEY 3:5'],
+  },
   {
     name: 'missing url',
     given: 'name: gw\nbackends:\n  - name: a\n    transport: sse\n',
@@ -137,7 +161,9 @@ export const BAD_KEYS: BadCase[] = [
   },
   {
     name: 'missing headerName',
-    given: HEAD + y`
+    given:
+      HEAD +
+      y`
       outgoingAuth:
         default:
           type: header_injection
@@ -157,8 +183,16 @@ export const BAD_KEYS: BadCase[] = [
   },
   { name: 'args as a string', given: HEAD + '    args: --verbose\n', want: ['WRONG_TYPE 6:11'] },
   { name: 'required as a string', given: HEAD + '    required: "no"\n', want: ['WRONG_TYPE 6:15'] },
-  { name: 'env as a list', given: HEAD + '    env: [A=1]\n', want: ['WRONG_TYPE 6:10 hint=write a mapping of `key: value` lines'] },
-  { name: 'unhealthyThreshold as a string', given: HEAD + 'operational:\n  failureHandling:\n    unhealthyThreshold: three\n', want: ['WRONG_TYPE 8:25'] },
+  {
+    name: 'env as a list',
+    given: HEAD + '    env: [A=1]\n',
+    want: ['WRONG_TYPE 6:10 hint=write a mapping of `key: value` lines'],
+  },
+  {
+    name: 'unhealthyThreshold as a string',
+    given: HEAD + 'operational:\n  failureHandling:\n    unhealthyThreshold: three\n',
+    want: ['WRONG_TYPE 8:25'],
+  },
   { name: 'tools as a mapping', given: HEAD + 'aggregation:\n  tools:\n    a: {}\n', want: ['WRONG_TYPE 8:5'] },
 
   // UNSUPPORTED: accepted for ToolHive compatibility, reported clearly.
@@ -167,19 +201,32 @@ export const BAD_KEYS: BadCase[] = [
     given: HEAD + 'optimizer:\n  embeddingService: http://embed\n',
     want: ['UNSUPPORTED 6:1 hint=remove optimizer to compile this config'],
   },
-  { name: 'compositeTools', given: HEAD + 'compositeTools:\n  - name: t\n    description: d\n    steps: []\n', want: ['UNSUPPORTED 6:1'] },
+  {
+    name: 'compositeTools',
+    given: HEAD + 'compositeTools:\n  - name: t\n    description: d\n    steps: []\n',
+    want: ['UNSUPPORTED 6:1'],
+  },
   {
     name: 'aws_sts strategy',
     given: HEAD + 'outgoingAuth:\n  default:\n    type: aws_sts\n',
     want: ['UNSUPPORTED 8:11'],
     message: 'outgoing auth strategy "aws_sts" is not supported by vmcp yet',
   },
-  { name: 'outgoingAuth source discovered', given: HEAD + 'outgoingAuth:\n  source: discovered\n', want: ['UNSUPPORTED 7:11'] },
+  {
+    name: 'outgoingAuth source discovered',
+    given: HEAD + 'outgoingAuth:\n  source: discovered\n',
+    want: ['UNSUPPORTED 7:11'],
+  },
   { name: 'incomingAuth local', given: HEAD + 'incomingAuth:\n  type: local\n', want: ['UNSUPPORTED 7:9'] },
-  { name: 'telemetry is only a warning', given: HEAD + 'telemetry:\n  tracingEnabled: true\n', want: ['warning UNSUPPORTED 6:1'] },
+  {
+    name: 'telemetry is only a warning',
+    given: HEAD + 'telemetry:\n  tracingEnabled: true\n',
+    want: ['warning UNSUPPORTED 6:1'],
+  },
   {
     name: 'backend type (ToolHive entry backends)',
-    given: 'name: gw\nbackends:\n  - name: a\n    transport: sse\n    url: https://a.example.com/sse\n    type: entry\n',
+    given:
+      'name: gw\nbackends:\n  - name: a\n    transport: sse\n    url: https://a.example.com/sse\n    type: entry\n',
     want: ['UNSUPPORTED 6:5'],
   },
 ];

@@ -16,7 +16,11 @@ export const BAD_SEMANTICS: BadCase[] = [
     files: { 'mcp.json': CLAUDE },
     want: ['DUPLICATE_BACKEND mcp.json:3:5'],
   },
-  { name: 'workload configured twice', given: HEAD + 'aggregation:\n  tools:\n    - workload: a\n    - workload: a\n', want: ['DUPLICATE_BACKEND 9:17'] },
+  {
+    name: 'workload configured twice',
+    given: HEAD + 'aggregation:\n  tools:\n    - workload: a\n    - workload: a\n',
+    want: ['DUPLICATE_BACKEND 9:17'],
+  },
   {
     name: 'tools[].workload names no backend',
     given: HEAD + 'aggregation:\n  tools:\n    - workload: aa\n',
@@ -25,7 +29,9 @@ export const BAD_SEMANTICS: BadCase[] = [
   },
   {
     name: 'priorityOrder names no backend',
-    given: HEAD2 + 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [a, b, c]\n',
+    given:
+      HEAD2 +
+      'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [a, b, c]\n',
     want: ['UNKNOWN_BACKEND 12:27'],
   },
   {
@@ -33,19 +39,31 @@ export const BAD_SEMANTICS: BadCase[] = [
     given: HEAD + 'outgoingAuth:\n  backends:\n    github:\n      type: unauthenticated\n',
     want: ['UNKNOWN_BACKEND 8:5 hint=known backends: a'],
   },
-  { name: 'perWorkload key names no backend', given: HEAD + 'operational:\n  timeouts:\n    perWorkload:\n      b: 5s\n', want: ['UNKNOWN_BACKEND 9:7'] },
+  {
+    name: 'perWorkload key names no backend',
+    given: HEAD + 'operational:\n  timeouts:\n    perWorkload:\n      b: 5s\n',
+    want: ['UNKNOWN_BACKEND 9:7'],
+  },
   {
     name: 'manual without overrides',
     given: HEAD + 'aggregation:\n  conflictResolution: manual\n',
     want: ['MANUAL_WITHOUT_OVERRIDES 7:23'],
   },
-  { name: 'priority without priorityOrder', given: HEAD + 'aggregation:\n  conflictResolution: priority\n', want: ['MISSING_KEY 7:23'] },
+  {
+    name: 'priority without priorityOrder',
+    given: HEAD + 'aggregation:\n  conflictResolution: priority\n',
+    want: ['MISSING_KEY 7:23'],
+  },
   {
     name: 'prefixFormat without {workload}',
     given: HEAD2 + 'aggregation:\n  conflictResolutionConfig:\n    prefixFormat: "x_"\n',
     want: ['PREFIX_COLLISION 11:19 hint=use "{workload}_" or "{workload}."'],
   },
-  { name: 'prefixFormat with an unknown placeholder', given: HEAD + 'aggregation:\n  conflictResolutionConfig:\n    prefixFormat: "{server}_"\n', want: ['BAD_VALUE 8:19'] },
+  {
+    name: 'prefixFormat with an unknown placeholder',
+    given: HEAD + 'aggregation:\n  conflictResolutionConfig:\n    prefixFormat: "{server}_"\n',
+    want: ['BAD_VALUE 8:19'],
+  },
   {
     name: 'header_injection without its block',
     given: HEAD + 'outgoingAuth:\n  default:\n    type: header_injection\n',
@@ -54,7 +72,9 @@ export const BAD_SEMANTICS: BadCase[] = [
   },
   {
     name: 'header_injection without a value',
-    given: HEAD + 'outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection:\n      headerName: X-Api-Key\n',
+    given:
+      HEAD +
+      'outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection:\n      headerName: X-Api-Key\n',
     want: ['MISSING_STRATEGY_FIELD 9:5'],
   },
   {
@@ -64,26 +84,34 @@ export const BAD_SEMANTICS: BadCase[] = [
   },
   {
     name: 'token_exchange on a stdio backend, without incoming oidc',
-    given: HEAD + 'outgoingAuth:\n  backends:\n    a:\n      type: token_exchange\n      tokenExchange: { tokenUrl: https://idp.example.com/token }\n',
+    given:
+      HEAD +
+      'outgoingAuth:\n  backends:\n    a:\n      type: token_exchange\n      tokenExchange: { tokenUrl: https://idp.example.com/token }\n',
     want: ['BAD_VALUE 9:13', 'BAD_VALUE 9:13'],
     message: 'outgoing auth token_exchange needs an HTTP backend, but "a" is stdio',
   },
   {
     name: 'client_credentials as the default strategy of a stdio backend',
-    given: HEAD + 'outgoingAuth:\n  default:\n    type: client_credentials\n    clientCredentials: { tokenUrl: https://idp.example.com/token, clientId: c, clientSecretEnv: S }\n',
+    given:
+      HEAD +
+      'outgoingAuth:\n  default:\n    type: client_credentials\n    clientCredentials: { tokenUrl: https://idp.example.com/token, clientId: c, clientSecretEnv: S }\n',
     env: { S: 'x' },
     want: ['BAD_VALUE 8:11'],
     message: 'outgoing auth client_credentials needs an HTTP backend, but "a" is stdio',
   },
   {
     name: 'headerValue and headerValueEnv together',
-    given: HEAD + 'outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection:\n      headerName: X\n      headerValue: ${env:T}\n      headerValueEnv: T\n',
+    given:
+      HEAD +
+      'outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection:\n      headerName: X\n      headerValue: ${env:T}\n      headerValueEnv: T\n',
     env: { T: 'x' },
     want: ['BAD_VALUE 11:7'],
   },
   {
     name: 'unset headerValueEnv is a warning',
-    given: HEAD + 'outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection:\n      headerName: Authorization\n      headerValueEnv: GITHUB_TOKEN\n',
+    given:
+      HEAD +
+      'outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection:\n      headerName: Authorization\n      headerValueEnv: GITHUB_TOKEN\n',
     want: ['warning ENV_UNSET 11:23'],
     message: 'environment variable GITHUB_TOKEN (outgoingAuth.default.headerInjection.headerValueEnv) is not set',
   },
@@ -95,7 +123,11 @@ export const BAD_SEMANTICS: BadCase[] = [
   },
   { name: 'bad ${env:} name', given: HEAD + '    args: ["${env:1BAD}"]\n', want: ['BAD_ENV_REF 6:12'] },
   { name: 'unterminated ${env:', given: HEAD + '    env:\n      T: "${env:T"\n', want: ['BAD_ENV_REF 7:10'] },
-  { name: 'timeouts.default 0s', given: HEAD + 'operational:\n  timeouts:\n    default: 0s\n', want: ['NON_POSITIVE_DURATION 8:14'] },
+  {
+    name: 'timeouts.default 0s',
+    given: HEAD + 'operational:\n  timeouts:\n    default: 0s\n',
+    want: ['NON_POSITIVE_DURATION 8:14'],
+  },
   {
     name: 'perWorkload 0ms',
     given: HEAD + 'operational:\n  timeouts:\n    perWorkload:\n      a: 0ms\n',
@@ -113,14 +145,22 @@ export const BAD_SEMANTICS: BadCase[] = [
     want: ['BAD_VALUE 9:25'],
     message: 'healthCheckTimeout (10s) must be shorter than healthCheckInterval (10s)',
   },
-  { name: 'unhealthyThreshold 0', given: HEAD + 'operational:\n  failureHandling:\n    unhealthyThreshold: 0\n', want: ['BAD_VALUE 8:25'] },
+  {
+    name: 'unhealthyThreshold 0',
+    given: HEAD + 'operational:\n  failureHandling:\n    unhealthyThreshold: 0\n',
+    want: ['BAD_VALUE 8:25'],
+  },
   {
     name: 'plain-http issuer',
     given: HEAD + 'incomingAuth:\n  type: oidc\n  oidc:\n    issuer: http://auth.example.com\n    audience: vmcp\n',
     want: ['INSECURE_ISSUER 9:13'],
   },
   { name: 'oidc without its block', given: HEAD + 'incomingAuth:\n  type: oidc\n', want: ['MISSING_KEY 7:9'] },
-  { name: 'cedar without policies', given: HEAD + 'incomingAuth:\n  type: anonymous\n  authz:\n    type: cedar\n', want: ['MISSING_KEY 9:11'] },
+  {
+    name: 'cedar without policies',
+    given: HEAD + 'incomingAuth:\n  type: anonymous\n  authz:\n    type: cedar\n',
+    want: ['MISSING_KEY 9:11'],
+  },
   { name: 'no backends at all', given: 'name: gw\n', want: ['NO_BACKENDS 1:1'] },
   { name: 'an empty backends list', given: 'name: gw\nbackends: []\n', want: ['NO_BACKENDS 1:1'] },
   {

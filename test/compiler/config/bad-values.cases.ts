@@ -14,20 +14,36 @@ export const BAD_VALUES: BadCase[] = [
     given: 'name: gw\nbackends:\n  - name: a\n    transport: http\n    url: https://a.example.com\n',
     want: ['BAD_ENUM 4:16 hint=did you mean "streamable-http"?'],
   },
-  { name: 'bad conflictResolution', given: HEAD + 'aggregation:\n  conflictResolution: prefx\n', want: ['BAD_ENUM 7:23 hint=did you mean "prefix"?'] },
+  {
+    name: 'bad conflictResolution',
+    given: HEAD + 'aggregation:\n  conflictResolution: prefx\n',
+    want: ['BAD_ENUM 7:23 hint=did you mean "prefix"?'],
+  },
   {
     name: 'bad partialFailureMode',
     given: HEAD + 'operational:\n  failureHandling:\n    partialFailureMode: besteffort\n',
     want: ['BAD_ENUM 8:25 hint=did you mean "best_effort"?'],
   },
-  { name: 'bad drift', given: HEAD + 'operational:\n  drift: blockchanged\n', want: ['BAD_ENUM 7:10 hint=did you mean "block-changed"?'] },
-  { name: 'bad incomingAuth type', given: HEAD + 'incomingAuth:\n  type: oauth\n', want: ['BAD_ENUM 7:9 hint=use one of: anonymous, oidc, local'] },
+  {
+    name: 'bad drift',
+    given: HEAD + 'operational:\n  drift: blockchanged\n',
+    want: ['BAD_ENUM 7:10 hint=did you mean "block-changed"?'],
+  },
+  {
+    name: 'bad incomingAuth type',
+    given: HEAD + 'incomingAuth:\n  type: oauth\n',
+    want: ['BAD_ENUM 7:9 hint=use one of: anonymous, oidc, local'],
+  },
   {
     name: 'bad strategy type',
     given: HEAD + 'outgoingAuth:\n  default:\n    type: header-injection\n',
     want: ['BAD_ENUM 8:11 hint=did you mean "header_injection"?'],
   },
-  { name: 'bad defaultToolVisibility', given: HEAD + 'aggregation:\n  defaultToolVisibility: hide\n', want: ['BAD_ENUM 7:26'] },
+  {
+    name: 'bad defaultToolVisibility',
+    given: HEAD + 'aggregation:\n  defaultToolVisibility: hide\n',
+    want: ['BAD_ENUM 7:26'],
+  },
 
   // BAD_DURATION: strings without a unit and bare numbers.
   {
@@ -41,8 +57,16 @@ export const BAD_VALUES: BadCase[] = [
     want: ['BAD_DURATION 8:14 hint=durations need a unit: write "10s", "1m30s" or "500ms"'],
     message: 'operational.timeouts.default must be a duration string, not the number 30',
   },
-  { name: 'negative duration', given: HEAD + 'operational:\n  timeouts:\n    default: -5s\n', want: ['BAD_DURATION 8:14'] },
-  { name: 'perWorkload duration as a number', given: HEAD + 'operational:\n  timeouts:\n    perWorkload:\n      a: 5\n', want: ['BAD_DURATION 9:10'] },
+  {
+    name: 'negative duration',
+    given: HEAD + 'operational:\n  timeouts:\n    default: -5s\n',
+    want: ['BAD_DURATION 8:14'],
+  },
+  {
+    name: 'perWorkload duration as a number',
+    given: HEAD + 'operational:\n  timeouts:\n    perWorkload:\n      a: 5\n',
+    want: ['BAD_DURATION 9:10'],
+  },
 
   // BAD_URL.
   {
@@ -50,7 +74,11 @@ export const BAD_VALUES: BadCase[] = [
     given: 'name: gw\nbackends:\n  - name: a\n    transport: sse\n    url: not a url\n',
     want: ['BAD_URL 5:10 hint=write an absolute URL such as "https://mcp.example.com/mcp"'],
   },
-  { name: 'ftp url', given: 'name: gw\nbackends:\n  - name: a\n    transport: streamable-http\n    url: ftp://a.example.com\n', want: ['BAD_URL 5:10'] },
+  {
+    name: 'ftp url',
+    given: 'name: gw\nbackends:\n  - name: a\n    transport: streamable-http\n    url: ftp://a.example.com\n',
+    want: ['BAD_URL 5:10'],
+  },
   {
     name: 'issuer without a scheme',
     given: HEAD + 'incomingAuth:\n  type: oidc\n  oidc:\n    issuer: auth.example.com\n    audience: vmcp\n',
@@ -62,7 +90,12 @@ export const BAD_VALUES: BadCase[] = [
   { name: 'unclosed quote', given: 'name: "gw\n', want: ['YAML_SYNTAX 1:10'] },
   { name: 'tab indentation', given: 'name: gw\n\tbackends: []\n', want: ['YAML_SYNTAX 2:1'] },
   { name: 'bad indentation', given: HEAD + '   args: []\n', want: ['YAML_SYNTAX 6:1'] },
-  { name: 'a mapping as a key', given: 'name: gw\n{a: 1}: x\n', want: ['YAML_SYNTAX 2:1'], message: 'a mapping key must be a plain name, not a list or mapping' },
+  {
+    name: 'a mapping as a key',
+    given: 'name: gw\n{a: 1}: x\n',
+    want: ['YAML_SYNTAX 2:1'],
+    message: 'a mapping key must be a plain name, not a list or mapping',
+  },
   { name: 'unresolved alias', given: 'name: *gw\n', want: ['YAML_SYNTAX 1:1'] },
   {
     name: 'duplicate top-level key',

@@ -21,15 +21,78 @@ function prng(seed: number): () => number {
   };
 }
 
-const exampleFiles = readdirSync(join(ROOT, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+const exampleFiles = readdirSync(join(ROOT, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+  f.endsWith('.yaml'),
+);
 const SEEDS = [
   ...exampleFiles.map((f) => readFileSync(join(ROOT, 'examples', f), 'utf8')),
-  ...['schema-errors.yaml', 'semantic-errors.yaml'].map((f) => readFileSync(join(ROOT, 'test/fixtures/configs/golden', f), 'utf8')),
+  ...['schema-errors.yaml', 'semantic-errors.yaml'].map((f) =>
+    readFileSync(join(ROOT, 'test/fixtures/configs/golden', f), 'utf8'),
+  ),
   'name: gw\nbackendsFrom: [mcp.json]\nbackends:\n  - name: a\n    transport: sse\n    url: https://a.example.com/sse\n    headers: {Authorization: "${env:TOKEN}"}\n',
 ];
-const MCP_JSON = '{\n  "mcpServers": {\n    "m": { "command": "npx", "args": ["-y", "x"] },\n    "r": { "type": "http", "url": "https://r.example.com" }\n  }\n}\n';
-const VALUES = ['42', 'true', 'null', '~', '[]', '{}', '"x"', '-1s', '0s', '1.5', 'http://', '[a, b]', '{a: 1}', '&a x', '*a', '!!binary x', "'", '"', '|', '>-', '@x', '`x`', '%x', '${env:}', '${env:A'];
-const GARBAGE = ['\t', ':', ': ', '{', '}', '[', ']', ',', '&', '*', '!', '%', '@', '`', '\0', '\u0007', '\uFFFD', '\u2028', '"', "'", '|', '>', '#', '- ', '? ', '---\n', '...\n', '\r', '\n', '😀', '\\'];
+const MCP_JSON =
+  '{\n  "mcpServers": {\n    "m": { "command": "npx", "args": ["-y", "x"] },\n    "r": { "type": "http", "url": "https://r.example.com" }\n  }\n}\n';
+const VALUES = [
+  '42',
+  'true',
+  'null',
+  '~',
+  '[]',
+  '{}',
+  '"x"',
+  '-1s',
+  '0s',
+  '1.5',
+  'http://',
+  '[a, b]',
+  '{a: 1}',
+  '&a x',
+  '*a',
+  '!!binary x',
+  "'",
+  '"',
+  '|',
+  '>-',
+  '@x',
+  '`x`',
+  '%x',
+  '${env:}',
+  '${env:A',
+];
+const GARBAGE = [
+  '\t',
+  ':',
+  ': ',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  '&',
+  '*',
+  '!',
+  '%',
+  '@',
+  '`',
+  '\0',
+  '\u0007',
+  '\uFFFD',
+  '\u2028',
+  '"',
+  "'",
+  '|',
+  '>',
+  '#',
+  '- ',
+  '? ',
+  '---\n',
+  '...\n',
+  '\r',
+  '\n',
+  '😀',
+  '\\',
+];
 
 type Mutation = (text: string, r: () => number) => string;
 const pick = <T>(xs: readonly T[], r: () => number): T => xs[Math.floor(r() * xs.length)];
@@ -44,8 +107,12 @@ const onLine = (text: string, r: () => number, f: (line: string, lines: string[]
 const MUTATIONS: Record<string, Mutation> = {
   deleteLine: (t, r) => onLine(t, r, () => []),
   duplicateLine: (t, r) => onLine(t, r, (l) => [l, l]),
-  retypeValue: (t, r) => onLine(t, r, (l) => [l.includes(': ') ? `${l.slice(0, l.indexOf(': ') + 2)}${pick(VALUES, r)}` : `${l} ${pick(VALUES, r)}`]),
-  renameKey: (t, r) => onLine(t, r, (l) => [l.replace(/([A-Za-z])([A-Za-z]*):/, (_, a: string, b: string) => `${b}${a}x:`)]),
+  retypeValue: (t, r) =>
+    onLine(t, r, (l) => [
+      l.includes(': ') ? `${l.slice(0, l.indexOf(': ') + 2)}${pick(VALUES, r)}` : `${l} ${pick(VALUES, r)}`,
+    ]),
+  renameKey: (t, r) =>
+    onLine(t, r, (l) => [l.replace(/([A-Za-z])([A-Za-z]*):/, (_, a: string, b: string) => `${b}${a}x:`)]),
   truncate: (t, r) => t.slice(0, Math.floor(r() * t.length)),
   injectGarbage: (t, r) => {
     const at = Math.floor(r() * (t.length + 1));
@@ -81,8 +148,17 @@ describe('fuzz: mutated configs never crash the loader and always point at a lin
       const context = `run ${runs} (seed ${SEED}), mutations ${applied.join(', ')}:\n${text}`;
       let result: ReturnType<typeof loadConfig>;
       try {
-        result = loadConfig('vmcp.yaml', text, { env: { TOKEN: 't' }, readFile: (p) => (p === 'mcp.json' ? MCP_JSON : undefined) });
-        formatDiagnostics(result.diagnostics, new Map([['vmcp.yaml', text], ['mcp.json', MCP_JSON]]));
+        result = loadConfig('vmcp.yaml', text, {
+          env: { TOKEN: 't' },
+          readFile: (p) => (p === 'mcp.json' ? MCP_JSON : undefined),
+        });
+        formatDiagnostics(
+          result.diagnostics,
+          new Map([
+            ['vmcp.yaml', text],
+            ['mcp.json', MCP_JSON],
+          ]),
+        );
       } catch (err) {
         throw new Error(`loader threw ${(err as Error).stack} on ${context}`);
       }
@@ -102,7 +178,9 @@ describe('fuzz: mutated configs never crash the loader and always point at a lin
     expect(emitWarning).not.toHaveBeenCalled();
     emitWarning.mockRestore();
     // Printed for whoever watches the suite's speed; timing is never asserted here (see bench/).
-    console.log(`fuzz: ${runs} runs in ${Math.round(performance.now() - started)} ms (${outcomes.valid} valid, ${outcomes.invalid} invalid)`);
+    console.log(
+      `fuzz: ${runs} runs in ${Math.round(performance.now() - started)} ms (${outcomes.valid} valid, ${outcomes.invalid} invalid)`,
+    );
     expect(runs).toBe(RUNS);
     // Both outcomes occur: the mutations neither always break nor never break a config.
     expect(outcomes.valid).toBeGreaterThan(0);

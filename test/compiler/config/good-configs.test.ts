@@ -8,7 +8,11 @@ import { load, y } from './helpers.ts';
 const ROOT = join(import.meta.dirname, '../../..');
 const EXAMPLES = readdirSync(join(ROOT, 'examples'), { withFileTypes: true })
   .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(join(ROOT, 'examples', d.name)).filter((f) => f.endsWith('.yaml')).map((f) => `examples/${d.name}/${f}`))
+  .flatMap((d) =>
+    readdirSync(join(ROOT, 'examples', d.name))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => `examples/${d.name}/${f}`),
+  )
   .sort();
 
 /** ToolHive's minimal CLI config (`thv vmcp` format), plus inline backends since we do not discover them. */
@@ -91,7 +95,13 @@ const TOOLHIVE_FULL = y`
 
 describe('good configs load', () => {
   it('finds the three example folders', () => {
-    expect(EXAMPLES).toEqual(expect.arrayContaining(['examples/quickstart/vmcp.yaml', 'examples/conflicts/vmcp.yaml', 'examples/toolhive/vmcp.yaml']));
+    expect(EXAMPLES).toEqual(
+      expect.arrayContaining([
+        'examples/quickstart/vmcp.yaml',
+        'examples/conflicts/vmcp.yaml',
+        'examples/toolhive/vmcp.yaml',
+      ]),
+    );
   });
 
   it.each(EXAMPLES)('%s has no errors and carries the schema comment', (file) => {
@@ -109,7 +119,12 @@ describe('good configs load', () => {
     expect(result.diagnostics).toEqual([]);
     const c = result.value!.config;
     expect(c.aggregation.conflictResolutionConfig.prefixFormat).toBe('{workload}_');
-    expect(c.operational.failureHandling).toMatchObject({ healthCheckInterval: '30s', healthCheckTimeout: '10s', unhealthyThreshold: 3, partialFailureMode: 'fail' });
+    expect(c.operational.failureHandling).toMatchObject({
+      healthCheckInterval: '30s',
+      healthCheckTimeout: '10s',
+      unhealthyThreshold: 3,
+      partialFailureMode: 'fail',
+    });
     expect(c.operational.timeouts).toEqual({ default: '30s', perWorkload: {} });
     expect(c.operational.drift).toBe('block-changed');
     expect(c.outgoingAuth).toEqual({ source: 'inline', default: { type: 'unauthenticated' }, backends: {} });
@@ -119,12 +134,26 @@ describe('good configs load', () => {
     const result = load('name: gw\nbackends:\n  - name: a\n    transport: stdio\n    command: node\n');
     expect(result.diagnostics).toEqual([]);
     const c = result.value!.config;
-    expect(c.aggregation).toMatchObject({ conflictResolution: 'prefix', conflictResolutionConfig: { prefixFormat: '{workload}_', priorityOrder: [] } });
-    expect(c.operational.failureHandling).toMatchObject({ healthCheckInterval: '30s', unhealthyThreshold: 3, healthCheckTimeout: '10s' });
+    expect(c.aggregation).toMatchObject({
+      conflictResolution: 'prefix',
+      conflictResolutionConfig: { prefixFormat: '{workload}_', priorityOrder: [] },
+    });
+    expect(c.operational.failureHandling).toMatchObject({
+      healthCheckInterval: '30s',
+      unhealthyThreshold: 3,
+      healthCheckTimeout: '10s',
+    });
     expect(c.operational.timeouts.default).toBe('30s');
     expect(c.operational.drift).toBe('block-changed');
     expect(c.incomingAuth.type).toBe('anonymous');
-    expect(c.backends[0]).toEqual({ name: 'a', transport: 'stdio', command: 'node', args: [], required: true, sessionAffinity: 'shared' });
+    expect(c.backends[0]).toEqual({
+      name: 'a',
+      transport: 'stdio',
+      command: 'node',
+      args: [],
+      required: true,
+      sessionAffinity: 'shared',
+    });
     expect(VmcpConfigSchema.parse(c)).toEqual(c);
   });
 
@@ -132,28 +161,53 @@ describe('good configs load', () => {
     const result = load(TOOLHIVE_FULL, { env: { GITHUB_TOKEN: 't', VMCP_CLIENT_SECRET: 's' } });
     expect(result.diagnostics).toEqual([]);
     const c = result.value!.config;
-    expect(c.incomingAuth.oidc).toMatchObject({ issuer: 'https://keycloak.example.com/realms/myrealm', audience: 'vmcp', scopes: ['openid', 'profile', 'email'] });
-    expect(c.outgoingAuth.backends.github.headerInjection).toEqual({ headerName: 'Authorization', headerValueEnv: 'GITHUB_TOKEN' });
-    expect(c.aggregation.tools[0].overrides.create_pr).toEqual({ name: 'gh_create_pr', description: 'Create a GitHub pull request', annotations: { title: 'Create PR', destructiveHint: false } });
-    expect(c.operational.failureHandling.circuitBreaker).toEqual({ enabled: true, failureThreshold: 5, timeout: '60s' });
-    expect(result.value!.backends.map((b) => [b.name, b.transport])).toEqual([['github', 'streamable-http'], ['jira', 'sse']]);
+    expect(c.incomingAuth.oidc).toMatchObject({
+      issuer: 'https://keycloak.example.com/realms/myrealm',
+      audience: 'vmcp',
+      scopes: ['openid', 'profile', 'email'],
+    });
+    expect(c.outgoingAuth.backends.github.headerInjection).toEqual({
+      headerName: 'Authorization',
+      headerValueEnv: 'GITHUB_TOKEN',
+    });
+    expect(c.aggregation.tools[0].overrides.create_pr).toEqual({
+      name: 'gh_create_pr',
+      description: 'Create a GitHub pull request',
+      annotations: { title: 'Create PR', destructiveHint: false },
+    });
+    expect(c.operational.failureHandling.circuitBreaker).toEqual({
+      enabled: true,
+      failureThreshold: 5,
+      timeout: '60s',
+    });
+    expect(result.value!.backends.map((b) => [b.name, b.transport])).toEqual([
+      ['github', 'streamable-http'],
+      ['jira', 'sse'],
+    ]);
   });
 
   it('the same ToolHive example only warns while its secrets are unset', () => {
     const result = load(TOOLHIVE_FULL);
-    expect(result.diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column}`)).toEqual(['warning ENV_UNSET 8:22', 'warning ENV_UNSET 20:25']);
+    expect(result.diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column}`)).toEqual([
+      'warning ENV_UNSET 8:22',
+      'warning ENV_UNSET 20:25',
+    ]);
     expect(result.value).toBeDefined();
   });
 });
 
 describe('group import (backendsFrom)', () => {
-  const CLAUDE = JSON.stringify({
-    mcpServers: {
-      memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'], env: { DEBUG: 1 } },
-      remote: { url: 'https://remote.example.com/mcp' },
-      old: { command: 'old-server', disabled: true },
+  const CLAUDE = JSON.stringify(
+    {
+      mcpServers: {
+        memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'], env: { DEBUG: 1 } },
+        remote: { url: 'https://remote.example.com/mcp' },
+        old: { command: 'old-server', disabled: true },
+      },
     },
-  }, null, 2);
+    null,
+    2,
+  );
   const VSCODE = y`
     {
       // VS Code writes JSONC: comments and trailing commas.
@@ -167,7 +221,8 @@ describe('group import (backendsFrom)', () => {
   `;
 
   it('imports a Claude Desktop mcpServers file and a VS Code servers file, sorted by name', () => {
-    const given = 'name: gw\nbackendsFrom: [claude.json, .vscode/mcp.json]\nbackends:\n  - name: zeta\n    transport: stdio\n    command: node\n';
+    const given =
+      'name: gw\nbackendsFrom: [claude.json, .vscode/mcp.json]\nbackends:\n  - name: zeta\n    transport: stdio\n    command: node\n';
     const result = load(given, { files: { 'claude.json': CLAUDE, '.vscode/mcp.json': VSCODE } });
     expect(result.diagnostics).toEqual([]);
     const backends = result.value!.backends;
@@ -180,14 +235,25 @@ describe('group import (backendsFrom)', () => {
       ['zeta', 'stdio', 'vmcp.yaml'],
     ]);
     const byName = Object.fromEntries(backends.map((b) => [b.name, b]));
-    expect(byName.memory).toMatchObject({ command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'], env: { DEBUG: '1' } });
+    expect(byName.memory).toMatchObject({
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-memory'],
+      env: { DEBUG: '1' },
+    });
     expect(byName.api).toMatchObject({ url: 'https://api.example.com/mcp', headers: { 'X-Team': 'core' } });
-    expect(byName.everything.identity).toEqual({ transport: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything'] });
+    expect(byName.everything.identity).toEqual({
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-everything'],
+    });
   });
 
   it('resolves backendsFrom relative to the config file', () => {
     const files: Record<string, string> = { 'shared/mcp.json': CLAUDE };
-    const result = loadConfig('conf/vmcp.yaml', 'name: gw\nbackendsFrom: ../shared/mcp.json\n', { env: {}, readFile: (p) => files[p] });
+    const result = loadConfig('conf/vmcp.yaml', 'name: gw\nbackendsFrom: ../shared/mcp.json\n', {
+      env: {},
+      readFile: (p) => files[p],
+    });
     expect(result.diagnostics).toEqual([]);
     expect(result.value!.backends.map((b) => b.name)).toEqual(['memory', 'remote']);
   });

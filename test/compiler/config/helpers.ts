@@ -19,11 +19,17 @@ export function y(strings: TemplateStringsArray, ...values: unknown[]): string {
   const raw = String.raw({ raw: strings }, ...values).replace(/^\n/, '');
   const lines = raw.split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
-  return lines.map((l) => l.slice(indent)).join('\n').replace(/[ \t]*$/, '');
+  return lines
+    .map((l) => l.slice(indent))
+    .join('\n')
+    .replace(/[ \t]*$/, '');
 }
 
 /** Runs the pure loader the way `vmcp validate` does, with injected env and files. */
-export function load(text: string, opts: { env?: Record<string, string>; envSeverity?: Severity; files?: Record<string, string> } = {}) {
+export function load(
+  text: string,
+  opts: { env?: Record<string, string>; envSeverity?: Severity; files?: Record<string, string> } = {},
+) {
   const ctx: ConfigContext = {
     env: opts.env ?? {},
     readFile: (p) => opts.files?.[p],

@@ -22,15 +22,33 @@ describe('operational.limits', () => {
   it('compiles the defaults when the block is absent, equal to the runtime defaults', () => {
     const r = load(HEAD);
     expect(r.diagnostics).toEqual([]);
-    const gw = buildGateway(r.value!.config, [], { lockfileVersion: 1, backends: {} } as never, { tools: [], prompts: [], resources: [], resourceTemplates: [] } as never);
+    const gw = buildGateway(
+      r.value!.config,
+      [],
+      { lockfileVersion: 1, backends: {} } as never,
+      { tools: [], prompts: [], resources: [], resourceTemplates: [] } as never,
+    );
     expect(gw.operational.limits).toEqual(DEFAULT_LIMITS);
   });
 
   it('compiles sizes and durations as written', () => {
-    const r = load(HEAD + 'operational:\n  limits:\n    maxMessageSize: 1MiB\n    maxSessions: 5\n    sessionIdleTimeout: 90s\n    maxStreamBuffer: 65536\n');
+    const r = load(
+      HEAD +
+        'operational:\n  limits:\n    maxMessageSize: 1MiB\n    maxSessions: 5\n    sessionIdleTimeout: 90s\n    maxStreamBuffer: 65536\n',
+    );
     expect(r.diagnostics).toEqual([]);
-    const gw = buildGateway(r.value!.config, [], { lockfileVersion: 1, backends: {} } as never, { tools: [], prompts: [], resources: [], resourceTemplates: [] } as never);
-    expect(gw.operational.limits).toMatchObject({ maxMessageBytes: 1024 * 1024, maxSessions: 5, sessionIdleMs: 90_000, maxStreamBufferBytes: 65536 });
+    const gw = buildGateway(
+      r.value!.config,
+      [],
+      { lockfileVersion: 1, backends: {} } as never,
+      { tools: [], prompts: [], resources: [], resourceTemplates: [] } as never,
+    );
+    expect(gw.operational.limits).toMatchObject({
+      maxMessageBytes: 1024 * 1024,
+      maxSessions: 5,
+      sessionIdleMs: 90_000,
+      maxStreamBufferBytes: 65536,
+    });
   });
 
   it.each([

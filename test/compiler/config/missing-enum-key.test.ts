@@ -4,8 +4,16 @@ import { HEAD, actual, load } from './helpers.ts';
 
 describe('missing enum keys', () => {
   it.each([
-    ['a strategy block without type', HEAD + 'outgoingAuth:\n  backends:\n    a:\n      headerInjection: { headerName: X, headerValueEnv: Y }\n', 'outgoingAuth.backends.a'],
-    ['a default strategy without type', HEAD + 'outgoingAuth:\n  default:\n    headerInjection: { headerName: X, headerValueEnv: Y }\n', 'outgoingAuth.default'],
+    [
+      'a strategy block without type',
+      HEAD + 'outgoingAuth:\n  backends:\n    a:\n      headerInjection: { headerName: X, headerValueEnv: Y }\n',
+      'outgoingAuth.backends.a',
+    ],
+    [
+      'a default strategy without type',
+      HEAD + 'outgoingAuth:\n  default:\n    headerInjection: { headerName: X, headerValueEnv: Y }\n',
+      'outgoingAuth.default',
+    ],
   ])('%s', (_name, given, where) => {
     const r = load(given);
     expect(actual(r.diagnostics, ['x']).map((d) => d.split(' ')[0])).toEqual(['MISSING_KEY']);

@@ -13,10 +13,24 @@ describe('schemas/vmcp.schema.json', () => {
   });
 
   it('is strict and describes the top-level keys, unsupported ones included', () => {
-    const schema = JSON.parse(renderJsonSchema()) as { additionalProperties: boolean; required: string[]; properties: Record<string, unknown> };
+    const schema = JSON.parse(renderJsonSchema()) as {
+      additionalProperties: boolean;
+      required: string[];
+      properties: Record<string, unknown>;
+    };
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['name']);
-    for (const key of ['name', 'groupRef', 'backends', 'backendsFrom', 'incomingAuth', 'outgoingAuth', 'aggregation', 'operational', ...UNSUPPORTED_KEYS.map((u) => u.path)]) {
+    for (const key of [
+      'name',
+      'groupRef',
+      'backends',
+      'backendsFrom',
+      'incomingAuth',
+      'outgoingAuth',
+      'aggregation',
+      'operational',
+      ...UNSUPPORTED_KEYS.map((u) => u.path),
+    ]) {
       expect(schema.properties, key).toHaveProperty([key]);
     }
   });

@@ -14,7 +14,12 @@ const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COL
 
 /** Runs the real binary with this Node, from the repository root. */
 function vmcp(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/vmcp.mjs', ...args], { cwd: ROOT, encoding: 'utf8', env: ENV, timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['bin/vmcp.mjs', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: ENV,
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -59,7 +64,10 @@ describe('vmcp validate (the real CLI)', () => {
   it('a binary garbage file is a diagnostic, not a stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmcp-cli-'));
     const file = join(dir, 'garbage.yaml');
-    writeFileSync(file, Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x32, 0x4a, 0x7b, 0x3a, 0x0a, 0x80, 0x09, 0x5d, 0x00]));
+    writeFileSync(
+      file,
+      Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x32, 0x4a, 0x7b, 0x3a, 0x0a, 0x80, 0x09, 0x5d, 0x00]),
+    );
     const r = vmcp('validate', '-c', file);
     expect(r.stderr).toMatch(/error\[(YAML_SYNTAX|NOT_A_MAPPING)\]/);
     expect(r.stderr).not.toMatch(NO_STACK);
@@ -70,13 +78,17 @@ describe('vmcp validate (the real CLI)', () => {
 
   it('a directory passed as the config is FILE_NOT_FOUND', () => {
     const r = vmcp('validate', '-c', 'examples');
-    expect(r.stderr).toBe('examples error[FILE_NOT_FOUND] cannot read config file examples\n  hint: pass the path with -c, or run `vmcp init --from <mcp.json>` to create one\n1 error, 0 warnings\n');
+    expect(r.stderr).toBe(
+      'examples error[FILE_NOT_FOUND] cannot read config file examples\n  hint: pass the path with -c, or run `vmcp init --from <mcp.json>` to create one\n1 error, 0 warnings\n',
+    );
     expect(r.code).toBe(1);
   });
 
   it('a missing file under --json has line 0 (it has no position)', () => {
     const r = vmcp('validate', '-c', 'nope/vmcp.yaml', '--json');
-    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'FILE_NOT_FOUND', file: 'nope/vmcp.yaml', line: 0, column: 0 })]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      expect.objectContaining({ code: 'FILE_NOT_FOUND', file: 'nope/vmcp.yaml', line: 0, column: 0 }),
+    ]);
     expect(r.code).toBe(1);
   });
 

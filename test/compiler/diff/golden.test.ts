@@ -20,7 +20,11 @@ function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
 }
 
 /** Runs `vmcp diff` on a case's two configs and returns stdout and the exit code. */
-async function diffCase(name: string, format: DiffFormat, failOn: FailOn): Promise<{ out: string; code: number; err: string }> {
+async function diffCase(
+  name: string,
+  format: DiffFormat,
+  failOn: FailOn,
+): Promise<{ out: string; code: number; err: string }> {
   const io = captureIo();
   const side = (s: string) => `test/fixtures/diff/${name}/${s}/vmcp.yaml`;
   const code = await runDiff({ old: side('old'), new: side('new'), format, failOn }, io);
@@ -43,7 +47,9 @@ function expectGolden(path: string, actual: string): void {
 describe('diff fixtures', () => {
   it('has at least 25 cases, and every fixture folder is a case', () => {
     expect(DIFF_CASES.length).toBeGreaterThanOrEqual(25);
-    const dirs = readdirSync(FIXTURES).filter((d) => statSync(join(FIXTURES, d)).isDirectory()).sort();
+    const dirs = readdirSync(FIXTURES)
+      .filter((d) => statSync(join(FIXTURES, d)).isDirectory())
+      .sort();
     expect(dirs).toEqual(DIFF_CASES.map((c) => c.name).sort());
   });
 
@@ -65,7 +71,8 @@ describe.each(DIFF_CASES.map((c) => c.name))('vmcp diff %s', (name) => {
 
   it('sets the expected exit code under each --fail-on', async () => {
     const codes: Record<string, number> = {};
-    for (const gate of ['none', 'breaking', 'risky'] as FailOn[]) codes[gate] = (await diffCase(name, 'json', gate)).code;
+    for (const gate of ['none', 'breaking', 'risky'] as FailOn[])
+      codes[gate] = (await diffCase(name, 'json', gate)).code;
     expectGolden(join(dir, EXIT_FILE), `${JSON.stringify(codes)}\n`);
     // The gates are nested: risky includes breaking.
     expect(codes.risky).toBeGreaterThanOrEqual(codes.breaking);

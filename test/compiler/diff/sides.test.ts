@@ -26,31 +26,63 @@ describe('vmcp diff sides', () => {
   beforeAll(async () => {
     // A compiled release (manifest + bundle) of the tool-removed case's old side.
     const c = DIFF_CASES.find((x) => x.name === 'tool-removed')!;
-    const out = await compile({ file: 'vmcp.yaml', text: configText(c.old), lockText: lockText(c.old), env: {}, readFile: () => undefined, frozen: true, allowMissing: false, introspect: () => Promise.reject(new Error('frozen')) });
+    const out = await compile({
+      file: 'vmcp.yaml',
+      text: configText(c.old),
+      lockText: lockText(c.old),
+      env: {},
+      readFile: () => undefined,
+      frozen: true,
+      allowMissing: false,
+      introspect: () => Promise.reject(new Error('frozen')),
+    });
     mkdirSync(join(tmp.dir, 'dist'));
     writeFileSync(join(tmp.dir, 'dist/diffcase.vmcp.mjs'), out.value!.bundle.code);
     writeFileSync(join(tmp.dir, 'dist/diffcase.manifest.json'), out.value!.manifestText);
-    for (const f of ['vmcp.yaml', 'vmcp.lock.json']) copyFileSync(join(ROOT, FIX, 'tool-removed/old', f), join(tmp.dir, f));
+    for (const f of ['vmcp.yaml', 'vmcp.lock.json'])
+      copyFileSync(join(ROOT, FIX, 'tool-removed/old', f), join(tmp.dir, f));
   });
   afterAll(() => tmp.remove());
 
   it('compares two locks as raw backend catalogs', async () => {
-    const r = await vmcp(['diff', `${FIX}/tool-removed/old/vmcp.lock.json`, `${FIX}/tool-removed/new/vmcp.lock.json`, '--format', 'json']);
+    const r = await vmcp([
+      'diff',
+      `${FIX}/tool-removed/old/vmcp.lock.json`,
+      `${FIX}/tool-removed/new/vmcp.lock.json`,
+      '--format',
+      'json',
+    ]);
     expect(r.code).toBe(0);
     const report = json(r.out);
     expect(report.level).toBe('lock');
-    expect(report.changes.filter((c) => c.class !== 'info').map((c) => `${c.kind} ${c.subject}`)).toEqual(['tool.removed tool list_issues']);
+    expect(report.changes.filter((c) => c.class !== 'info').map((c) => `${c.kind} ${c.subject}`)).toEqual([
+      'tool.removed tool list_issues',
+    ]);
   });
 
-  it('compares a config with a lock at the lock level, using the config\'s own lock', async () => {
-    const r = await vmcp(['diff', `${FIX}/description-override/old/vmcp.yaml`, `${FIX}/description-override/new/vmcp.lock.json`, '--format', 'json']);
+  it("compares a config with a lock at the lock level, using the config's own lock", async () => {
+    const r = await vmcp([
+      'diff',
+      `${FIX}/description-override/old/vmcp.yaml`,
+      `${FIX}/description-override/new/vmcp.lock.json`,
+      '--format',
+      'json',
+    ]);
     // The override lives in the config, so a lock cannot see it: no change at the lock level.
     expect(json(r.out).level).toBe('lock');
     expect(json(r.out).changes.map((c) => c.kind)).toEqual(['note']);
   });
 
   it('is honest about a manifest: counts, backends and auth types only', async () => {
-    const r = await vmcp(['diff', join(tmp.dir, 'dist/diffcase.manifest.json'), `${FIX}/tool-removed/new/vmcp.yaml`, '--format', 'json', '--fail-on', 'breaking']);
+    const r = await vmcp([
+      'diff',
+      join(tmp.dir, 'dist/diffcase.manifest.json'),
+      `${FIX}/tool-removed/new/vmcp.yaml`,
+      '--format',
+      'json',
+      '--fail-on',
+      'breaking',
+    ]);
     const report = json(r.out);
     expect(report.level).toBe('summary');
     expect(report.changes.map((c) => `${c.class} ${c.subject}: ${c.detail}`)).toEqual([
@@ -62,11 +94,23 @@ describe('vmcp diff sides', () => {
   });
 
   it('reads a side through git (git:<ref>:<path>)', async () => {
-    const git = (...a: string[]) => spawnSync('git', a, { cwd: tmp.dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+    const git = (...a: string[]) =>
+      spawnSync('git', a, {
+        cwd: tmp.dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@e',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@e',
+        },
+      });
     expect(git('init', '-q').status).toBe(0);
     git('add', 'vmcp.yaml', 'vmcp.lock.json');
     expect(git('commit', '-q', '-m', 'base').status).toBe(0);
-    for (const f of ['vmcp.yaml', 'vmcp.lock.json']) copyFileSync(join(ROOT, FIX, 'tool-removed/new', f), join(tmp.dir, f));
+    for (const f of ['vmcp.yaml', 'vmcp.lock.json'])
+      copyFileSync(join(ROOT, FIX, 'tool-removed/new', f), join(tmp.dir, f));
     const r = await vmcp(['diff', 'git:HEAD:vmcp.yaml', 'vmcp.yaml', '--fail-on', 'breaking'], tmp.dir);
     expect(r.err).toBe('');
     expect(r.out).toContain('tool github_list_issues: removed (was github/list_issues)');
@@ -77,7 +121,13 @@ describe('vmcp diff sides', () => {
   });
 
   it('reads a bundle with --dump-gateway', async () => {
-    const r = await vmcp(['diff', join(tmp.dir, 'dist/diffcase.vmcp.mjs'), `${FIX}/tool-removed/old/vmcp.yaml`, '--format', 'json']);
+    const r = await vmcp([
+      'diff',
+      join(tmp.dir, 'dist/diffcase.vmcp.mjs'),
+      `${FIX}/tool-removed/old/vmcp.yaml`,
+      '--format',
+      'json',
+    ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(json(r.out).changes).toEqual([]);
@@ -86,7 +136,13 @@ describe('vmcp diff sides', () => {
   it('says clearly why it cannot read a bundle built without --dump-gateway', async () => {
     // Stands in for a bundle from an older vmcp: it never mentions the flag, so it is not run.
     writeFileSync(join(tmp.dir, 'dist/older.vmcp.mjs'), 'process.exit(3);\n');
-    const r = await vmcp(['diff', join(tmp.dir, 'dist/older.vmcp.mjs'), `${FIX}/tool-removed/old/vmcp.yaml`, '--format', 'json']);
+    const r = await vmcp([
+      'diff',
+      join(tmp.dir, 'dist/older.vmcp.mjs'),
+      `${FIX}/tool-removed/old/vmcp.yaml`,
+      '--format',
+      'json',
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('was built by a vmcp without --dump-gateway, so its surface cannot be read safely');
   });
