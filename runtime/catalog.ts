@@ -27,7 +27,17 @@ const AUTHZ: Record<ItemKind, { action: AuthzAction; type: AuthzResourceType; id
   resourceTemplates: { action: 'read_resource', type: 'Resource', id: 'uriTemplate' },
 };
 /** Claims that change with every token but never with who the caller is or what it may do. */
-const PER_TOKEN_CLAIMS = new Set(['exp', 'iat', 'nbf', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid']);
+const PER_TOKEN_CLAIMS: ReadonlySet<string> = new Set([
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'auth_time',
+  'at_hash',
+  'c_hash',
+  'nonce',
+  'sid',
+]);
 
 /**
  * Who the caller is, for the per-caller list cache: the subject and every claim a policy could

@@ -1,6 +1,8 @@
 /**
  * The gateway core shared by the HTTP and stdio front ends: backends, router, catalog, sessions,
  * and the glue for upstream notifications and server→client requests.
+ *
+ * Over 300 lines: GatewayCore is the one object all runtime state hangs off (backends, sessions and their limits, per-session and per-subject upstreams, notification fan-out), so its bookkeeping stays together here.
  */
 import { Catalog, own } from './catalog.ts';
 import { LOG_LEVELS, type CallContext } from './call-context.ts';

@@ -3,6 +3,8 @@
  * that does not parse (POLICY_SYNTAX), or that names a tool, prompt, resource or action the gateway
  * does not have (POLICY_UNKNOWN_ENTITY), is an error at its exact place in vmcp.yaml, never a
  * surprise denial at runtime. Uses the same Cedar engine as the runtime (cedar-wasm.ts).
+ *
+ * Over 300 lines: policy parsing, entity validation and mapping Cedar's byte offsets back to YAML positions for every scalar style form one pass over the policies.
  */
 import type { DetailedError, PolicyJson } from '@cedar-policy/cedar-wasm/web';
 import { parseUid, sanitizeUri } from '../../runtime/auth/authz/cedar-values.ts';

@@ -5,7 +5,7 @@ import type { JsonRpcMessage, Wire } from '../plugins.ts';
 import { RawJson } from '../raw-json.ts';
 
 /** Methods whose results the gateway only relays: they may stay undecoded bytes (RawJson). */
-const RELAYED = new Set(['tools/call', 'prompts/get', 'resources/read', 'completion/complete']);
+const RELAYED: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read', 'completion/complete']);
 
 function parseRaw(raw: RawJson, method: string): unknown {
   try {

@@ -1,6 +1,8 @@
 /**
  * Supervises one backend: connects in the background, restarts with exponential backoff, checks
  * health with ping, keeps a circuit breaker, checks drift on every connect, and bounds every call.
+ *
+ * Over 300 lines: one backend's lifecycle is one state machine (connect with a deadline, initialize, drift, health, restart with backoff, circuit); splitting it would scatter the transitions.
  */
 import type { CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';

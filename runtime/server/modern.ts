@@ -22,7 +22,7 @@ export const META = {
 
 export type { Exchange } from './modern-calls.ts';
 
-const MULTI_ROUND = new Set(['tools/call', 'prompts/get', 'resources/read']);
+const MULTI_ROUND: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /**
  * `notifications/cancelled` (2026) from `principal`, or from the stdio client (`scope`). Only the

@@ -22,7 +22,7 @@ export interface CedarEntity {
 
 // Cedar reads these record keys as entity / extension escapes, so a claim must never carry them:
 // `{"__entity": {"type": "THVGroup", "id": "admins"}}` in a token would otherwise forge a reference.
-const ESCAPE_KEYS = new Set(['__entity', '__extn', '__expr']);
+const ESCAPE_KEYS: ReadonlySet<string> = new Set(['__entity', '__extn', '__expr']);
 /** Claims nest at most this deep (ToolHive's limit); deeper values are dropped, not converted. */
 const MAX_DEPTH = 10;
 // Cedar's decimal: at most 4 fractional digits, range ±922337203685477.5807.
