@@ -166,6 +166,21 @@ export class GatewayCore {
     return undefined;
   }
 
+  /**
+   * Logs a refused initialize, at most once per 10 s with the count since the last line, so that a
+   * session flood does not become a log flood.
+   */
+  noteRefusedSession(why: string): void {
+    this.refused++;
+    const now = Date.now();
+    if (now - this.refusedLoggedAt < 10_000) return;
+    this.log.warn({ sessions: this.sessions.size, refused: this.refused }, `initialize refused: ${why}`);
+    this.refused = 0;
+    this.refusedLoggedAt = now;
+  }
+
+  private refused = 0;
+  private refusedLoggedAt = 0;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private readonly transports: RuntimePlugins;
   /**

@@ -28,7 +28,7 @@ export async function handleLegacyPost(
       principal ? `p:${principal.key}` : `a:${req.socket.remoteAddress ?? ''}`,
     );
     if (refused) {
-      core.log.warn({ sessions: core.sessions.size }, `initialize refused: ${refused}`);
+      core.noteRefusedSession(refused);
       return sendJsonError(res, 503, ERR.CONNECTION_CLOSED, `Service Unavailable: ${refused}`, msg.id, undefined, {
         'retry-after': String(SESSIONS_RETRY_AFTER_S),
       });

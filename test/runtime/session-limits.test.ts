@@ -70,6 +70,10 @@ describe('session limits', () => {
       /maximum of 10 sessions \(operational\.limits\.maxSessionsPerClient\)/,
     );
     expect((await getJson(g, '/status')).body.sessions).toBe(10);
+    // A flood of refusals is logged as a few counted lines, not one line per request.
+    const logged = g.logs().match(/initialize refused/g)?.length ?? 0;
+    expect(logged).toBeGreaterThanOrEqual(1);
+    expect(logged).toBeLessThanOrEqual(3);
     // The sessions that were admitted still work, and ending one admits a new one.
     const sid = ok[0].headers['mcp-session-id'];
     const ping = await post(g, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }), {
