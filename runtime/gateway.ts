@@ -21,10 +21,8 @@ import { limitsOf } from './limits.ts';
 import { Backend, type BackendEvents } from './backend/supervisor.ts';
 import type { DriftItem, ItemKind } from './backend/drift.ts';
 
-/** 2025-era revisions accepted at initialize, newest first. */
-export const LEGACY_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
-/** 2026-era revisions served statelessly. */
-export const MODERN_VERSIONS = ['2026-07-28'];
+export { LEGACY_VERSIONS, MODERN_VERSIONS } from './protocol/envelope.ts';
+import { LEGACY_VERSIONS, MODERN_VERSIONS } from './protocol/envelope.ts';
 
 const LIST_CHANGED: Record<ItemKind, string> = {
   tools: 'notifications/tools/list_changed',

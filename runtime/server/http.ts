@@ -2,13 +2,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayCore } from '../gateway.ts';
-import { ERR, type RpcError } from '../jsonrpc.ts';
-import { AuthFailure, type JsonRpcMessage, type Principal } from '../plugins.ts';
+import { ERR } from '../jsonrpc.ts';
+import { AuthFailure, type Principal } from '../plugins.ts';
 import { HttpExchange } from './http-exchange.ts';
 import { handleLegacyDelete, handleLegacyGet, handleLegacyPost } from './legacy.ts';
-import { cancelModern, checkEnvelope, isModernMessage, serveModern } from './modern.ts';
+import { cancelModern, serveModern } from './modern.ts';
 import { sendJson, sendJsonError } from './respond.ts';
-import { checkModernHeaders } from './modern-headers.ts';
+import { checkPostHeaders, classifyPost, type Refusal } from '../protocol/inbound.ts';
 import { hostAllowed, isLoopbackHost, originAllowed } from './dns-rebinding.ts';
 
 /** Largest accepted POST body. */
@@ -136,83 +136,27 @@ async function post(
   res: ServerResponse,
   principal: Principal | undefined,
 ): Promise<void> {
-  const accept = req.headers.accept ?? '';
-  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    return sendJsonError(
-      res,
-      406,
-      ERR.CONNECTION_CLOSED,
-      'Not Acceptable: Client must accept both application/json and text/event-stream',
-    );
-  }
-  if (!String(req.headers['content-type'] ?? '').includes('application/json')) {
-    return sendJsonError(
-      res,
-      415,
-      ERR.CONNECTION_CLOSED,
-      'Unsupported Media Type: Content-Type must be application/json',
-    );
-  }
+  const early = checkPostHeaders(req.headers);
+  if (early) return refuseWith(res, early);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) return tooLarge(req, res);
   const body = await readBody(req);
   if (body === undefined) return tooLarge(req, res);
-  let msg: JsonRpcMessage;
-  try {
-    msg = JSON.parse(body);
-  } catch {
-    return sendJsonError(res, 400, ERR.PARSE, 'Parse error: Invalid JSON');
-  }
-  if (msg === null || typeof msg !== 'object' || Array.isArray(msg) || msg.jsonrpc !== '2.0') {
-    return sendJsonError(
-      res,
-      400,
-      ERR.INVALID_REQUEST,
-      Array.isArray(msg)
-        ? 'Bad Request: JSON-RPC batches are not supported'
-        : 'Bad Request: the request body is not a valid JSON-RPC message',
-    );
-  }
-  const headerVersion = req.headers['mcp-protocol-version'];
-  if (!isModernMessage(msg)) {
-    if (
-      typeof headerVersion === 'string' &&
-      headerVersion >= '2026-07-28' &&
-      msg.method !== undefined &&
-      msg.id !== undefined
-    ) {
-      return sendJsonError(
-        res,
-        400,
-        ERR.INVALID_PARAMS,
-        `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`,
-        msg.id,
-      );
-    }
-    if (msg.method === 'initialize' && typeof headerVersion === 'string' && headerVersion >= '2026-07-28') {
-      return sendJsonError(
-        res,
-        400,
-        ERR.HEADER_MISMATCH,
-        'Bad Request: an initialize request (legacy handshake) was sent with a modern MCP-Protocol-Version header',
-        msg.id,
-      );
-    }
-    return handleLegacyPost(core, req, res, msg, principal);
-  }
-  if (msg.id === undefined || msg.method === undefined) {
+  const decision = classifyPost(req.headers, body);
+  if (decision.kind === 'refuse') return refuseWith(res, decision);
+  const msg = decision.msg;
+  if (decision.kind === 'legacy') return handleLegacyPost(core, req, res, msg, principal);
+  if (decision.kind === 'modern-notification') {
     if (msg.method === 'notifications/cancelled') cancelModern(core, principal, msg.params?.requestId);
     return void res.writeHead(202).end();
   }
-  try {
-    checkEnvelope(msg);
-    checkModernHeaders(req.headers, msg);
-  } catch (err) {
-    const e = err as RpcError;
-    return sendJsonError(res, 400, e.code, e.message, msg.id, e.data);
-  }
   const exchange = new HttpExchange(res);
   await serveModern(core, msg, exchange, (abort) => res.on('close', abort), principal);
+}
+
+/** Sends a protocol-layer refusal as its HTTP status and JSON-RPC error. */
+function refuseWith(res: ServerResponse, r: Refusal): void {
+  sendJsonError(res, r.status, r.code, r.message, r.id ?? null, r.data);
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {

@@ -2,10 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
-import { LEGACY_VERSIONS, SESSIONS_RETRY_AFTER_S, type GatewayCore } from '../gateway.ts';
+import { SESSIONS_RETRY_AFTER_S, type GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { HttpExchange, streamBound, writeSse } from './http-exchange.ts';
+import { lookupSession } from '../protocol/session-rules.ts';
 import { Session } from './session.ts';
 import { sendJsonError } from './respond.ts';
 
@@ -146,28 +147,11 @@ function findSession(
   res: ServerResponse,
   principal: Principal | undefined,
 ): Session | undefined {
-  const id = req.headers['mcp-session-id'];
-  if (typeof id !== 'string') {
-    sendJsonError(res, 400, ERR.CONNECTION_CLOSED, 'Bad Request: Mcp-Session-Id header is required');
+  const found = lookupSession(core.sessions, req.headers, principal?.key);
+  if ('kind' in found) {
+    sendJsonError(res, found.status, found.code, found.message);
     return undefined;
   }
-  const session = core.sessions.get(id);
-  // A session belongs to the subject that created it: another subject gets the same 404 as an
-  // unknown id, so session ids cannot be probed or hijacked with someone else's token.
-  if (!session || session.principalKey !== principal?.key) {
-    sendJsonError(res, 404, ERR.TIMEOUT, 'Session not found');
-    return undefined;
-  }
-  const version = req.headers['mcp-protocol-version'];
-  if (typeof version === 'string' && !LEGACY_VERSIONS.includes(version)) {
-    sendJsonError(
-      res,
-      400,
-      ERR.CONNECTION_CLOSED,
-      `Bad Request: Unsupported protocol version: ${version} (supported versions: ${LEGACY_VERSIONS.join(', ')})`,
-    );
-    return undefined;
-  }
-  session.lastSeen = Date.now();
-  return session;
+  found.session.lastSeen = Date.now();
+  return found.session;
 }

@@ -5,22 +5,15 @@
  * client's retry (same call + `inputResponses` + our `requestState`) resumes it.
  */
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
-import { MODERN_VERSIONS, type GatewayCore } from '../gateway.ts';
-import { ERR, RpcError, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
+import type { GatewayCore } from '../gateway.ts';
+import { META } from '../protocol/envelope.ts';
+import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { streamBound } from './http-exchange.ts';
 import { RoundTripCall, cancelScopeOf, type Exchange, type InputEvent } from './modern-calls.ts';
 
-/** The reserved `_meta` keys of the 2026-07-28 envelope. */
-export const META = {
-  protocolVersion: 'io.modelcontextprotocol/protocolVersion',
-  clientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
-  clientInfo: 'io.modelcontextprotocol/clientInfo',
-  logLevel: 'io.modelcontextprotocol/logLevel',
-  subscriptionId: 'io.modelcontextprotocol/subscriptionId',
-} as const;
-
 export type { Exchange } from './modern-calls.ts';
+export { META, checkEnvelope, isModernMessage } from '../protocol/envelope.ts';
 
 const MULTI_ROUND: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
@@ -43,36 +36,6 @@ export function cancelModern(
     return;
   }
   core.modernCalls.cancel(s, requestId);
-}
-
-/** True when a message claims the 2026 envelope. */
-export function isModernMessage(msg: JsonRpcMessage): boolean {
-  const meta = msg.params?._meta;
-  return meta !== null && typeof meta === 'object' && META.protocolVersion in meta;
-}
-
-/** Validates the envelope of a modern request; throws RpcError with the HTTP status in `data.status`. */
-export function checkEnvelope(msg: JsonRpcMessage): void {
-  const meta = msg.params._meta;
-  const version = meta[META.protocolVersion];
-  if (typeof version !== 'string')
-    throw new RpcError(
-      ERR.INVALID_PARAMS,
-      `Invalid _meta envelope for protocol revision 2026-07-28: ${META.protocolVersion}: expected a string`,
-    );
-  if (!MODERN_VERSIONS.includes(version)) {
-    throw new RpcError(ERR.UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version: ${version}`, {
-      supported: MODERN_VERSIONS,
-      requested: version,
-    });
-  }
-  const caps = meta[META.clientCapabilities];
-  if (caps === null || typeof caps !== 'object' || Array.isArray(caps)) {
-    throw new RpcError(
-      ERR.INVALID_PARAMS,
-      `Invalid _meta envelope for protocol revision 2026-07-28: ${META.clientCapabilities}: ${caps === undefined ? 'missing' : 'expected an object'}`,
-    );
-  }
 }
 
 /** Serves one modern request (already validated); writes its answer to `exchange`. */

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
-import { META } from './modern.ts';
+import { META } from './envelope.ts';
 
 const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
