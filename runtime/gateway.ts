@@ -23,6 +23,7 @@ import type { DriftItem, ItemKind } from './backend/drift.ts';
 
 export { LEGACY_VERSIONS, MODERN_VERSIONS } from './protocol/envelope.ts';
 import { LEGACY_VERSIONS, MODERN_VERSIONS } from './protocol/envelope.ts';
+import { admissionRefusal } from './protocol/session-rules.ts';
 
 const LIST_CHANGED: Record<ItemKind, string> = {
   tools: 'notifications/tools/list_changed',
@@ -152,12 +153,9 @@ export class GatewayCore {
    * Retry-After). Counted until closeSession.
    */
   admitSession(session: Session, clientKey: string): string | undefined {
-    const { maxSessions, maxSessionsPerClient } = this.limits;
-    if (this.sessions.size >= maxSessions)
-      return `the gateway holds its maximum of ${maxSessions} sessions (operational.limits.maxSessions)`;
     const mine = this.sessionsPerClient.get(clientKey) ?? 0;
-    if (mine >= maxSessionsPerClient)
-      return `this client holds its maximum of ${maxSessionsPerClient} sessions (operational.limits.maxSessionsPerClient); end unused sessions with DELETE`;
+    const refused = admissionRefusal({ total: this.sessions.size, byClient: mine }, this.limits);
+    if (refused) return refused;
     session.clientKey = clientKey;
     this.sessionsPerClient.set(clientKey, mine + 1);
     this.sessions.set(session.id, session);

@@ -42,3 +42,18 @@ export function lookupSession<S extends SessionOwner>(
 function refusal(status: number, code: number, message: string): Refusal {
   return { kind: 'refuse', status, code, message };
 }
+
+/**
+ * Whether one more 2025 session may open, given how many the gateway and this client hold: undefined
+ * when it may, else why not (the front end answers 503 with Retry-After).
+ */
+export function admissionRefusal(
+  held: { total: number; byClient: number },
+  limits: { maxSessions: number; maxSessionsPerClient: number },
+): string | undefined {
+  if (held.total >= limits.maxSessions)
+    return `the gateway holds its maximum of ${limits.maxSessions} sessions (operational.limits.maxSessions)`;
+  if (held.byClient >= limits.maxSessionsPerClient)
+    return `this client holds its maximum of ${limits.maxSessionsPerClient} sessions (operational.limits.maxSessionsPerClient); end unused sessions with DELETE`;
+  return undefined;
+}

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import { SESSIONS_RETRY_AFTER_S, type GatewayCore } from '../gateway.ts';
-import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
+import { ERR, errorJson, notificationJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { HttpExchange, streamBound, writeSse } from './http-exchange.ts';
+import { errorAnswer } from '../protocol/errors.ts';
 import { lookupSession } from '../protocol/session-rules.ts';
 import { Session } from './session.ts';
 import { sendJsonError } from './respond.ts';
@@ -86,9 +87,9 @@ export async function handleLegacyPost(
   } catch (err) {
     if (ctx.cancelled) exchange.abandon();
     else {
-      const e = toRpcError(err);
-      if (e.code === ERR.FORBIDDEN) exchange.fail(errorJson(msg.id, e), 403);
-      else exchange.end(errorJson(msg.id, e));
+      const { error, status } = errorAnswer(err);
+      if (status !== 200) exchange.fail(errorJson(msg.id, error), status);
+      else exchange.end(errorJson(msg.id, error));
     }
   } finally {
     session.inflight.delete(msg.id);

@@ -7,7 +7,8 @@
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import type { GatewayCore } from '../gateway.ts';
 import { META } from '../protocol/envelope.ts';
-import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
+import { errorAnswer } from '../protocol/errors.ts';
+import { ERR, errorJson, notificationJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { streamBound } from './http-exchange.ts';
 import { RoundTripCall, cancelScopeOf, type Exchange, type InputEvent } from './modern-calls.ts';
@@ -154,9 +155,9 @@ export async function serveModern(
 
 /** Ends with a JSON-RPC error; a policy denial also carries HTTP 403. */
 function failWith(exchange: Exchange, id: unknown, err: unknown): void {
-  const e = toRpcError(err);
-  if (e.code === ERR.FORBIDDEN && exchange.fail) exchange.fail(errorJson(id, e), 403);
-  else exchange.end(errorJson(id, e));
+  const { error, status } = errorAnswer(err);
+  if (status !== 200 && exchange.fail) exchange.fail(errorJson(id, error), status);
+  else exchange.end(errorJson(id, error));
 }
 
 /** subscriptions/listen: an SSE stream of list_changed notifications the client asked for. */

@@ -1,12 +1,20 @@
 /**
  * The protocol layer's decisions as given/want tables: no sockets, no child processes, no timers.
  * What a POST to /mcp becomes (refusal, 2025 session message, 2026 notification or request), and
- * which 2025 session a request may use.
+ * which 2025 session a request may use and whether a new one may open, how errors map to HTTP, and
+ * where the router sends each request.
  */
 import { describe, expect, it } from 'vitest';
 import { checkEnvelope, isModernMessage } from '../../runtime/protocol/envelope.ts';
 import { checkPostHeaders, classifyPost } from '../../runtime/protocol/inbound.ts';
-import { lookupSession } from '../../runtime/protocol/session-rules.ts';
+import { admissionRefusal, lookupSession } from '../../runtime/protocol/session-rules.ts';
+import { errorAnswer, httpStatusFor } from '../../runtime/protocol/errors.ts';
+import { ERR, RpcError } from '../../runtime/jsonrpc.ts';
+import { Router } from '../../runtime/router.ts';
+import { Catalog } from '../../runtime/catalog.ts';
+import { Metrics } from '../../runtime/ops/metrics.ts';
+import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
+import type { Backend } from '../../runtime/backend/supervisor.ts';
 
 const PV = 'io.modelcontextprotocol/protocolVersion';
 const CAPS = 'io.modelcontextprotocol/clientCapabilities';
@@ -144,5 +152,98 @@ describe('lookupSession', () => {
   it.each(cases)('%s', (_name, headers, principalKey, want) => {
     const r = lookupSession(sessions, headers, principalKey);
     expect('kind' in r ? `refuse ${r.status}` : r.session.name).toBe(want);
+  });
+});
+
+describe('admissionRefusal', () => {
+  const limits = { maxSessions: 10, maxSessionsPerClient: 3 };
+  it.each([
+    [0, 0, undefined],
+    [9, 2, undefined],
+    [10, 0, 'maxSessions'],
+    [5, 3, 'maxSessionsPerClient'],
+    [10, 3, 'maxSessions'],
+  ])('%i held, %i by this client → %s', (total, byClient, want) => {
+    const why = admissionRefusal({ total, byClient }, limits);
+    if (want === undefined) expect(why).toBeUndefined();
+    else expect(why).toContain(`(operational.limits.${want})`);
+  });
+});
+
+describe('error mapping', () => {
+  it.each([
+    [new RpcError(ERR.FORBIDDEN, 'Forbidden: no'), -32003, 403],
+    [new RpcError(ERR.INVALID_PARAMS, 'Tool x not found'), -32602, 200],
+    [new RpcError(ERR.TIMEOUT, 'vmcp: backend "b" did not answer'), -32001, 200],
+    [new RpcError(-32002, 'Resource r not found', { uri: 'r' }), -32002, 200],
+    [new Error('boom'), -32603, 200],
+    ['a string', -32603, 200],
+  ])('%s → code %i, HTTP %i', (err, code, status) => {
+    const a = errorAnswer(err);
+    expect(a.error.code).toBe(code);
+    expect(a.status).toBe(status);
+    expect(httpStatusFor(code)).toBe(status);
+  });
+});
+
+describe('routing decisions (the router over recording backends)', () => {
+  const gw = {
+    tools: { a_echo: { backend: 0, name: 'echo' }, b_echo: { backend: 1, name: 'echo' } },
+    prompts: { greet: { backend: 1, name: 'hello' } },
+    resources: { 'file:///readme': { backend: 0, name: 'file:///readme' } },
+    resourceTemplates: [{ uriTemplate: 'repo://{+path}', pattern: '^repo://(.+)$', backend: 1 }],
+    lists: { tools: '[]', prompts: '[]', resources: '[]', resourceTemplates: '[]' },
+    backends: [],
+    operational: { partialFailureMode: 'fail' },
+  } as unknown as CompiledGateway;
+  const calls: string[] = [];
+  const backend = (i: number) =>
+    ({
+      state: 'ready',
+      capabilities: {},
+      name: `b${i}`,
+      call: async (method: string, params: any) => {
+        calls.push(`${i} ${method} ${params?.name ?? params?.uri ?? params?.ref?.name ?? params?.ref?.uri}`);
+        return { content: [] };
+      },
+    }) as unknown as Backend;
+  const backends = [backend(0), backend(1)];
+  const deny = { isAllowed: (_p: unknown, _a: string, _t: string, id: string) => id !== 'b_echo' };
+  const router = new Router(gw, backends, new Catalog(gw, backends), new Metrics(['b0', 'b1']), undefined, deny);
+  const cases: Array<[string, string, unknown, string]> = [
+    ['a prefixed tool', 'tools/call', { name: 'a_echo' }, '0 tools/call echo'],
+    ['a denied tool', 'tools/call', { name: 'b_echo' }, 'error -32003'],
+    ['an unknown tool', 'tools/call', { name: 'nope' }, 'error -32602'],
+    ['a renamed prompt', 'prompts/get', { name: 'greet' }, '1 prompts/get hello'],
+    ['an exact resource', 'resources/read', { uri: 'file:///readme' }, '0 resources/read file:///readme'],
+    ['a templated resource', 'resources/read', { uri: 'repo://src/a.ts' }, '1 resources/read repo://src/a.ts'],
+    ['an unknown resource', 'resources/read', { uri: 'x://y' }, 'error -32002'],
+    [
+      'completion of a prompt',
+      'completion/complete',
+      { ref: { type: 'ref/prompt', name: 'greet' } },
+      '1 completion/complete hello',
+    ],
+    ['a subscription', 'resources/subscribe', { uri: 'file:///readme' }, '0 resources/subscribe file:///readme'],
+    ['an unknown method', 'tools/destroy', {}, 'error -32601'],
+    ['a cursor vmcp never issued', 'tools/list', { cursor: 'p2' }, 'error -32602'],
+  ];
+  it.each(cases)('%s', async (_name, method, params, want) => {
+    calls.length = 0;
+    let got: string;
+    try {
+      await router.dispatch(method, { ...(params as object) }, { notify() {} }, false);
+      got = calls.join('; ');
+    } catch (err) {
+      got = `error ${(err as RpcError).code}`;
+    }
+    expect(got).toBe(want);
+  });
+
+  it('ping answers from the gateway in both eras, without a backend', async () => {
+    calls.length = 0;
+    expect(await router.dispatch('ping', {}, { notify() {} }, false)).toBe('{}');
+    expect(await router.dispatch('ping', {}, { notify() {} }, true)).toBe('{"resultType":"complete"}');
+    expect(calls).toEqual([]);
   });
 });
