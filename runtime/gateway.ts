@@ -14,8 +14,10 @@ import { ERR, RpcError } from './jsonrpc.ts';
 import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import { Router } from './router.ts';
 import { ProcessGroups } from './transports/process-groups.ts';
-import { ModernCalls } from './server/modern-calls.ts';
-import type { Session } from './server/session.ts';
+import { ModernCalls } from './protocol/calls.ts';
+import type { Timers } from './protocol/timers.ts';
+import { streamBound, type StreamBound } from './server/http-exchange.ts';
+import type { Session } from './protocol/session.ts';
 import type { CompiledGateway, RuntimeLimits } from './compiled-gateway.ts';
 import { limitsOf } from './limits.ts';
 import { Backend, type BackendEvents } from './backend/supervisor.ts';
@@ -35,6 +37,15 @@ const CAPABILITY_FOR: Record<string, string> = {
   'sampling/createMessage': 'sampling',
   'elicitation/create': 'elicitation',
   'roots/list': 'roots',
+};
+
+/** Node's timers for the protocol layer, unref'd: a pending expiry never holds the process open. */
+const NODE_TIMERS: Timers = {
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  },
 };
 
 /** Session-scoped upstreams (sessionAffinity: per-session) idle this long are closed. */
@@ -63,6 +74,10 @@ export class GatewayCore {
   readonly authorizer: Authorizer | undefined;
   /** 2026 calls in flight (for cancellation) and parked for input; per gateway, never process-wide. */
   readonly modernCalls: ModernCalls;
+  /** The clock the protocol layer schedules on (node's, unref'd). */
+  readonly timers: Timers = NODE_TIMERS;
+  /** The SSE bound of 2026 call responses (one object: the log names the stream kind). */
+  readonly callStreamBound: StreamBound;
   /** Called when `drift: fail` trips during the first connect (the process stops). */
   onFatal: ((message: string) => void) | undefined;
   private readonly serverInfo: { name: string; version: string };
@@ -110,7 +125,8 @@ export class GatewayCore {
     );
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
-    this.modernCalls = new ModernCalls(this.limits, log);
+    this.modernCalls = new ModernCalls(this.limits, log, this.timers);
+    this.callStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2026 call' });
   }
 
   /** Starts every backend connecting in the background. */

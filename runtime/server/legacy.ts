@@ -8,7 +8,7 @@ import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { HttpExchange, streamBound, writeSse } from './http-exchange.ts';
 import { errorAnswer } from '../protocol/errors.ts';
 import { lookupSession } from '../protocol/session-rules.ts';
-import { Session } from './session.ts';
+import { Session } from '../protocol/session.ts';
 import { sendJsonError } from './respond.ts';
 
 /** Handles a POST that carries no 2026 envelope. */
@@ -22,7 +22,7 @@ export async function handleLegacyPost(
   if (msg.method === 'initialize') {
     if (msg.id === undefined || msg.id === null)
       return sendJsonError(res, 400, ERR.INVALID_REQUEST, 'Bad Request: initialize must be a request');
-    const session = new Session(randomUUID(), '', msg.params?.capabilities ?? {});
+    const session = new Session(randomUUID(), '', msg.params?.capabilities ?? {}, core.timers);
     session.principalKey = principal?.key;
     // Authenticated callers are counted per subject; anonymous ones per remote address.
     const refused = core.admitSession(
@@ -111,7 +111,7 @@ export function handleLegacyGet(
   if (session.push)
     return sendJsonError(res, 409, ERR.CONNECTION_CLOSED, 'Conflict: Only one SSE stream is allowed per session');
   // A client that stops reading is cut at the buffer limit; 'close' below clears the session's stream.
-  const bound = streamBound(core.modernCalls.maxStreamBytes, core.log, { stream: '2025 GET', session: session.id });
+  const bound = streamBound(core.limits.maxStreamBufferBytes, core.log, { stream: '2025 GET', session: session.id });
   res.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache, no-transform',

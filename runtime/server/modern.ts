@@ -11,9 +11,9 @@ import { errorAnswer } from '../protocol/errors.ts';
 import { ERR, errorJson, notificationJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
 import { streamBound } from './http-exchange.ts';
-import { RoundTripCall, cancelScopeOf, type Exchange, type InputEvent } from './modern-calls.ts';
+import { RoundTripCall, cancelScopeOf, type Exchange, type InputEvent } from '../protocol/calls.ts';
 
-export type { Exchange } from './modern-calls.ts';
+export type { Exchange } from '../protocol/calls.ts';
 export { META, checkEnvelope, isModernMessage } from '../protocol/envelope.ts';
 
 const MULTI_ROUND: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
@@ -59,7 +59,7 @@ export async function serveModern(
   }
   if (method === 'subscriptions/listen') return listen(core, msg, exchange, onGone);
   const calls = core.modernCalls;
-  if (exchange.bound) exchange.bound = calls.callStream;
+  if (exchange.bound) exchange.bound = core.callStreamBound;
   const scope = cancelScopeOf(principal, exchange);
   const meta = params._meta;
   const level = LOG_LEVELS.indexOf(meta[META.logLevel]);
@@ -170,7 +170,7 @@ function listen(core: GatewayCore, msg: JsonRpcMessage, exchange: Exchange, onGo
     notificationJson(method, { ...params, _meta: { [META.subscriptionId]: msg.id } });
   // A listener that stops reading is cut at the buffer limit; the stream's close removes the listener.
   if (exchange.bound)
-    exchange.bound = streamBound(core.modernCalls.maxStreamBytes, core.log, {
+    exchange.bound = streamBound(core.limits.maxStreamBufferBytes, core.log, {
       stream: '2026 subscriptions/listen',
       subscription: msg.id,
     });

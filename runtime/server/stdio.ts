@@ -5,7 +5,7 @@ import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jso
 import type { JsonRpcMessage } from '../plugins.ts';
 import type { Json } from '../raw-json.ts';
 import { cancelModern, checkEnvelope, isModernMessage, serveModern, type Exchange } from './modern.ts';
-import { Session } from './session.ts';
+import { Session } from '../protocol/session.ts';
 
 /** Serves one client on stdio until stdin ends; resolves then. */
 export function serveStdio(core: GatewayCore): Promise<void> {
@@ -34,7 +34,7 @@ export function serveStdio(core: GatewayCore): Promise<void> {
     }
     if (msg.method === 'initialize' && msg.id !== undefined) {
       if (session) core.closeSession(session.id);
-      session = new Session('stdio', '', msg.params?.capabilities ?? {});
+      session = new Session('stdio', '', msg.params?.capabilities ?? {}, core.timers);
       session.push = out;
       core.sessions.set(session.id, session);
       return out(resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion)));

@@ -2,6 +2,7 @@
  * Rules a reviewer would otherwise have to remember, checked on the source:
  * - runtime/ holds no module-level mutable state: no top-level `let`/`var`, no top-level Map/Set
  *   that is not typed read-only, no mutable static class fields. State hangs off the gateway.
+ * - runtime/protocol/ is pure: no sockets, processes or timers of its own (types from node:http only).
  * - no file in runtime/ or compiler/ is over 300 lines unless its header comment says why.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -66,6 +67,22 @@ describe('house rules', () => {
     const found = tsFiles(join(ROOT, 'runtime')).flatMap((f) =>
       moduleState(f, readFileSync(f, 'utf8')).map((s) => `${relative(ROOT, f)}: ${s}`),
     );
+    expect(found).toEqual([]);
+  });
+
+  it('runtime/protocol/ opens no sockets, starts no processes and sets no timers', () => {
+    const found = tsFiles(join(ROOT, 'runtime', 'protocol')).flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      const bad = [
+        ...[
+          ...text.matchAll(
+            /^import (?!type )[^;]*from '(node:(?:http|https|net|tls|child_process|dgram|fs|fs\/promises))'/gm,
+          ),
+        ].map((m) => `imports ${m[1]}`),
+        ...[...text.matchAll(/\b(setTimeout|setInterval|setImmediate)\(/g)].map((m) => `calls ${m[1]}`),
+      ];
+      return bad.map((b) => `${relative(ROOT, f)}: ${b}`);
+    });
     expect(found).toEqual([]);
   });
 

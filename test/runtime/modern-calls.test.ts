@@ -17,7 +17,23 @@ import { createLogger } from '../../runtime/log.ts';
 import { AuthFailure, type RuntimePlugins } from '../../runtime/plugins.ts';
 import { resolveBackends } from '../../runtime/resolve-backends.ts';
 import { startHttp, type HttpFrontEnd } from '../../runtime/server/http.ts';
-import { ModernCalls, RoundTripCall } from '../../runtime/server/modern-calls.ts';
+import { ModernCalls, RoundTripCall } from '../../runtime/protocol/calls.ts';
+import type { Timers } from '../../runtime/protocol/timers.ts';
+
+/** A hand-driven clock: nothing fires until the test runs it. */
+function handTimers(): Timers & { due: Array<{ ms: number; fn: () => void; cancelled: boolean }> } {
+  const due: Array<{ ms: number; fn: () => void; cancelled: boolean }> = [];
+  return {
+    due,
+    after(ms, fn) {
+      const entry = { ms, fn, cancelled: false };
+      due.push(entry);
+      return () => {
+        entry.cancelled = true;
+      };
+    },
+  };
+}
 import type { RuntimeLimits } from '../../runtime/compiled-gateway.ts';
 import { FAULT, buildGateway, bundleGateway, waitFor, type BackendSpec } from './harness.ts';
 
@@ -259,9 +275,10 @@ describe('parked (input_required) calls', () => {
     expect(third.body.result.resultType).toBe('input_required');
   });
 
-  it("expire after the TTL on an unref'd timer: the backend's request is rejected and its call cancelled", async () => {
+  it("expire after the TTL on the injected clock: the backend's request is rejected and its call cancelled", () => {
     const log = createLogger({}, 'silent');
-    const calls = new ModernCalls({ maxParkedCalls: 10, maxStreamBufferBytes: 1024 }, log, 20);
+    const timers = handTimers();
+    const calls = new ModernCalls({ maxParkedCalls: 10 }, log, timers, 20);
     const ctx: CallContext = { notify: () => {} };
     const call = new RoundTripCall({ write() {}, end() {}, abandon() {} }, ctx);
     let rejected: unknown;
@@ -270,19 +287,37 @@ describe('parked (input_required) calls', () => {
       method: 'elicitation/create',
       params: {},
       resolve: () => {},
-      reject: (e) => (rejected = e),
+      reject: (e: unknown) => (rejected = e),
     })!;
     expect(calls.parkedCall(parked.token)).toBe(call);
-    expect(call.expiry!.hasRef()).toBe(false);
-    await waitFor(() => rejected !== undefined, 5000, 'expiry');
+    expect(timers.due.map((d) => d.ms)).toEqual([20]);
+    expect(rejected).toBeUndefined();
+    timers.due[0].fn(); // the TTL passes
     expect(rejected).toBeInstanceOf(RpcError);
     expect((rejected as RpcError).message).toContain('did not retry with inputResponses in time');
     expect(calls.parkedCount).toBe(0);
     expect(ctx.cancelled).toBe(true);
   });
 
+  it('a resumed call cancels its expiry', () => {
+    const timers = handTimers();
+    const calls = new ModernCalls({ maxParkedCalls: 10 }, createLogger({}, 'silent'), timers);
+    const call = new RoundTripCall({ write() {}, end() {}, abandon() {} }, { notify: () => {} });
+    const parked = calls.park(call, {
+      kind: 'input',
+      method: 'roots/list',
+      params: {},
+      resolve: () => {},
+      reject: () => {},
+    })!;
+    calls.unpark(parked.token, call);
+    expect(timers.due[0].cancelled).toBe(true);
+    expect(calls.parkedCall(parked.token)).toBeUndefined();
+  });
+
   it('are dropped at gateway close: timers cleared, backends answered', async () => {
-    const calls = new ModernCalls({ maxParkedCalls: 10, maxStreamBufferBytes: 1024 }, createLogger({}, 'silent'));
+    const timers = handTimers();
+    const calls = new ModernCalls({ maxParkedCalls: 10 }, createLogger({}, 'silent'), timers);
     const rejected: unknown[] = [];
     for (let i = 0; i < 3; i++) {
       const call = new RoundTripCall({ write() {}, end() {}, abandon() {} }, { notify: () => {} });
@@ -291,12 +326,13 @@ describe('parked (input_required) calls', () => {
         method: 'roots/list',
         params: {},
         resolve: () => {},
-        reject: (e) => rejected.push(e),
+        reject: (e: unknown) => rejected.push(e),
       });
     }
     calls.close();
     expect(calls.parkedCount).toBe(0);
     expect(rejected).toHaveLength(3);
+    expect(timers.due.every((d) => d.cancelled)).toBe(true);
   });
 });
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { checkEnvelope, isModernMessage } from '../../runtime/protocol/envelope.ts';
 import { checkPostHeaders, classifyPost } from '../../runtime/protocol/inbound.ts';
 import { admissionRefusal, lookupSession } from '../../runtime/protocol/session-rules.ts';
+import { Session } from '../../runtime/protocol/session.ts';
 import { errorAnswer, httpStatusFor } from '../../runtime/protocol/errors.ts';
 import { ERR, RpcError } from '../../runtime/jsonrpc.ts';
 import { Router } from '../../runtime/router.ts';
@@ -245,5 +246,45 @@ describe('routing decisions (the router over recording backends)', () => {
     expect(await router.dispatch('ping', {}, { notify() {} }, false)).toBe('{}');
     expect(await router.dispatch('ping', {}, { notify() {} }, true)).toBe('{"resultType":"complete"}');
     expect(calls).toEqual([]);
+  });
+});
+
+describe('2025 session: server→client requests on an injected clock', () => {
+  const timers = () => {
+    const due: Array<{ fn: () => void; cancelled: boolean }> = [];
+    return {
+      due,
+      after(_ms: number, fn: () => void) {
+        const e = { fn, cancelled: false };
+        due.push(e);
+        return () => {
+          e.cancelled = true;
+        };
+      },
+    };
+  };
+
+  it('an answered request cancels its timeout; an unanswered one fails when the clock says so', async () => {
+    const t = timers();
+    const s = new Session('s1', '2025-11-25', { elicitation: {} }, t);
+    const sent: string[] = [];
+    const answered = s.request('elicitation/create', { message: 'ok?' }, (j) => sent.push(j));
+    expect(JSON.parse(sent[0])).toMatchObject({ id: 'vmcp-1', method: 'elicitation/create' });
+    expect(s.resolveClient({ jsonrpc: '2.0', id: 'vmcp-1', result: { action: 'accept' } })).toBe(true);
+    await expect(answered).resolves.toEqual({ action: 'accept' });
+    expect(t.due[0].cancelled).toBe(true);
+    const late = s.request('roots/list', {}, (j) => sent.push(j));
+    t.due[1].fn();
+    await expect(late).rejects.toThrow(/client did not answer roots\/list/);
+    expect(s.resolveClient({ jsonrpc: '2.0', id: 'vmcp-2', result: {} })).toBe(false);
+  });
+
+  it('closing fails every waiting request and cancels their timers', async () => {
+    const t = timers();
+    const s = new Session('s2', '2025-11-25', {}, t);
+    const waiting = [s.request('roots/list', {}, () => {}), s.request('sampling/createMessage', {}, () => {})];
+    s.close();
+    for (const w of waiting) await expect(w).rejects.toThrow();
+    expect(t.due.every((d) => d.cancelled)).toBe(true);
   });
 });

@@ -1,12 +1,18 @@
-/** A 2025-era downstream session (HTTP `Mcp-Session-Id`, or the one stdio connection). */
+/**
+ * A 2025-era downstream session (HTTP `Mcp-Session-Id`, or the one stdio connection): its client's
+ * capabilities and log level, its calls in flight, and its server→client requests waiting for the
+ * client's answer. No timers of its own: the wait for an answer is scheduled on the injected Timers.
+ */
 import { cancelCall, type CallContext } from '../call-context.ts';
 import { ERR, RpcError, requestJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
+import type { Timers } from './timers.ts';
 
 interface ClientWait {
   resolve(result: unknown): void;
   reject(err: RpcError): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Cancels the wait's timeout. */
+  cancelTimer: () => void;
 }
 
 /** How long a server→client request (sampling, elicitation) may wait for the client's answer. */
@@ -33,18 +39,18 @@ export class Session {
     readonly id: string,
     readonly protocolVersion: string,
     readonly clientCapabilities: Record<string, unknown>,
+    private readonly timers: Timers,
   ) {}
 
   /** Sends a server→client request through `write` (the stream of the call it belongs to). */
   request(method: string, params: unknown, write: (json: string) => void): Promise<unknown> {
     const id = `vmcp-${++this.nextId}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelTimer = this.timers.after(CLIENT_REQUEST_TIMEOUT_MS, () => {
         this.waits.delete(id);
         reject(new RpcError(ERR.TIMEOUT, `client did not answer ${method} within ${CLIENT_REQUEST_TIMEOUT_MS} ms`));
-      }, CLIENT_REQUEST_TIMEOUT_MS);
-      timer.unref();
-      this.waits.set(id, { resolve, reject, timer });
+      });
+      this.waits.set(id, { resolve, reject, cancelTimer });
       write(requestJson(id, method, params));
     });
   }
@@ -54,7 +60,7 @@ export class Session {
     const wait = typeof msg.id === 'string' ? this.waits.get(msg.id) : undefined;
     if (!wait) return false;
     this.waits.delete(msg.id as string);
-    clearTimeout(wait.timer);
+    wait.cancelTimer();
     if (msg.error) wait.reject(new RpcError(msg.error.code, msg.error.message, msg.error.data));
     else wait.resolve(msg.result);
     return true;
@@ -64,7 +70,7 @@ export class Session {
   close(): void {
     for (const ctx of this.inflight.values()) cancelCall(ctx);
     for (const [id, w] of this.waits) {
-      clearTimeout(w.timer);
+      w.cancelTimer();
       w.reject(new RpcError(ERR.CONNECTION_CLOSED, toRpcError(new Error('session closed')).message));
       this.waits.delete(id);
     }

@@ -1,7 +1,8 @@
 /**
- * Per-gateway state of 2026-07-28 calls: the calls in flight (for `notifications/cancelled`) and the
- * calls parked for client input (`input_required`). GatewayCore owns one; nothing is shared between
- * gateways in one process.
+ * The 2026-07-28 call state machine: calls in flight (for `notifications/cancelled`) and calls
+ * parked for client input (`input_required`), with their expiry. GatewayCore owns one; nothing is
+ * shared between gateways in one process. No sockets or timers of its own: expiry is scheduled on
+ * the injected `Timers`.
  */
 import type { Json } from '../raw-json.ts';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +10,7 @@ import { cancelCall, type CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Logger } from '../log.ts';
 import type { RuntimeLimits } from '../compiled-gateway.ts';
-import { streamBound, type StreamBound } from './http-exchange.ts';
+import type { Timers } from './timers.ts';
 
 /** A backend's server→client request, waiting for the client's `inputResponses`. */
 export interface InputEvent {
@@ -31,8 +32,8 @@ export interface Exchange {
   abandon(): void;
   /** Ends with an error and an HTTP status (HTTP only). */
   fail?(json: string, status: number): void;
-  /** How much an SSE response may buffer for a stalled reader (HTTP only). */
-  bound?: StreamBound;
+  /** How much an SSE response may buffer for a stalled reader (HTTP only; set by the I/O layer). */
+  bound?: unknown;
   /** Who may cancel this exchange's calls by notification when the caller is anonymous (stdio: the pipe). */
   cancelScope?: string;
 }
@@ -44,7 +45,8 @@ export const PARK_TTL_MS = 10 * 60_000;
 export class RoundTripCall {
   pending: InputEvent | undefined;
   pendingKey = '';
-  expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the parked call's expiry. */
+  expiry: (() => void) | undefined;
   private queue: CallEvent[] = [];
   private waiter: ((e: CallEvent) => void) | undefined;
 
@@ -82,10 +84,6 @@ export function cancelScopeOf(principal: { key: string } | undefined, exchange?:
 
 /** Modern calls in flight and parked, bounded by `maxParkedCalls`. */
 export class ModernCalls {
-  /** SSE bound of a 2026 call's response (shared: the log names the stream kind). */
-  readonly callStream: StreamBound;
-  /** Bytes one downstream SSE stream may buffer (operational.limits.maxStreamBufferBytes). */
-  readonly maxStreamBytes: number;
   /** In-flight calls by scope + request id; an array when one scope reuses an id (ambiguous). */
   private readonly inflight = new Map<string, CallContext | CallContext[]>();
   private readonly parked = new Map<string, RoundTripCall>();
@@ -94,13 +92,12 @@ export class ModernCalls {
   private fullWarned = false;
 
   constructor(
-    limits: Pick<RuntimeLimits, 'maxParkedCalls' | 'maxStreamBufferBytes'>,
+    limits: Pick<RuntimeLimits, 'maxParkedCalls'>,
     private readonly log: Logger,
+    private readonly timers: Timers,
     private readonly parkTtlMs = PARK_TTL_MS,
   ) {
     this.maxParked = limits.maxParkedCalls;
-    this.maxStreamBytes = limits.maxStreamBufferBytes;
-    this.callStream = streamBound(this.maxStreamBytes, log, { stream: '2026 call' });
   }
 
   /** Calls parked for input right now. */
@@ -172,11 +169,10 @@ export class ModernCalls {
     call.pending = event;
     call.pendingKey = key;
     this.parked.set(token, call);
-    call.expiry = setTimeout(() => {
+    call.expiry = this.timers.after(this.parkTtlMs, () => {
       this.parked.delete(token);
       this.drop(call, new RpcError(ERR.TIMEOUT, 'the client did not retry with inputResponses in time'));
-    }, this.parkTtlMs);
-    call.expiry.unref();
+    });
     return { key, token };
   }
 
@@ -188,7 +184,7 @@ export class ModernCalls {
   /** Takes a parked call off the table to resume it. */
   unpark(token: string, call: RoundTripCall): void {
     this.parked.delete(token);
-    clearTimeout(call.expiry);
+    call.expiry?.();
     if (this.parked.size < this.maxParked) this.fullWarned = false;
   }
 
@@ -215,7 +211,7 @@ export class ModernCalls {
     const calls = [...this.parked.values()];
     this.parked.clear();
     for (const call of calls) {
-      clearTimeout(call.expiry);
+      call.expiry?.();
       this.drop(call, new RpcError(ERR.CONNECTION_CLOSED, 'vmcp: the gateway is shutting down'));
     }
     this.inflight.clear();
