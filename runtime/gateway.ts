@@ -12,7 +12,7 @@ import { Metrics } from './ops/metrics.ts';
 import { StartupError } from './env.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
-import { Router } from './router.ts';
+import { Router } from './protocol/router.ts';
 import { ProcessGroups } from './transports/process-groups.ts';
 import { ModernCalls } from './protocol/calls.ts';
 import type { Timers } from './protocol/timers.ts';
@@ -176,6 +176,11 @@ export class GatewayCore {
     this.sessionsPerClient.set(clientKey, mine + 1);
     this.sessions.set(session.id, session);
     return undefined;
+  }
+
+  /** The buffer bound of one client SSE stream; `fields` name it in the one warning when a stalled reader is cut. */
+  streamBoundFor(fields: Record<string, unknown>): StreamBound {
+    return streamBound(this.limits.maxStreamBufferBytes, this.log, fields);
   }
 
   /**

@@ -6,7 +6,7 @@ import { ERR } from '../jsonrpc.ts';
 import { AuthFailure, type Principal } from '../plugins.ts';
 import { HttpExchange } from './http-exchange.ts';
 import { handleLegacyDelete, handleLegacyGet, handleLegacyPost } from './legacy.ts';
-import { cancelModern, serveModern } from './modern.ts';
+import { cancelModern, serveModern } from '../protocol/modern.ts';
 import { sendJson, sendJsonError } from './respond.ts';
 import { checkPostHeaders, classifyPost, type Refusal } from '../protocol/inbound.ts';
 import { hostAllowed, isLoopbackHost, originAllowed } from './dns-rebinding.ts';

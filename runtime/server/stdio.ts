@@ -4,7 +4,7 @@ import type { GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson, toRpcError } from '../jsonrpc.ts';
 import type { JsonRpcMessage } from '../plugins.ts';
 import type { Json } from '../raw-json.ts';
-import { cancelModern, checkEnvelope, isModernMessage, serveModern, type Exchange } from './modern.ts';
+import { cancelModern, checkEnvelope, isModernMessage, serveModern, type Exchange } from '../protocol/modern.ts';
 import { Session } from '../protocol/session.ts';
 
 /** Serves one client on stdio until stdin ends; resolves then. */

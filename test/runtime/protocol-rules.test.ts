@@ -11,7 +11,7 @@ import { admissionRefusal, lookupSession } from '../../runtime/protocol/session-
 import { Session } from '../../runtime/protocol/session.ts';
 import { errorAnswer, httpStatusFor } from '../../runtime/protocol/errors.ts';
 import { ERR, RpcError } from '../../runtime/jsonrpc.ts';
-import { Router } from '../../runtime/router.ts';
+import { Router } from '../../runtime/protocol/router.ts';
 import { Catalog } from '../../runtime/catalog.ts';
 import { Metrics } from '../../runtime/ops/metrics.ts';
 import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';

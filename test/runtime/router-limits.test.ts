@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../runtime/catalog.ts';
 import { Metrics } from '../../runtime/ops/metrics.ts';
-import { MAX_TEMPLATE_URI_LENGTH, Router } from '../../runtime/router.ts';
+import { MAX_TEMPLATE_URI_LENGTH, Router } from '../../runtime/protocol/router.ts';
 import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 import type { Backend } from '../../runtime/backend/supervisor.ts';
 import { templatePattern } from '../../compiler/resolve/uri-template.ts';

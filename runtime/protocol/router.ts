@@ -2,14 +2,14 @@
  * Routes downstream requests: lists from the compiled catalog, everything else to one backend
  * under its original name, with one map lookup. Results pass through without re-validation.
  */
-import type { Catalog } from './catalog.ts';
-import { LOG_LEVELS, type CallContext } from './call-context.ts';
-import { ERR, RpcError } from './jsonrpc.ts';
-import type { Metrics } from './ops/metrics.ts';
-import type { Authorizer, AuthzAction, AuthzResourceType } from './plugins.ts';
-import type { CompiledGateway, Route } from './compiled-gateway.ts';
-import { RawJson, type Json } from './raw-json.ts';
-import type { Backend } from './backend/supervisor.ts';
+import type { Catalog } from '../catalog.ts';
+import { LOG_LEVELS, type CallContext } from '../call-context.ts';
+import { ERR, RpcError } from '../jsonrpc.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { Authorizer, AuthzAction, AuthzResourceType } from '../plugins.ts';
+import type { CompiledGateway, Route } from '../compiled-gateway.ts';
+import { RawJson, type Json } from '../raw-json.ts';
+import type { Backend } from '../backend/supervisor.ts';
 
 /** The methods whose results are served from the compiled catalog. */
 const LISTS: Record<string, 'tools' | 'prompts' | 'resources' | 'resourceTemplates'> = {

@@ -6,15 +6,14 @@
  */
 import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
 import type { GatewayCore } from '../gateway.ts';
-import { META } from '../protocol/envelope.ts';
-import { errorAnswer } from '../protocol/errors.ts';
+import { META } from './envelope.ts';
+import { errorAnswer } from './errors.ts';
 import { ERR, errorJson, notificationJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
-import { streamBound } from './http-exchange.ts';
-import { RoundTripCall, cancelScopeOf, type Exchange, type InputEvent } from '../protocol/calls.ts';
+import { RoundTripCall, cancelScopeOf, type Exchange, type InputEvent } from './calls.ts';
 
-export type { Exchange } from '../protocol/calls.ts';
-export { META, checkEnvelope, isModernMessage } from '../protocol/envelope.ts';
+export type { Exchange } from './calls.ts';
+export { META, checkEnvelope, isModernMessage } from './envelope.ts';
 
 const MULTI_ROUND: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
@@ -170,7 +169,7 @@ function listen(core: GatewayCore, msg: JsonRpcMessage, exchange: Exchange, onGo
     notificationJson(method, { ...params, _meta: { [META.subscriptionId]: msg.id } });
   // A listener that stops reading is cut at the buffer limit; the stream's close removes the listener.
   if (exchange.bound)
-    exchange.bound = streamBound(core.limits.maxStreamBufferBytes, core.log, {
+    exchange.bound = core.streamBoundFor({
       stream: '2026 subscriptions/listen',
       subscription: msg.id,
     });
