@@ -78,6 +78,8 @@ export class GatewayCore {
   readonly timers: Timers = NODE_TIMERS;
   /** The SSE bound of 2026 call responses (one object: the log names the stream kind). */
   readonly callStreamBound: StreamBound;
+  /** The same for 2025 POST answers that switched to SSE (the warning reads the session from the request). */
+  readonly postStreamBound: StreamBound;
   /** Called when `drift: fail` trips during the first connect (the process stops). */
   onFatal: ((message: string) => void) | undefined;
   private readonly serverInfo: { name: string; version: string };
@@ -127,6 +129,7 @@ export class GatewayCore {
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
     this.modernCalls = new ModernCalls(this.limits, log, this.timers);
     this.callStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2026 call' });
+    this.postStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2025 POST' });
   }
 
   /** Starts every backend connecting in the background. */

@@ -56,11 +56,7 @@ export async function handleLegacyPost(
     if (msg.method === 'notifications/cancelled') cancelCall(session.inflight.get(msg.params?.requestId));
     return void res.writeHead(202).end();
   }
-  const exchange = new HttpExchange(
-    res,
-    {},
-    streamBound(core.limits.maxStreamBufferBytes, core.log, { stream: '2025 POST', session: session.id }),
-  );
+  const exchange = new HttpExchange(res, {}, core.postStreamBound);
   if (msg.method === 'logging/setLevel') {
     const level = LOG_LEVELS.indexOf(msg.params?.level);
     if (level < 0)
