@@ -371,9 +371,10 @@ export class GatewayCore {
         lastError: b.lastError,
         drift: b.drift,
         blocked: [...b.blocked],
-        sessionScoped: [...this.scoped.values()].flatMap((m) =>
-          m.has(b.index) ? [{ state: m.get(b.index)!.state, pid: m.get(b.index)!.pid }] : [],
-        ),
+        sessionScoped: [...this.scoped.values()].flatMap((m) => {
+          const x = m.get(b.index);
+          return x ? [{ state: x.state, pid: x.pid, inflight: x.peer?.pending.size ?? 0 }] : [];
+        }),
       })),
     };
   }

@@ -339,3 +339,18 @@ export async function getJson(g: { port: number }, path: string): Promise<{ stat
   }
   return { status: res.status, body };
 }
+
+/** True while process `pid` exists (signal 0 only checks). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One backend's entry of the gateway's /status. */
+export async function backendStatus(g: { port: number }, name: string): Promise<any> {
+  return ((await getJson(g, '/status')).body.backends as any[]).find((b) => b.name === name);
+}

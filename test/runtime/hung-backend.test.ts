@@ -12,23 +12,16 @@ import {
   ECHO,
   buildGateway,
   bundleGateway,
-  getJson,
   runBundle,
   startGatewayOver,
   waitFor,
   type Catalog,
+  backendStatus,
+  pidAlive,
 } from './harness.ts';
 
-const state = async (g: { port: number }, name: string) =>
-  ((await getJson(g, '/status')).body.backends as any[]).find((b) => b.name === name);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const state = backendStatus;
+const alive = pidAlive;
 
 describe('backoff and deadlines (units)', () => {
   it('jitter keeps a delay within [delay/2, delay]', () => {

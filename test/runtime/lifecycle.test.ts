@@ -8,17 +8,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioTransportV2 } from '@modelcontextprotocol/client/stdio';
-import { ECHO, buildGateway, bundleGateway, getJson, runBundle, waitFor } from './harness.ts';
+import { ECHO, buildGateway, bundleGateway, getJson, pidAlive, runBundle, waitFor } from './harness.ts';
 
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = pidAlive;
 
 describe('stdio mode', () => {
   it('serves the same gateway over stdio; stdout carries only protocol', async () => {

@@ -5,11 +5,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ERR } from '../../runtime/jsonrpc.ts';
-import { ECHO, FAULT, getJson, startGatewayOver, waitFor } from './harness.ts';
+import { ECHO, FAULT, backendStatus, getJson, startGatewayOver, waitFor } from './harness.ts';
 
 const PROBE = join(import.meta.dirname, 'fixtures', 'probe-server.mjs');
-const state = async (g: { port: number }, name: string) =>
-  ((await getJson(g, '/status')).body.backends as any[]).find((b) => b.name === name);
+const state = backendStatus;
 
 async function connect(url: string): Promise<Client> {
   const c = new Client({ name: 'resilience', version: '1' });

@@ -151,12 +151,12 @@ describe('per-session upstreams are bounded', () => {
 
   it('when every scoped upstream is busy, a new session gets a clear retryable error, and the busy calls finish', async () => {
     const busy = clients.slice(-3).map((c) => c.callTool({ name: 'wait', arguments: { ms: 3000 } }));
-    await waitFor(
-      async () => (await getJson(g, '/status')).body.backends[0].sessionScoped.length === 3,
-      5000,
-      'three busy',
-    );
-    await new Promise((r) => setTimeout(r, 200));
+    const inflight = async () =>
+      ((await getJson(g, '/status')).body.backends[0].sessionScoped as Array<{ inflight: number }>).reduce(
+        (n, x) => n + x.inflight,
+        0,
+      );
+    await waitFor(async () => (await inflight()) === 3, 10_000, 'three calls in flight on three scoped upstreams');
     const late = await connect();
     await expect(late.callTool({ name: 'stats', arguments: {} })).rejects.toThrow(
       /all 3 per-session\/per-subject connections are busy \(operational\.limits\.maxScopedUpstreams\)/,
@@ -167,7 +167,14 @@ describe('per-session upstreams are bounded', () => {
   it('shutdown drains calls in flight on per-session upstreams before closing them', async () => {
     const c = clients[clients.length - 1];
     const call = c.callTool({ name: 'wait', arguments: { ms: 800 } });
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(
+      async () =>
+        (await getJson(g, '/status')).body.backends[0].sessionScoped.some(
+          (x: { inflight: number }) => x.inflight === 1,
+        ),
+      5000,
+      'the call in flight upstream',
+    );
     const code = g.stop('SIGTERM');
     expect(((await call) as any).content[0].text).toBe('waited');
     expect(await code).toBe(0);
