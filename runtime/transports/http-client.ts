@@ -8,9 +8,6 @@ import type { LeanHttpPool } from './lean-http.ts';
 import { postNode } from './node-http.ts';
 import type { SentRequest } from './upstream-response.ts';
 
-// test/runtime/hot-path.test.ts imports the pool from here.
-export { LeanHttpPool } from './lean-http.ts';
-
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Header names the lean client writes itself; configs that set them go through node:http. */

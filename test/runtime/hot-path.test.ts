@@ -9,7 +9,8 @@ import type { CallContext } from '../../runtime/call-context.ts';
 import { cancelCall } from '../../runtime/call-context.ts';
 import { ERR, RpcError } from '../../runtime/jsonrpc.ts';
 import { SseParser } from '../../runtime/transports/deliver.ts';
-import { LeanHttpPool, headerLines } from '../../runtime/transports/http-client.ts';
+import { headerLines } from '../../runtime/transports/http-client.ts';
+import { LeanHttpPool } from '../../runtime/transports/lean-http.ts';
 import { Peer } from '../../runtime/backend/peer.ts';
 
 /** A Peer on a wire that records what is sent and aborted, never answering by itself. */
