@@ -21,9 +21,15 @@ async function rebuild() {
   const lock = new URL('build/cli.lock', root);
   let fd;
   try {
+    // A lock older than a minute was left by a build that died: take it over.
+    if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true });
+  } catch {
+    // no lock
+  }
+  try {
     fd = openSync(lock, 'wx');
   } catch {
-    return false; // another process is building (or a stale lock): use the sources this time
+    return false; // another process is building: use the sources this time
   }
   try {
     const { buildCli } = await import('../scripts/build-cli.mjs');

@@ -52,7 +52,7 @@ export function admissionRefusal(
   limits: { maxSessions: number; maxSessionsPerClient: number },
 ): string | undefined {
   if (held.total >= limits.maxSessions)
-    return `the gateway holds its maximum of ${limits.maxSessions} sessions (operational.limits.maxSessions)`;
+    return `the gateway holds its maximum of ${limits.maxSessions} sessions (operational.limits.maxSessions); retry after Retry-After, or raise the limit`;
   if (held.byClient >= limits.maxSessionsPerClient)
     return `this client holds its maximum of ${limits.maxSessionsPerClient} sessions (operational.limits.maxSessionsPerClient); end unused sessions with DELETE`;
   return undefined;
