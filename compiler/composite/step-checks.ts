@@ -72,8 +72,11 @@ export function checkArguments(
         const lit = (v as { literal: unknown }).literal;
         const t = jsonTypeOf(lit);
         if (!typeFits(t, prop.type)) issues.push(typeIssue(tool, at, t, prop.type));
-        else if (t === 'object' && lit !== null)
-          walk(lit as Record<string, unknown>, prop as SchemaLike & { required?: string[] }, at);
+        else if (t === 'object' && lit !== null) {
+          // Nested values are plain literals: wrap them as the walk expects.
+          const nested = Object.entries(lit as Record<string, unknown>).map(([k, x]) => [k, { literal: x }]);
+          walk(Object.fromEntries(nested), prop as SchemaLike & { required?: string[] }, at);
+        }
       }
     }
   };

@@ -50,6 +50,16 @@ describe('checkArguments', () => {
       { owner: { literal: 'a' }, filter: { literal: { sate: 'open' } } },
       ['STEP_MISSING_ARGUMENT filter.state', 'STEP_UNKNOWN_ARGUMENT filter.sate'],
     ],
+    [
+      'a nested known key with a string value (wrapped as a literal, not read with `in`)',
+      { owner: { literal: 'a' }, filter: { literal: { state: 'open' } } },
+      [],
+    ],
+    [
+      'a nested value of the wrong type',
+      { owner: { literal: 'a' }, filter: { literal: { state: 1 } } },
+      ['STEP_ARGUMENT_TYPE filter.state'],
+    ],
     ['an array for an array', { owner: { literal: 'a' }, labels: { literal: ['x'] } }, []],
   ])('%s', (_name, args, want) => {
     const issues = checkArguments(args as never, schema, 'gh_list');
