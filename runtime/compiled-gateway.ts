@@ -1,8 +1,9 @@
 /**
  * The data contract between the compiler and the runtime. The generated routing module is an
  * object of type `CompiledGateway`; the runtime reads it and holds no other knowledge of the config.
- * This file has no imports so that both sides can share it without pulling code into the bundle.
+ * This file has only type imports so that both sides can share it without pulling code into the bundle.
  */
+import type { CompositePlan } from './composite/plan.ts';
 
 /** How the gateway talks to one backend. */
 export type TransportKind = 'stdio' | 'sse' | 'streamable-http';
@@ -125,6 +126,11 @@ export interface CompiledGateway {
   prompts: Record<string, Route>;
   resources: Record<string, Route>;
   resourceTemplates: TemplateRoute[];
+  /**
+   * Composite tools (workflows over the backends' tools), compiled; absent when there are none. Their
+   * definitions are part of `lists.tools`; a composite's name never collides with a routed tool.
+   */
+  composites?: CompositePlan[];
   /** Pre-serialized JSON arrays for each list result, exactly as served. */
   lists: {
     tools: string;

@@ -1,6 +1,7 @@
 import { canonicalJson, compareStrings } from '../../runtime/canonical.ts';
 import { diffSchema, type ChangeClass } from './schema.ts';
 import { diffBackends, diffIncoming, diffOperational } from './diff-config.ts';
+import { diffWorkflows } from './diff-workflows.ts';
 import { ITEM_KINDS, summarizeSurface, type Surface, type SurfaceItem } from './surface.ts';
 
 /** One reported difference between two releases. */
@@ -85,6 +86,7 @@ export function diffSurfaces(before: Surface, after: Surface): DiffReport {
     });
   }
   if (a.items && b.items) changes.push(...diffItems(a.items, b.items));
+  if (level === 'full') changes.push(...diffWorkflows(a.workflows ?? [], b.workflows ?? []));
   else {
     for (const kind of ITEM_KINDS) {
       if (a.counts[kind] !== b.counts[kind])

@@ -2,6 +2,7 @@ import { compareStrings } from '../../runtime/canonical.ts';
 import type { CompiledBackend, CompiledGateway, CompiledOutgoingAuth } from '../../runtime/compiled-gateway.ts';
 import type { VmcpConfig } from '../../schemas/vmcp.ts';
 import type { Manifest } from '../emit/manifest.ts';
+import { workflowsOf, type WorkflowSurface } from './diff-workflows.ts';
 import { CATALOG_KINDS, type Lockfile } from '../lock.ts';
 
 /** The four kinds of catalog item a client sees. */
@@ -79,6 +80,8 @@ export interface Surface {
   operational?: Record<string, string | number | boolean>;
   /** For a config: the same side seen as its raw lock, to compare against a lock. */
   lockView?: Surface;
+  /** Composite tools' workflows (configs and bundles). */
+  workflows?: WorkflowSurface[];
 }
 
 const byExposed = (a: SurfaceItem, b: SurfaceItem) =>
@@ -163,8 +166,10 @@ export function surfaceFromGateway(
       },
     ],
   ];
+  const composites = new Set((g.composites ?? []).map((c) => c.name));
   function routed(exposed: string, routes: CompiledGateway['tools']) {
     const r = routes[exposed];
+    if (!r && routes === g.tools && composites.has(exposed)) return { exposed, backend: 'workflow', original: exposed };
     return { exposed, backend: r ? backendName(r.backend) : '?', original: r?.name ?? exposed };
   }
   for (const [kind, json, where] of lists) {
@@ -180,6 +185,7 @@ export function surfaceFromGateway(
     items,
     counts: countItems(items),
     backends: g.backends.map(backendSurface).sort((a, b) => compareStrings(a.name, b.name)),
+    ...(g.composites?.length ? { workflows: workflowsOf(g) } : {}),
     incoming,
     operational: {
       drift: op.drift,

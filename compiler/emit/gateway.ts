@@ -9,9 +9,17 @@ import type {
   Route,
 } from '../../runtime/compiled-gateway.ts';
 import type { Lockfile } from '../lock.ts';
+import type { CompositePlan } from '../../runtime/composite/plan.ts';
+import { compareStrings } from '../../runtime/canonical.ts';
 import type { Catalog } from '../resolve/catalog.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';
 import { VMCP_VERSION } from '../version.ts';
+
+/** Composite tools as compiled (compiler/composite/): the plans and the tool definitions to advertise. */
+export interface CompiledComposites {
+  plans: CompositePlan[];
+  tools: Record<string, unknown>[];
+}
 
 /** Turns the resolved config, group, lock and catalog into the data the runtime serves. Pure. */
 export function buildGateway(
@@ -19,6 +27,7 @@ export function buildGateway(
   backends: readonly ResolvedBackend[],
   lock: Lockfile,
   catalog: Catalog,
+  composites: CompiledComposites = { plans: [], tools: [] },
 ): CompiledGateway {
   const index = new Map(backends.map((b, i) => [b.name, i]));
   const op = config.operational;
@@ -55,7 +64,7 @@ export function buildGateway(
   const route = (backend: string, name: string): Route => ({ backend: index.get(backend)!, name });
   const anyCap = (key: string) => backends.some((b) => lock.backends[b.name]?.capabilities?.[key] !== undefined);
   const capabilities: Record<string, unknown> = { logging: {} };
-  if (catalog.tools.length || anyCap('tools')) capabilities.tools = { listChanged: true };
+  if (catalog.tools.length || composites.plans.length || anyCap('tools')) capabilities.tools = { listChanged: true };
   if (catalog.prompts.length || anyCap('prompts')) capabilities.prompts = { listChanged: true };
   if (catalog.resources.length || catalog.resourceTemplates.length || anyCap('resources'))
     capabilities.resources = { listChanged: true };
@@ -75,8 +84,14 @@ export function buildGateway(
       pattern: t.pattern!,
       backend: index.get(t.backend)!,
     })),
+    ...(composites.plans.length ? { composites: composites.plans } : {}),
     lists: {
-      tools: JSON.stringify(catalog.tools.map((t) => t.def)),
+      // Composites are listed among the routed tools, in the same name order.
+      tools: JSON.stringify(
+        [...catalog.tools.map((t) => t.def), ...composites.tools].sort((a, b) =>
+          compareStrings(String(a.name), String(b.name)),
+        ),
+      ),
       prompts: JSON.stringify(catalog.prompts.map((p) => p.def)),
       resources: JSON.stringify(catalog.resources.map((r) => r.def)),
       resourceTemplates: JSON.stringify(catalog.resourceTemplates.map((t) => t.def)),

@@ -1,5 +1,5 @@
 /** The manifest beside every bundle: hashes, inputs and a catalog summary, for review and `vmcp verify`. Pure. */
-import { compareStrings, sha256 } from '../../runtime/canonical.ts';
+import { canonicalJson, compareStrings, sha256 } from '../../runtime/canonical.ts';
 import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
 import { NODE_TARGET, type BundleOutput } from '../bundle.ts';
 import type { ValidConfig } from '../config/validate.ts';
@@ -20,6 +20,12 @@ export interface Manifest {
   counts: { tools: number; prompts: number; resources: number; resourceTemplates: number };
   auth: { incoming: string; outgoing: string[]; outgoingByBackend: Record<string, string> };
   transports: string[];
+  /**
+   * Composite tools, when the config has any: each with its steps, the backend tools they call
+   * (`backend/originalName`) and the sha256 of its compiled plan, so a reviewer sees what a
+   * workflow reaches and a changed plan shows as a changed hash.
+   */
+  composites?: Array<{ name: string; steps: string[]; tools: string[]; sha256: string }>;
 }
 
 /** Builds the manifest of one compile from its inputs and outputs. */
@@ -61,5 +67,26 @@ export function buildManifest(
       ),
     },
     transports: imports.transports,
+    ...(gateway.composites?.length ? { composites: compositeSummaries(gateway) } : {}),
   };
+}
+
+/** One line per composite tool: steps, the backend tools reached, and the plan's hash. */
+function compositeSummaries(gateway: CompiledGateway): NonNullable<Manifest['composites']> {
+  const backendName = (i: number) => gateway.backends[i]?.name ?? `#${i}`;
+  return (gateway.composites ?? [])
+    .map((plan) => {
+      const tools = new Set<string>();
+      for (const step of plan.steps) {
+        const target = step.type === 'tool' ? step : step.type === 'forEach' ? step.step : undefined;
+        if (target) tools.add(`${backendName(target.backend)}/${target.name}`);
+      }
+      return {
+        name: plan.name,
+        steps: plan.steps.map((s) => s.id),
+        tools: [...tools].sort(compareStrings),
+        sha256: sha256(canonicalJson(plan)),
+      };
+    })
+    .sort((a, b) => compareStrings(a.name, b.name));
 }

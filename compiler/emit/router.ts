@@ -25,6 +25,8 @@ const AUTH_MODULES: Record<string, { file: string; name: string }> = {
 /** Incoming verifier and authorizer modules: jose and cedar-wasm are bundled only through these. */
 const INCOMING_MODULE = { file: 'auth/in/oidc.ts', name: 'oidcAuth' };
 const AUTHZ_MODULE = { file: 'auth/authz/cedar.ts', name: 'cedarAuthorizer' };
+/** The workflow engine: bundled only when the config has composite tools. */
+const COMPOSITES_MODULE = { file: 'composite/engine.ts', name: 'runWorkflow' };
 
 /** True when the runtime has an implementation of this outgoing auth strategy to bundle. */
 export function hasRuntimeAuth(type: string): boolean {
@@ -39,6 +41,8 @@ export interface RuntimeImports {
   incomingAuth?: 'oidc';
   /** 'cedar' when an authorization policy applies. */
   authz?: 'cedar';
+  /** 'workflows' when the config has composite tools. */
+  composites?: 'workflows';
 }
 
 /** The transports and auth strategies a gateway uses, sorted. */
@@ -49,6 +53,7 @@ export function runtimeImports(gateway: CompiledGateway): RuntimeImports {
     outgoingAuth: uniq(gateway.backends.map((b) => b.auth.type)),
     ...(gateway.incomingAuth?.type === 'oidc' ? { incomingAuth: 'oidc' as const } : {}),
     ...(gateway.incomingAuth?.authz ? { authz: 'cedar' as const } : {}),
+    ...(gateway.composites?.length ? { composites: 'workflows' as const } : {}),
   };
 }
 
@@ -72,6 +77,7 @@ export function emitRouter(gateway: CompiledGateway, runtimeDir: string): string
   const inEntries = [
     ...(imports.incomingAuth ? [{ key: 'incomingAuth', ...INCOMING_MODULE }] : []),
     ...(imports.authz ? [{ key: 'authz', ...AUTHZ_MODULE }] : []),
+    ...(imports.composites ? [{ key: 'composites', ...COMPOSITES_MODULE }] : []),
   ];
   const plugins = `{ transports: { ${transportEntries.map((e) => `${quoteKey(e.key)}: ${e.name}`).join(', ')} }, outgoingAuth: { ${authEntries.map((e) => `${e.key}: ${e.name}`).join(', ')} }${inEntries.map((e) => `, ${e.key}: ${e.name}`).join('')} }`;
   const file = project.createSourceFile(`${gateway.name}.router.ts`, {
