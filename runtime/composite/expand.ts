@@ -39,11 +39,14 @@ function expand(e: Expansion, data: unknown): unknown {
   if ('obj' in e) {
     const out: Record<string, unknown> = {};
     for (const key in e.obj) {
+      let v: unknown;
       try {
-        out[key] = expand(e.obj[key], data);
+        v = expand(e.obj[key], data);
       } catch (err) {
         throw wrap(key, err);
       }
+      // A whole-value template of a missing field leaves the argument out (JSON has no undefined).
+      if (v !== undefined) out[key] = v;
     }
     return out;
   }
