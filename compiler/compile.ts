@@ -1,6 +1,6 @@
 /**
  * The compile pipeline, one phase per step: config → strategies the runtime has → lock (pinned or
- * introspected) → catalog → policies → gateway data → router module → bundle → manifest → leak check.
+ * introspected) → catalog → composite tools → policies → gateway data → router module → bundle → manifest → leak check.
  * Each phase lives in its own module and returns `{ value, diagnostics }`; this file only sequences them.
  */
 import { stableJson } from '../runtime/canonical.ts';
@@ -10,6 +10,7 @@ import { checkRuntimeStrategies } from './auth/runtime-strategies.ts';
 import { bundleRouter, type BundleOutput } from './bundle.ts';
 import { loadConfig, type ValidConfig } from './config/validate.ts';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts';
+import { compileComposites, type CompiledComposites } from './composite/compile-composites.ts';
 import { buildGateway } from './emit/gateway.ts';
 import { buildManifest, type Manifest } from './emit/manifest.ts';
 import { emitRouter } from './emit/router.ts';
@@ -33,6 +34,8 @@ export interface CompileOutput {
   lock: Lockfile;
   lockText: string;
   catalog: Catalog;
+  /** The composite tools: plans for the engine, definitions to advertise. */
+  composites: CompiledComposites;
   gateway: CompiledGateway;
   routerSource: string;
   bundle: BundleOutput;
@@ -63,6 +66,16 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
   const catalog = buildCatalog(valid.config, valid.backends, lock, { file: ctx.file, locator: valid.parsed.locator });
   diagnostics.push(...catalog.diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return done();
+  // Composite tools are checked against the catalog and the pinned schemas.
+  const composites = compileComposites({
+    config: valid.config,
+    backends: valid.backends,
+    lock,
+    catalog: catalog.value,
+    src: { file: ctx.file, locator: valid.parsed.locator, doc: valid.parsed.doc, source: ctx.text },
+  });
+  diagnostics.push(...composites.diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return done();
   // Authorization policies are checked against what the gateway exposes, by exposed names.
   const authz = valid.config.incomingAuth.authz;
   if (authz?.type === 'cedar') {
@@ -75,7 +88,7 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
         policies: authz.policies,
         entitiesJson: authz.entitiesJson,
         catalog: {
-          tools: c.tools.map((t) => t.exposed),
+          tools: [...c.tools.map((t) => t.exposed), ...composites.value.plans.map((p) => p.name)],
           prompts: c.prompts.map((p) => p.exposed),
           resources: c.resources.map((r) => r.key),
           resourceTemplates: c.resourceTemplates.map((t) => t.key),
@@ -85,7 +98,7 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
     if (diagnostics.some((d) => d.severity === 'error')) return done();
   }
 
-  const gateway = buildGateway(valid.config, valid.backends, lock, catalog.value);
+  const gateway = buildGateway(valid.config, valid.backends, lock, catalog.value, composites.value);
   const routerSource = emitRouter(gateway, './runtime');
   const bundle = await bundleRouter(routerSource, gateway.name);
   const manifest = buildManifest(valid, lock, lockText, gateway, catalog.value, bundle, ctx.text);
@@ -99,5 +112,16 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
       ctx.file,
     ),
   );
-  return done({ valid, lock, lockText, catalog: catalog.value, gateway, routerSource, bundle, manifest, manifestText });
+  return done({
+    valid,
+    lock,
+    lockText,
+    catalog: catalog.value,
+    composites: composites.value,
+    gateway,
+    routerSource,
+    bundle,
+    manifest,
+    manifestText,
+  });
 }

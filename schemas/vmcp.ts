@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDuration } from '../runtime/duration.ts';
 import { parseByteSize } from '../runtime/limits.ts';
+import { compositeToolSchema } from './composite.ts';
 
 /**
  * The `vmcp.yaml` schema: camelCase, strict (unknown keys are errors), and a superset of
@@ -212,36 +213,8 @@ const aggregation = z.strictObject({
   nameLimit: z.number().int().min(1).max(128).default(64),
 });
 
-const step = z.strictObject({
-  id: z.string(),
-  type: z.enum(['tool', 'elicitation', 'forEach']).optional(),
-  tool: z.string().optional(),
-  arguments: z.record(z.string(), z.unknown()).optional(),
-  condition: z.string().optional(),
-  dependsOn: z.array(z.string()).optional(),
-  onError: z.unknown().optional(),
-  message: z.string().optional(),
-  schema: z.unknown().optional(),
-  timeout: duration.optional(),
-  onDecline: z.unknown().optional(),
-  onCancel: z.unknown().optional(),
-  defaultResults: z.record(z.string(), z.unknown()).optional(),
-  collection: z.string().optional(),
-  itemVar: z.string().optional(),
-  maxParallel: z.number().int().optional(),
-  maxIterations: z.number().int().optional(),
-  step: z.unknown().optional(),
-});
-
-const compositeTool = z.strictObject({
-  name: z.string(),
-  description: z.string(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
-  timeout: duration.optional(),
-  steps: z.array(step),
-  output: z.unknown().optional(),
-  annotations: annotations.optional(),
-});
+/** One composite tool (a workflow over the backends' tools): see composite.ts. */
+const compositeTool = compositeToolSchema(duration, annotations);
 
 const circuitBreaker = z.strictObject({
   enabled: z.boolean().default(false),
@@ -369,12 +342,15 @@ export type VmcpConfig = z.output<typeof VmcpConfigSchema>;
 export type BackendConfig = z.output<typeof BackendSchema>;
 /** One outgoing auth strategy after defaults. */
 export type StrategyConfig = z.output<typeof StrategySchema>;
+/** One composite tool after defaults. */
+export type CompositeToolConfig = NonNullable<VmcpConfig['compositeTools']>[number];
+/** One workflow step after defaults. */
+export type StepConfig = CompositeToolConfig['steps'][number];
 /** The config as written (before defaults). */
 export type VmcpConfigInput = z.input<typeof VmcpConfigSchema>;
 
 /** Keys that are accepted for compatibility but not implemented, with whether they are fatal. */
 export const UNSUPPORTED_KEYS: ReadonlyArray<{ path: string; fatal: boolean; what: string }> = [
-  { path: 'compositeTools', fatal: true, what: 'composite tools' },
   { path: 'compositeToolRefs', fatal: true, what: 'Kubernetes composite tool references' },
   { path: 'optimizer', fatal: true, what: 'the optimizer (search-tool) mode' },
   { path: 'codeMode', fatal: true, what: 'code mode' },

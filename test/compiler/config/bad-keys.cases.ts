@@ -202,9 +202,9 @@ export const BAD_KEYS: BadCase[] = [
     want: ['UNSUPPORTED 6:1 hint=remove optimizer to compile this config'],
   },
   {
-    name: 'compositeTools',
-    given: HEAD + 'compositeTools:\n  - name: t\n    description: d\n    steps: []\n',
-    want: ['UNSUPPORTED 6:1'],
+    name: 'a misspelt composite tool key',
+    given: HEAD + 'compositeTools:\n  - name: t\n    description: d\n    stepz: []\n',
+    want: ['UNKNOWN_KEY 9:5 hint=did you mean "steps"?'],
   },
   {
     name: 'aws_sts strategy',
