@@ -112,3 +112,25 @@ describe('elicitation steps', () => {
     expect(failed.text).toBe('workflow "wf" failed at step "ask": the elicitation request failed: session closed');
   });
 });
+
+describe('skip_remaining', () => {
+  it('marks every later step skipped with its defaultResults, and reports progress for each', async () => {
+    const host = fakeHost(() => ok({}));
+    const parent = parentContext({ elicit: async () => ({ action: 'decline' }) });
+    const plan = workflow([
+      elicitStep('ask', 'go?', { onDecline: 'skip_remaining' }),
+      toolStep('b', 'b', {}, { dependsOn: ['ask'], defaultResults: { b: 'default' } }),
+      toolStep('c', 'c', {}, { dependsOn: ['b'] }),
+    ]);
+    const result = await runWorkflow(plan, {}, parent.ctx, host, 7);
+    expect(host.calls).toHaveLength(0);
+    expect(parent.notes.map((n) => n.params.message)).toEqual([
+      'step "ask" completed',
+      'step "b" skipped',
+      'step "c" skipped',
+    ]);
+    expect(result.structuredContent).toEqual({ result: null });
+    const viaB = await runWorkflow({ ...plan, resultStep: 1 }, {}, parent.ctx, host);
+    expect(viaB.structuredContent).toEqual({ b: 'default' });
+  });
+});

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { cancelCall } from '../../../runtime/call-context.ts';
 import { runWorkflow } from '../../../runtime/composite/engine.ts';
+import { formatDuration } from '../../../runtime/composite/errors.ts';
 import { ERR, RpcError } from '../../../runtime/jsonrpc.ts';
 import { fakeHost, flush, ok, parentContext, text, toolStep, workflow } from './fakes.ts';
 
@@ -419,5 +420,63 @@ describe('results', () => {
     const run = start(workflow([toolStep('a', 'a')]), host);
     await run.promise;
     expect(run.outcome()?.result?.structuredContent).toEqual({ text: 'hello' });
+  });
+});
+
+describe('workflow data and messages', () => {
+  it('exposes .workflow: id, RFC 3339 start time, step count, status and duration', async () => {
+    const host = fakeHost((tool, args) => ok({ args }));
+    const plan = workflow([
+      toolStep('a', 'wait'),
+      toolStep(
+        'b',
+        'echo',
+        {
+          id: '{{.workflow.id}}',
+          start: '{{.workflow.start_time}}',
+          n: '{{.workflow.step_count}}',
+          st: '{{.workflow.status}}',
+          d: '{{.workflow.duration_ms}}',
+        },
+        { dependsOn: ['a'] },
+      ),
+    ]);
+    const run = start(plan, host);
+    await run.promise;
+    expect(host.calls[1].args).toEqual({ id: 'wf-1', start: '2023-11-14T22:13:20.000Z', n: 2, st: 'running', d: 0 });
+  });
+
+  it('the workflow timeout during a retry delay names the retrying step and clears the delay', async () => {
+    const host = fakeHost(() => {
+      throw new Error('down');
+    });
+    const plan = workflow(
+      [toolStep('a', 'a', {}, { onError: { action: 'retry', retryCount: 5, retryDelayMs: 10_000 } })],
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    const run = start(plan, host);
+    await host.clock.advance(15_000);
+    await run.promise;
+    expect(errorText(run)).toBe('workflow "wf" failed at step "a": the workflow timed out after 15s');
+    expect(host.calls).toHaveLength(2);
+    expect(host.clock.pending).toBe(0);
+  });
+
+  it('formats durations as Go prints them', () => {
+    const given = [250, 1000, 1500, 15_000, 60_000, 90_000, 300_000, 1_800_000, 3_600_000, 5_400_000];
+    expect(given.map(formatDuration)).toEqual([
+      '250ms',
+      '1s',
+      '1.5s',
+      '15s',
+      '1m',
+      '1m30s',
+      '5m',
+      '30m',
+      '1h',
+      '1h30m',
+    ]);
   });
 });
