@@ -51,6 +51,9 @@ export function runWorkflow(
   }
 }
 
+/** The longest delay a timer can take. */
+const MAX_DELAY = 2_147_483_647;
+
 function cancelledError(): RpcError {
   return new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client');
 }
@@ -124,7 +127,8 @@ class WorkflowRun implements RunScope {
   }
 
   after(ms: number, fn: () => void): () => void {
-    const cancel = this.host.timers.after(ms, () => {
+    // Node fires a delay above 2^31-1 ms at once; a very long deadline is clamped to ~24.8 days instead.
+    const cancel = this.host.timers.after(Math.min(ms, MAX_DELAY), () => {
       this.timers.delete(cancel);
       fn();
     });
