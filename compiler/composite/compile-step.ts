@@ -166,7 +166,7 @@ function forEachPlan(
   if (inner.type !== 'tool') {
     rep.at(
       'FOREACH_INNER_STEP',
-      `the inner step of forEach "${step.id}" is a ${inner.type} step; only tool steps run per item`,
+      `the inner step of forEach "${step.id}" is ${inner.type === 'elicitation' ? 'an' : 'a'} ${inner.type} step; only tool steps run per item`,
       [...innerPath, 'type'],
       'make the inner step a tool step, or move it out of the forEach',
     );

@@ -170,7 +170,7 @@ export function conditionProblem(text: string, t: Template, type: string | undef
   const hasLogic = t.nodes.some((n) => n.t !== 'text');
   if (!hasLogic) return isBool(text) ? undefined : `condition "${text}" is literal text, not true or false`;
   if (t.whole && type !== undefined && type !== 'boolean' && type !== 'string')
-    return `condition renders a ${type}, not true or false`;
+    return `condition renders ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, not true or false`;
   const strayText = (nodes: TemplateNode[], inBranch: boolean): string | undefined => {
     for (const n of nodes) {
       if (n.t === 'text' && n.v.trim() && !(inBranch && isBool(n.v))) return n.v.trim();
