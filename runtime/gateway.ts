@@ -4,6 +4,7 @@
  *
  * Over 300 lines: GatewayCore is the one object all runtime state hangs off (backends, sessions and their limits, per-session and per-subject upstreams, notification fan-out), so its bookkeeping stays together here.
  */
+import { randomUUID } from 'node:crypto';
 import { Catalog, own } from './catalog.ts';
 import { LOG_LEVELS, type CallContext } from './call-context.ts';
 import { notificationJson, toRpcError } from './jsonrpc.ts';
@@ -124,12 +125,24 @@ export class GatewayCore {
       this.metrics,
       (i, ctx) => this.pick(i, ctx),
       this.authorizer,
+      this.workflowsOf(plugins, log),
     );
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
     this.modernCalls = new ModernCalls(this.limits, log, this.timers);
     this.callStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2026 call' });
     this.postStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2025 POST' });
+  }
+
+  /** The workflow engine and its clock, when the gateway has composite tools. */
+  private workflowsOf(plugins: RuntimePlugins, log: Logger) {
+    if (!this.gw.composites?.length) return undefined;
+    if (!plugins.composites)
+      throw new StartupError('the gateway has composite tools but the bundle has no workflow engine');
+    return {
+      engine: plugins.composites,
+      host: { timers: this.timers, now: Date.now, newId: randomUUID, log: log.child({ component: 'composite' }) },
+    };
   }
 
   /** Starts every backend connecting in the background. */

@@ -11,6 +11,7 @@ import type {
   TransportKind,
 } from './compiled-gateway.ts';
 import type { Logger } from './log.ts';
+import type { runWorkflow } from './composite/engine.ts';
 import type { ProcessGroups } from './transports/process-groups.ts';
 
 /** A backend after start-up resolution: `${env:NAME}` references replaced, auth headers merged. */
@@ -154,7 +155,12 @@ export interface RuntimePlugins {
   incomingAuth?: IncomingAuthFactory;
   /** Present when the config uses `incomingAuth.authz.type: cedar`. */
   authz?: AuthorizerFactory;
+  /** Present when the config has composite tools: the workflow engine. */
+  composites?: WorkflowEngine;
 }
+
+/** Runs one composite tool call (runtime/composite/engine.ts); bundled only for configs with composites. */
+export type WorkflowEngine = typeof runWorkflow;
 
 /** A JSON-RPC 2.0 message as it travels (loosely typed on purpose: no validation on the hot path). */
 export interface JsonRpcMessage {

@@ -1,12 +1,18 @@
 /**
  * Routes downstream requests: lists from the compiled catalog, everything else to one backend
  * under its original name, with one map lookup. Results pass through without re-validation.
+ * Composite tools are handed to the workflow engine, whose steps come back here to be routed and
+ * authorized like direct calls.
+ *
+ * Over 300 lines: every method's dispatch, its authorization decision and the one upstream call path (direct calls and workflow steps alike) stay in one class, so a step can never be routed or authorized differently from a direct call.
  */
 import type { Catalog } from '../catalog.ts';
 import { LOG_LEVELS, type CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import type { Authorizer, AuthzAction, AuthzResourceType } from '../plugins.ts';
+import type { Authorizer, AuthzAction, AuthzResourceType, WorkflowEngine } from '../plugins.ts';
+import type { CompositePlan, ToolTarget } from '../composite/plan.ts';
+import type { WorkflowHost } from '../composite/engine.ts';
 import type { CompiledGateway, Route } from '../compiled-gateway.ts';
 import { RawJson, type Json } from '../raw-json.ts';
 import type { Backend } from '../backend/supervisor.ts';
@@ -32,6 +38,8 @@ export class Router {
   private readonly templates: Array<{ re: RegExp; backend: number; uriTemplate: string }>;
   /** The most verbose log level any session asked for (index into LOG_LEVELS); undefined: none asked. */
   private upstreamLogLevel: number | undefined;
+  /** Composite tools by name; empty when the config has none. */
+  private readonly composites: Map<string, CompositePlan>;
 
   constructor(
     private readonly gw: CompiledGateway,
@@ -42,7 +50,10 @@ export class Router {
     private readonly pick: (index: number, ctx: CallContext) => Backend = (i) => backends[i],
     /** The authorization policy; checked before the name is looked up, so a denial reveals nothing. */
     private readonly authz?: Authorizer,
+    /** Runs composite tools: the engine and what it needs besides this router (clock, ids, log). */
+    private readonly workflows?: { engine: WorkflowEngine; host: Omit<WorkflowHost, 'callTool'> },
   ) {
+    this.composites = new Map((gw.composites ?? []).map((p) => [p.name, p]));
     this.tools = new Map(Object.entries(gw.tools));
     this.prompts = new Map(Object.entries(gw.prompts));
     this.resources = new Map(Object.entries(gw.resources));
@@ -68,7 +79,11 @@ export class Router {
     switch (method) {
       case 'tools/call': {
         const route = this.tools.get(params?.name);
-        if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
+        if (!route) {
+          const plan = this.composites.get(params?.name);
+          if (plan) return this.runComposite(plan, params, ctx, modern);
+          throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
+        }
         return this.forward(
           route.backend,
           'tools/call',
@@ -137,6 +152,39 @@ export class Router {
       default:
         throw new RpcError(ERR.METHOD_NOT_FOUND, `Method not found: ${method}`);
     }
+  }
+
+  /**
+   * Runs a composite tool. The caller was authorized for the composite above; each step that calls an
+   * advertised tool is authorized again, as a direct call to it would be, so a workflow never lets a
+   * caller do what it could not do itself. A tool hidden by `filter` has no advertised name: only
+   * composites reach it, and the composite's permission governs it.
+   */
+  private async runComposite(plan: CompositePlan, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
+    const wf = this.workflows;
+    if (!wf) throw new RpcError(ERR.INTERNAL, `composite tool ${plan.name}: the bundle has no workflow engine`);
+    const host: WorkflowHost = {
+      ...wf.host,
+      callTool: (target, args, stepCtx) => this.callStep(target, args, stepCtx),
+    };
+    const result = await wf.engine(plan, params?.arguments ?? {}, ctx, host, params?._meta?.progressToken);
+    if (modern && result.resultType === undefined) result.resultType = 'complete';
+    return JSON.stringify(result);
+  }
+
+  /** One workflow step: authorized and routed like a direct `tools/call`, with the caller's context. */
+  private async callStep(target: ToolTarget, args: Record<string, unknown>, ctx: CallContext): Promise<any> {
+    if (this.authz && target.exposed !== undefined)
+      this.authorize('tools/call', { name: target.exposed, arguments: args }, ctx);
+    const result = await this.upstream(
+      target.backend,
+      'tools/call',
+      'tools',
+      target.name,
+      { name: target.name, arguments: args },
+      ctx,
+    );
+    return result instanceof RawJson ? result.parse() : (result ?? {});
   }
 
   /** Throws FORBIDDEN unless the policy allows this call; unknown names are judged like known ones. */
@@ -219,7 +267,6 @@ export class Router {
     ctx: CallContext,
     modern: boolean,
   ): Promise<Json> {
-    const b = this.pick(index, ctx);
     let token: string | number | undefined;
     const meta = params._meta;
     if (meta !== undefined) {
@@ -233,28 +280,43 @@ export class Router {
       delete params.inputResponses;
       delete params.requestState;
     }
+    const result = await this.upstream(index, method, kind, name, params, ctx, token);
+    if (result instanceof RawJson) {
+      // Relayed as bytes; the 2026 stamps go first, so a value the backend set itself still wins.
+      if (!modern) return result;
+      return result.withLeadingFields(
+        method === 'resources/read'
+          ? '"resultType":"complete","ttlMs":0,"cacheScope":"private"'
+          : '"resultType":"complete"',
+      );
+    }
+    if (modern && result && typeof result === 'object' && result.resultType === undefined) {
+      result.resultType = 'complete';
+      if (method === 'resources/read' && result.ttlMs === undefined) {
+        result.ttlMs = 0;
+        result.cacheScope = 'private';
+      }
+    }
+    return JSON.stringify(result ?? {});
+  }
+
+  /** Calls the upstream of backend `index` (as picked for the caller), counting it in the metrics. */
+  private async upstream(
+    index: number,
+    method: string,
+    kind: string,
+    name: string,
+    params: any,
+    ctx: CallContext,
+    token?: string | number,
+  ): Promise<any> {
+    const b = this.pick(index, ctx);
     const started = performance.now();
     let failed = true;
     try {
       const result = await b.call(method, params, ctx, token, `${kind}:${name}`);
       failed = false;
-      if (result instanceof RawJson) {
-        // Relayed as bytes; the 2026 stamps go first, so a value the backend set itself still wins.
-        if (!modern) return result;
-        return result.withLeadingFields(
-          method === 'resources/read'
-            ? '"resultType":"complete","ttlMs":0,"cacheScope":"private"'
-            : '"resultType":"complete"',
-        );
-      }
-      if (modern && result && typeof result === 'object' && result.resultType === undefined) {
-        result.resultType = 'complete';
-        if (method === 'resources/read' && result.ttlMs === undefined) {
-          result.ttlMs = 0;
-          result.cacheScope = 'private';
-        }
-      }
-      return JSON.stringify(result ?? {});
+      return result;
     } finally {
       this.metrics.observe(index, (performance.now() - started) / 1000, failed);
     }
