@@ -199,7 +199,7 @@ function pipelineType(p: Pipeline, types: Map<Operand, string | undefined>): str
             ? 'integer'
             : 'number'
           : typeof o.v;
-    if (o.k === 'pipe') return pipelineType(o.p, types);
+    if (o.k === 'pipe') return o.path ? undefined : pipelineType(o.p, types);
     return types.get(o);
   }
   if (BOOLEAN_FUNCTIONS.has(last.fn)) return 'boolean';

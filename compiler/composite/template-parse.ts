@@ -174,7 +174,15 @@ function parsePipeline(tokens: Token[], at: number, what: string): Pipeline {
       else if (u.k === 'punct' && u.v === ')') depth--;
     }
     if (depth > 0) throw new TemplateError('unclosed "("', t.at);
-    return { k: 'pipe', p: parsePipeline(tokens.slice(start, i - 1), t.at, 'parentheses'), at: t.at };
+    const p = parsePipeline(tokens.slice(start, i - 1), t.at, 'parentheses');
+    // `(index .list 0).name`: fields read from the value, written right after the parenthesis.
+    const close = tokens[i - 1];
+    const next = tokens[i];
+    if (next?.k === 'field' && next.path.length > 0 && next.at === close.at + 1) {
+      i++;
+      return { k: 'pipe', p, path: next.path, at: t.at };
+    }
+    return { k: 'pipe', p, at: t.at };
   };
   for (;;) {
     cmds.push(command());

@@ -12,8 +12,8 @@ export type Operand =
   | { k: 'field'; path: string[]; at: number }
   /** A string, number, boolean or nil literal. */
   | { k: 'lit'; v: string | number | boolean | null; at: number }
-  /** `( pipeline )`. */
-  | { k: 'pipe'; p: Pipeline; at: number };
+  /** `( pipeline )`, with the fields read from its value when written `(pipeline).a.b`. */
+  | { k: 'pipe'; p: Pipeline; path?: string[]; at: number };
 
 /** One command of a pipeline: a function call with arguments, or a lone operand. */
 export type Command = { fn: string; args: Operand[]; at: number } | { fn?: undefined; arg: Operand; at: number };

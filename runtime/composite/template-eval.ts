@@ -69,9 +69,10 @@ function command(c: Command, data: unknown, piped: unknown[]): unknown {
 
 function operand(o: Operand, data: unknown): unknown {
   if (o.k === 'lit') return o.v;
-  if (o.k === 'pipe') return pipeline(o.p, data);
-  let v: unknown = data;
-  for (const key of o.path) {
+  const from = o.k === 'pipe' ? pipeline(o.p, data) : data;
+  if (o.k === 'pipe' && o.path === undefined) return from;
+  let v: unknown = from;
+  for (const key of o.path ?? []) {
     if (v === null || v === undefined || typeof v !== 'object') return undefined;
     v = Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
   }

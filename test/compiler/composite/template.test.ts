@@ -30,6 +30,7 @@ describe('rendering to text', () => {
     ['a number in text', 'limit={{ .params.limit }}', 'limit=5'],
     ['a deep field', 'first: {{index .steps.fetch.output.items 0 | json}}', 'first: {"id":7,"title":"Crash"}'],
     ['index by key', '{{index .steps.fetch.output.meta "page"}} page', '1 page'],
+    ['a field of a parenthesized value', 'title: {{(index .steps.fetch.output.items 0).title}}', 'title: Crash'],
     ['a missing field prints like Go', 'x={{.params.nope}}', 'x=<no value>'],
     ['if / else', '{{if .params.draft}}draft{{else}}ready{{end}}', 'ready'],
     ['else if', '{{if eq .params.limit 1}}one{{else if gt .params.limit 3}}many{{else}}few{{end}}', 'many'],
