@@ -5,7 +5,8 @@
  */
 import { compile as runCompile, type CompileContext, type CompileOutput } from './compile.ts';
 import { loadConfig, type ConfigContext, type ValidConfig } from './config/validate.ts';
-import type { Diagnostic } from './diagnostics.ts';
+import { checkCompositesWithLock } from './composite/check-with-lock.ts';
+import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { diffSurfaces, type DiffReport } from './diff/diff.ts';
 import { loadSide, type SideReader } from './diff/load-side.ts';
 import { verifyBundle, type VerifyCheck, type VerifyInput } from './verify.ts';
@@ -16,10 +17,15 @@ export interface Result<T> {
   diagnostics: Diagnostic[];
 }
 
-/** Static checks of a config, with no network: the config, its defaults applied, and its resolved group. */
-export function validate(file: string, text: string, ctx: ConfigContext): Result<ValidConfig> {
+/**
+ * Static checks of a config, with no network: the config, its defaults applied, and its resolved
+ * group. Given the text of its vmcp.lock.json, composite tools are checked against the pinned schemas.
+ */
+export function validate(file: string, text: string, ctx: ConfigContext, lockText?: string): Result<ValidConfig> {
   const r = loadConfig(file, text, ctx);
-  return r.value ? { value: r.value, diagnostics: r.diagnostics } : { diagnostics: r.diagnostics };
+  const composite = r.value ? checkCompositesWithLock(r.value, text, lockText) : [];
+  const diagnostics = sortDiagnostics([...r.diagnostics, ...composite]);
+  return r.value && !hasErrors(composite) ? { value: r.value, diagnostics } : { diagnostics };
 }
 
 /** The whole pipeline: lock, catalog, gateway data, router module, bundle and manifest (nothing is written). */

@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
+import { checkCompositesWithLock } from '../composite/check-with-lock.ts';
 import { loadConfig } from '../config/validate.ts';
+import { sortDiagnostics } from '../diagnostics.ts';
+import { lockPathFor } from '../resolve/lock-check.ts';
 import type { Command } from './command.ts';
 import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
 
@@ -28,10 +31,19 @@ export function runValidate(opts: ValidateOptions, io: CliIo): number {
     else reportDiagnostics(io, [d], false);
     return 1;
   }
-  const result = loadConfig(file, text, {
+  const loaded = loadConfig(file, text, {
     env: io.env,
     readFile: (p) => readText(resolve(io.cwd, p)),
   });
+  // With a lock beside the config, composite tools are checked against the pinned schemas too.
+  const composite = loaded.value
+    ? checkCompositesWithLock(loaded.value, text, readText(resolve(io.cwd, lockPathFor(file))))
+    : [];
+  const failed = composite.some((d) => d.severity === 'error');
+  const result = {
+    value: failed ? undefined : loaded.value,
+    diagnostics: sortDiagnostics([...loaded.diagnostics, ...composite]),
+  };
   if (opts.json) {
     io.out(diagnosticsJson(result.diagnostics));
     return result.value ? 0 : 1;

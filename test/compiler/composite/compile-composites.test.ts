@@ -176,3 +176,23 @@ describe('sourceOffset (template characters back to YAML source)', () => {
     expect(sourceOffset(text, doc.get('k', true) as Scalar, 8)).toBeUndefined();
   });
 });
+
+describe('validate with a lock (the compiler API)', () => {
+  const dir = join(ROOT, 'test/fixtures/compile/golden/composite-unknown-param');
+  const text = readFileSync(join(dir, 'vmcp.yaml'), 'utf8');
+  const ctx = { env: {}, readFile: () => undefined };
+
+  it('runs the composite checks against the pinned schemas', async () => {
+    const { validate } = await import('../../../compiler/index.ts');
+    const r = validate('vmcp.yaml', text, ctx, readFileSync(join(dir, 'vmcp.lock.json'), 'utf8'));
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['TEMPLATE_UNKNOWN_PARAM']);
+  });
+
+  it('says the workflows were checked for shape only without a lock', async () => {
+    const { validate } = await import('../../../compiler/index.ts');
+    const r = validate('vmcp.yaml', text, ctx);
+    expect(r.value).toBeDefined();
+    expect(r.diagnostics.map((d) => `${d.severity} ${d.code}`)).toEqual(['info LOCK_MISSING']);
+  });
+});
