@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { CompiledGateway } from '../../runtime/compiled-gateway.ts';
+import { compileComposites } from '../composite/compile-composites.ts';
 import type { Manifest } from '../emit/manifest.ts';
 import { loadConfig } from '../config/validate.ts';
 import type { Diagnostic } from '../diagnostics.ts';
@@ -123,7 +124,15 @@ function loadConfigSide(
   const valid = loaded.value;
   const catalog = buildCatalog(valid.config, valid.backends, lock.value, { file: path, locator: valid.parsed.locator });
   if (errors(catalog.diagnostics).length) return { diagnostics: errors(catalog.diagnostics) };
-  const gateway = buildGateway(valid.config, valid.backends, lock.value, catalog.value);
+  const composites = compileComposites({
+    config: valid.config,
+    backends: valid.backends,
+    lock: lock.value,
+    catalog: catalog.value,
+    src: { file: path, locator: valid.parsed.locator, doc: valid.parsed.doc, source: text },
+  });
+  if (errors(composites.diagnostics).length) return { diagnostics: errors(composites.diagnostics) };
+  const gateway = buildGateway(valid.config, valid.backends, lock.value, catalog.value, composites.value);
   const surface = surfaceFromGateway(gateway, 'config', label, incomingFromConfig(valid.config));
   surface.lockView = surfaceFromLock(lock.value, label);
   return { surface, diagnostics: [] };
