@@ -13,6 +13,7 @@ const CONFIGS = {
   anonymous: `name: anon\nbackends:\n${backends}`,
   oidcHeader: `name: oidchdr\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection: { headerName: X-Api-Key, headerValueEnv: WEB_KEY }\n`,
   cedar: `name: cedar\nbackends:\n${backends}incomingAuth:\n  type: anonymous\n  authz:\n    type: cedar\n    policies: ['permit(principal, action == Action::"call_tool", resource == Tool::"web_fetch");']\n`,
+  composite: `name: wf\nbackends:\n${backends}compositeTools:\n  - name: fetch_twice\n    description: Two fetches\n    steps:\n      - id: a\n        tool: web_fetch\n      - id: b\n        tool: web_fetch\n        dependsOn: [a]\n`,
   tokenExchange: `name: xchg\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: token_exchange\n    tokenExchange: { tokenUrl: https://idp.example.com/token, clientId: gw, clientSecretEnv: GW_SECRET, audience: web }\n`,
 };
 
@@ -70,6 +71,19 @@ describe('tree-shaking of auth code', () => {
     expect(uses(c, CEDAR)).toBe(true);
     expect(uses(c, JOSE)).toBe(false);
     expect(uses(c, /runtime\/auth\/in\//)).toBe(false);
+  });
+
+  it('composite tools: the workflow engine only when the config has composites', () => {
+    const ENGINE = /^runtime\/composite\//;
+    expect(uses(out.anonymous, ENGINE)).toBe(false);
+    expect(uses(out.composite, /^runtime\/composite\/engine\.ts$/)).toBe(true);
+    // The engine evaluates templates as data: no template parser and no compiler code in the bundle.
+    expect(uses(out.composite, /^compiler\//)).toBe(false);
+    expect(out.composite.bundle.code).not.toMatch(/new Function|\beval\(/);
+    const added = Buffer.byteLength(out.composite.bundle.code) - Buffer.byteLength(out.anonymous.bundle.code);
+    expect(added).toBeGreaterThan(5_000);
+    expect(added).toBeLessThan(40_000);
+    console.log(`bundle bytes: the workflow engine and one plan add ${added}`);
   });
 
   it('reports what auth costs in bundle bytes', () => {
