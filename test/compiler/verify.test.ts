@@ -98,3 +98,59 @@ describe('vmcp verify', () => {
     expect(await main(['verify', bundle], captureIo(tmp.dir))).toBe(0);
   });
 });
+
+describe('vmcp verify and composite tools', () => {
+  const tmp = tempDir('verify-composite');
+  const bundle = 'dist/diffcase.vmcp.mjs';
+  const COMPOSITE = join(ROOT, 'test/fixtures/diff/composite-steps-changed/new');
+  let original: Buffer;
+  let manifest: any;
+
+  beforeAll(async () => {
+    const text = readFileSync(join(COMPOSITE, 'vmcp.yaml'), 'utf8');
+    const out = await compile({
+      file: 'vmcp.yaml',
+      text,
+      lockText: readFileSync(join(COMPOSITE, 'vmcp.lock.json'), 'utf8'),
+      env: {},
+      readFile: () => undefined,
+      frozen: true,
+      allowMissing: false,
+      introspect: () => Promise.reject(new Error('frozen')),
+    });
+    if (!out.value) throw new Error(JSON.stringify(out.diagnostics));
+    mkdirSync(join(tmp.dir, 'dist'));
+    writeFileSync(join(tmp.dir, bundle), out.value.bundle.code);
+    writeFileSync(join(tmp.dir, 'dist/diffcase.manifest.json'), out.value.manifestText);
+    original = readFileSync(join(tmp.dir, bundle));
+    manifest = JSON.parse(out.value.manifestText);
+  });
+  afterAll(() => tmp.remove());
+
+  it('the manifest lists each composite: its steps, the backend tools it reaches, its plan hash', () => {
+    expect(manifest.composites).toEqual([
+      {
+        name: 'triage',
+        steps: ['open', 'file', 'readme'],
+        tools: ['files/read_file', 'github/create_issue', 'github/list_issues'],
+        sha256: expect.stringMatching(/^sha256-[0-9a-f]{64}$/),
+      },
+    ]);
+  });
+
+  it('a workflow edited inside the bundle fails verification', () => {
+    const text = original.toString('utf8');
+    // The compiled plan carries the step's retry count as data: raise it in place.
+    const edited = text.replace('retryCount:2,', 'retryCount:9,');
+    expect(edited).not.toBe(text);
+    writeFileSync(join(tmp.dir, bundle), edited);
+    try {
+      const io = captureIo(tmp.dir);
+      expect(runVerify({ bundle }, io)).toBe(1);
+      expect(io.text()).toContain('✗ bundle sha256');
+    } finally {
+      writeFileSync(join(tmp.dir, bundle), original);
+    }
+    expect(runVerify({ bundle }, captureIo(tmp.dir))).toBe(0);
+  });
+});
