@@ -179,6 +179,15 @@ compositeTools:
         completed: { type: integer, value: "{{.steps.each.output.completed}}" }
         count: { type: integer, value: "{{.steps.each.output.count}}" }
         first: { type: string, value: "{{(index .steps.each.output.iterations 0).output.name}}" }
+  - name: crash_midway
+    description: A step whose backend dies during the call
+    steps:
+      - id: first
+        tool: wf_lookup
+        arguments: { id: 1 }
+      - id: boom
+        tool: wf.crash
+        dependsOn: [first]
   - name: confirm_and_echo
     description: Asks the user for a reason, then echoes it
     parameters:
@@ -420,5 +429,22 @@ describe('elicitation steps', () => {
       const r: any = await modern.callTool({ name: 'maybe_lookup', arguments: { id: 2 } });
       expect(r.structuredContent).toEqual({ score: 20, status: 'completed', echoed: 'Echo: name=item-2' });
     });
+  });
+});
+
+describe('a backend that dies during a workflow', () => {
+  it('fails the workflow naming the step; the gateway keeps serving and the backend comes back', async () => {
+    const r = await client.callTool({ name: 'crash_midway', arguments: {} });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/workflow "crash_midway" failed at step "boom": .*wf/);
+    // Other backends are untouched, and the supervisor restarts the one that died.
+    const echo = await client.callTool({ name: 'everything_echo', arguments: { message: 'still here' } });
+    expect(text(echo)).toContain('still here');
+    await expect
+      .poll(async () => (await client.callTool({ name: 'maybe_lookup', arguments: { id: 3 } })).structuredContent, {
+        timeout: 15_000,
+        interval: 200,
+      })
+      .toEqual({ score: 30, status: 'completed', echoed: 'Echo: name=item-3' });
   });
 });
