@@ -47,7 +47,7 @@ function codeFrame(
   context: number,
   c: (k: keyof typeof ANSI, s: string) => string,
 ): string[] {
-  const lines = source.split(/\r?\n/);
+  const lines = source.split(/\r\n|\r|\n/);
   const first = Math.max(1, d.line - context);
   const last = Math.min(lines.length, d.line + context);
   const width = String(last).length;

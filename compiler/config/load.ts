@@ -17,8 +17,12 @@ export interface ParsedConfig {
  */
 export function parseConfig(file: string, text: string): PhaseResult<ParsedConfig | undefined> {
   const lineCounter = new LineCounter();
+  // YAML counts a lone CR (classic Mac line endings) as a line break, the yaml package does not:
+  // it would read such a file as one line (a comment-first file as empty). Same length, so every
+  // offset still points into `text`.
+  const lines = text.replace(/\r(?!\n)/g, '\n');
   // logLevel 'error': yaml would otherwise print process warnings (collection keys) past our diagnostics.
-  const doc = parseDocument(text, {
+  const doc = parseDocument(lines, {
     lineCounter,
     prettyErrors: false,
     uniqueKeys: true,

@@ -22,3 +22,32 @@ describe('missing enum keys', () => {
     expect(JSON.stringify(r.diagnostics)).not.toContain('undefined');
   });
 });
+
+describe('missing type in other blocks', () => {
+  it.each([
+    [
+      'incomingAuth without type',
+      HEAD + 'incomingAuth:\n  oidc: { issuer: https://idp.example.com, audience: vmcp }\n',
+      'incomingAuth',
+      'anonymous, oidc, local',
+    ],
+    [
+      'authz without type',
+      HEAD + 'incomingAuth:\n  type: anonymous\n  authz:\n    policies: []\n',
+      'incomingAuth.authz',
+      'cedar, none',
+    ],
+    [
+      'a per-backend strategy without type, in flow style',
+      HEAD + 'outgoingAuth:\n  backends: { a: { tokenExchange: { tokenUrl: https://idp.example.com/token } } }\n',
+      'outgoingAuth.backends.a',
+      'unauthenticated, header_injection',
+    ],
+  ])('%s', (_name, given, where, values) => {
+    const r = load(given);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['MISSING_KEY']);
+    expect(r.diagnostics[0].message).toBe(`missing required key "type" in ${where}`);
+    expect(r.diagnostics[0].hint).toContain(`add \`type:\` with one of: ${values}`);
+    expect(JSON.stringify(r.diagnostics)).not.toContain('undefined');
+  });
+});
