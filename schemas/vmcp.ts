@@ -104,8 +104,15 @@ const oidc = z.strictObject({
   allowedAlgorithms: z.array(z.string()).optional(),
   clockSkew: duration.default('30s'),
   introspectionUrl: unsupported('token introspection'),
-  protectedResourceAllowPrivateIp: z.boolean().optional(),
-  jwksAllowPrivateIp: z.boolean().optional(),
+  // ToolHive refuses private addresses for OIDC fetches unless one of these is true; vmcp never does.
+  protectedResourceAllowPrivateIp: z.boolean().optional().meta({
+    description:
+      'true: what vmcp does anyway (it does not refuse private addresses); false is warned as having no effect.',
+  }),
+  jwksAllowPrivateIp: z.boolean().optional().meta({
+    description:
+      'true: what vmcp does anyway (it does not refuse private addresses); false is warned as having no effect.',
+  }),
   caBundlePath: unsupported('custom CA bundles'),
 });
 
@@ -138,7 +145,10 @@ const tokenExchange = z.strictObject({
   clientSecretEnv: envName.optional(),
   audience: z.string().optional(),
   scopes: z.array(z.string()).default([]),
-  subjectTokenType: z.string().default('urn:ietf:params:oauth:token-type:access_token'),
+  subjectTokenType: z.string().default('urn:ietf:params:oauth:token-type:access_token').meta({
+    description:
+      "An RFC 8693 token type URN, or ToolHive's short forms access_token, id_token and jwt (compiled to their URNs).",
+  }),
   subjectProviderName: unsupported('subject providers'),
 });
 
@@ -225,7 +235,9 @@ const circuitBreaker = z.strictObject({
 const failureHandling = z.strictObject({
   healthCheckInterval: duration.default('30s'),
   healthCheckTimeout: duration.default('10s'),
-  statusReportingInterval: duration.default('30s'),
+  statusReportingInterval: duration.optional().meta({
+    description: 'ToolHive reports status to Kubernetes on this timer; vmcp serves /status on demand (warned).',
+  }),
   unhealthyThreshold: z.number().int().default(3),
   partialFailureMode: z.enum(['fail', 'best_effort']).default('fail'),
   circuitBreaker: circuitBreaker.prefault({}),
@@ -269,7 +281,10 @@ const limits = z
   .meta({ description: 'Resource bounds that keep one client or one backend from exhausting the gateway.' });
 
 const operational = z.strictObject({
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+  logLevel: z
+    .enum(['debug', 'info', 'warn', 'error'])
+    .optional()
+    .meta({ description: 'The runtime log level (default info); the env variable VMCP_LOG_LEVEL overrides it.' }),
   timeouts: z
     .strictObject({ default: duration.default('30s'), perWorkload: z.record(z.string(), duration).default({}) })
     .prefault({}),
@@ -284,11 +299,13 @@ const telemetry = z.strictObject({
   serviceVersion: z.string().optional(),
   tracingEnabled: z.boolean().optional(),
   metricsEnabled: z.boolean().optional(),
-  samplingRate: z.string().optional(),
+  // ToolHive's struct has a string; its loader test writes 0.75.
+  samplingRate: z.union([z.number().min(0).max(1), z.string()]).optional(),
   headers: stringMap.optional(),
   insecure: z.boolean().optional(),
   enablePrometheusMetricsPath: z.boolean().optional(),
   useLegacyAttributes: z.boolean().optional(),
+  metricsOnTransportPort: z.boolean().optional(),
   prometheusPort: z.number().int().optional(),
   environmentVariables: z.array(z.string()).optional(),
   customAttributes: stringMap.optional(),
@@ -326,7 +343,9 @@ export const VmcpConfigSchema = z
     operational: operational.prefault({}),
     telemetry: telemetry.optional(),
     audit: audit.optional(),
-    metadata: stringMap.optional(),
+    metadata: stringMap.optional().meta({
+      description: 'Free-form labels; copied into the manifest beside the bundle (dist/<name>.manifest.json).',
+    }),
     compositeToolRefs: unsupported('Kubernetes composite tool references'),
     optimizer: unsupported('the optimizer (search-tool) mode'),
     codeMode: unsupported('code mode'),

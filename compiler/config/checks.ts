@@ -7,6 +7,7 @@ import type { ResolvedBackend } from '../resolve/group.ts';
 import type { ConfigPath, Locator } from './locate.ts';
 import { suggest } from './suggest.ts';
 import { checkEnvRefs, checkLiteralSecrets, checkStrategy, isLoopback, safeUrl } from './checks-auth.ts';
+import { checkInertKeys } from './checks-inert.ts';
 
 /** Inputs of the semantic checks, normalized once by the caller. */
 export interface CheckContext {
@@ -62,6 +63,7 @@ export function checkSemantics(
   };
 
   checkUnsupported(config, add);
+  checkInertKeys(config, add);
 
   // Group: at least one backend, no duplicates.
   if (backends.length === 0) {
@@ -266,7 +268,8 @@ export function checkSemantics(
   const fh = op.failureHandling;
   const fhPath = ['operational', 'failureHandling'];
   positive(fh.healthCheckInterval, [...fhPath, 'healthCheckInterval'], 'healthCheckInterval');
-  positive(fh.statusReportingInterval, [...fhPath, 'statusReportingInterval'], 'statusReportingInterval');
+  if (fh.statusReportingInterval !== undefined)
+    positive(fh.statusReportingInterval, [...fhPath, 'statusReportingInterval'], 'statusReportingInterval');
   const interval = parseDuration(fh.healthCheckInterval) ?? 0;
   const hcTimeout = parseDuration(fh.healthCheckTimeout) ?? 0;
   if (hcTimeout > 0 && interval > 0 && hcTimeout >= interval) {
