@@ -142,6 +142,10 @@ export interface CompiledGateway {
     drift: DriftPolicy;
     partialFailureMode: 'fail' | 'best_effort';
     healthCheckIntervalMs: number;
+    /** The deadline of one health probe (ping); absent: the smaller of the call timeout and the interval. */
+    healthCheckTimeoutMs?: number;
+    /** The log level from `operational.logLevel`; the env variable VMCP_LOG_LEVEL overrides it. */
+    logLevel?: 'debug' | 'info' | 'warn' | 'error';
     unhealthyThreshold: number;
     circuitBreaker: { enabled: boolean; failureThreshold: number; timeoutMs: number };
     /** Resource bounds; a missing field takes its default (runtime/limits.ts). */

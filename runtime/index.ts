@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import { parseArgs, USAGE } from './args.ts';
 import { StartupError } from './env.ts';
 import { GatewayCore } from './gateway.ts';
-import { createLogger } from './log.ts';
+import { createLogger, resolveLogLevel } from './log.ts';
 import type { RuntimePlugins } from './plugins.ts';
 import { resolveBackends } from './resolve-backends.ts';
 import { startHttp, type HttpFrontEnd } from './server/http.ts';
@@ -46,7 +46,7 @@ export async function startGateway(
   plugins: RuntimePlugins,
   argv: string[] = process.argv.slice(2),
 ): Promise<RunningGateway> {
-  const log = createLogger({ gateway: gateway.name });
+  const log = createLogger({ gateway: gateway.name }, resolveLogLevel(gateway.operational.logLevel));
   let core: GatewayCore;
   let args: ReturnType<typeof parseArgs>;
   try {

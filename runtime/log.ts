@@ -53,12 +53,23 @@ export const REDACT_PATHS = [
   '*.resolvedHeaders',
 ];
 
-/** Creates a logger at `level` (env VMCP_LOG_LEVEL overrides) writing JSON lines with `write`. */
+/**
+ * The level to log at: the env variable VMCP_LOG_LEVEL when it names a level, else the configured
+ * one (`operational.logLevel`), else info. `('debug', {VMCP_LOG_LEVEL: 'warn'})` → `'warn'`.
+ */
+export function resolveLogLevel(
+  configured: LevelName | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LevelName {
+  const fromEnv = env.VMCP_LOG_LEVEL?.toLowerCase();
+  if (fromEnv !== undefined && Object.hasOwn(LEVELS, fromEnv)) return fromEnv as LevelName;
+  return configured ?? 'info';
+}
+
+/** Creates a logger at `level` (default: VMCP_LOG_LEVEL, else info) writing JSON lines with `write`. */
 export function createLogger(
   base: Record<string, unknown> = {},
-  level: LevelName = (process.env.VMCP_LOG_LEVEL as LevelName) in LEVELS
-    ? (process.env.VMCP_LOG_LEVEL as LevelName)
-    : 'info',
+  level: LevelName = resolveLogLevel(undefined),
   write?: (line: string) => void,
 ): Logger {
   const destination = write ? { write } : pino.destination({ fd: 2, sync: true });

@@ -14,6 +14,7 @@ import { compareStrings } from '../../runtime/canonical.ts';
 import type { Catalog } from '../resolve/catalog.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';
 import { VMCP_VERSION } from '../version.ts';
+import { normalizeSubjectTokenType } from '../auth/subject-token-type.ts';
 
 /** Composite tools as compiled (compiler/composite/): the plans and the tool definitions to advertise. */
 export interface CompiledComposites {
@@ -100,6 +101,8 @@ export function buildGateway(
       drift: op.drift,
       partialFailureMode: op.failureHandling.partialFailureMode,
       healthCheckIntervalMs: ms(op.failureHandling.healthCheckInterval),
+      healthCheckTimeoutMs: ms(op.failureHandling.healthCheckTimeout),
+      ...(op.logLevel ? { logLevel: op.logLevel } : {}),
       unhealthyThreshold: op.failureHandling.unhealthyThreshold,
       circuitBreaker: {
         enabled: op.failureHandling.circuitBreaker.enabled,
@@ -158,5 +161,8 @@ export function compileAuth(s: StrategyConfig): CompiledOutgoingAuth {
     if (v !== undefined && k !== 'clientSecret' && k !== 'subjectProviderName')
       (out as unknown as Record<string, unknown>)[k] = v;
   if (out.scopes && out.scopes.length === 0) delete out.scopes;
+  // ToolHive's short forms (access_token, id_token, jwt) become their RFC 8693 URNs here, once.
+  if (out.subjectTokenType !== undefined)
+    out.subjectTokenType = normalizeSubjectTokenType(out.subjectTokenType) ?? out.subjectTokenType;
   return out;
 }

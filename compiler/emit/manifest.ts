@@ -16,7 +16,17 @@ export interface Manifest {
   nodeTarget: string;
   inputs: { config: string; lock: string };
   bundle: { file: string; sha256: string; bytes: number };
-  backends: Array<{ name: string; transport: string; command?: string; args?: string[]; url?: string; status: string }>;
+  backends: Array<{
+    name: string;
+    transport: string;
+    command?: string;
+    args?: string[];
+    url?: string;
+    status: string;
+    /** An inline backend's `description` and `metadata`, as written: labels for the reviewer. */
+    description?: string;
+    metadata?: Record<string, string>;
+  }>;
   counts: { tools: number; prompts: number; resources: number; resourceTemplates: number };
   auth: { incoming: string; outgoing: string[]; outgoingByBackend: Record<string, string> };
   transports: string[];
@@ -26,6 +36,8 @@ export interface Manifest {
    * workflow reaches and a changed plan shows as a changed hash.
    */
   composites?: Array<{ name: string; steps: string[]; tools: string[]; sha256: string }>;
+  /** The config's top-level `metadata` (free-form labels), when it has any. */
+  metadata?: Record<string, string>;
 }
 
 /** Builds the manifest of one compile from its inputs and outputs. */
@@ -40,6 +52,7 @@ export function buildManifest(
 ): Manifest {
   const imports = runtimeImports(gateway);
   const incoming = valid.config.incomingAuth;
+  const inline = new Map(valid.config.backends.map((b) => [b.name, b]));
   return {
     manifestVersion: 1,
     name: gateway.name,
@@ -52,6 +65,7 @@ export function buildManifest(
       transport: b.transport,
       ...(b.transport === 'stdio' ? { command: b.command, args: b.args ?? [] } : { url: b.url }),
       status: lock.backends[b.name]?.status ?? 'absent',
+      ...labelsOf(inline.get(b.name)),
     })),
     counts: {
       tools: catalog.tools.length,
@@ -68,7 +82,23 @@ export function buildManifest(
     },
     transports: imports.transports,
     ...(gateway.composites?.length ? { composites: compositeSummaries(gateway) } : {}),
+    ...(valid.config.metadata && Object.keys(valid.config.metadata).length
+      ? { metadata: sortedMap(valid.config.metadata) }
+      : {}),
   };
+}
+
+/** A backend's description and metadata, when written. */
+function labelsOf(b: { description?: string; metadata?: Record<string, string> } | undefined) {
+  return {
+    ...(b?.description !== undefined ? { description: b.description } : {}),
+    ...(b?.metadata && Object.keys(b.metadata).length ? { metadata: sortedMap(b.metadata) } : {}),
+  };
+}
+
+/** The same map with its keys in one order, so the manifest never depends on the YAML's order. */
+function sortedMap(m: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(m).sort((a, b) => compareStrings(a[0], b[0])));
 }
 
 /** One line per composite tool: steps, the backend tools reached, and the plan's hash. */

@@ -281,11 +281,7 @@ export class Backend {
     if ((this.state !== 'ready' && this.state !== 'unhealthy') || !this.peer || this.checking) return;
     this.checking = true;
     try {
-      await this.peer.request(
-        'ping',
-        {},
-        Math.min(this.cfg.timeoutMs, Math.max(1000, this.gw.operational.healthCheckIntervalMs)),
-      );
+      await this.peer.request('ping', {}, healthProbeTimeoutMs(this.gw.operational, this.cfg.timeoutMs));
       this.healthFailures = 0;
       if (this.state === 'unhealthy') {
         this.setState('ready');
@@ -354,6 +350,18 @@ export class Backend {
     this.state = state;
     this.events.onStateChange(this);
   }
+}
+
+/**
+ * The deadline of one health probe: `healthCheckTimeout` when compiled in (the checks keep it below
+ * the interval), else the smaller of the call timeout and the interval (at least 1 s).
+ */
+export function healthProbeTimeoutMs(
+  op: Pick<CompiledGateway['operational'], 'healthCheckIntervalMs' | 'healthCheckTimeoutMs'>,
+  callTimeoutMs: number,
+): number {
+  if (op.healthCheckTimeoutMs !== undefined && op.healthCheckTimeoutMs > 0) return op.healthCheckTimeoutMs;
+  return Math.min(callTimeoutMs, Math.max(1000, op.healthCheckIntervalMs));
 }
 
 /** Further failed health checks an unhealthy stdio backend gets before it is restarted (as many again as made it unhealthy). */
