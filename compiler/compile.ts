@@ -8,7 +8,7 @@ import type { CompiledGateway } from '../runtime/compiled-gateway.ts';
 import { checkPolicies } from './auth/cedar-check.ts';
 import { checkRuntimeStrategies } from './auth/runtime-strategies.ts';
 import { bundleRouter, type BundleOutput } from './bundle.ts';
-import { loadConfig, type ValidConfig } from './config/validate.ts';
+import { checkConfig, readConfig, type ValidConfig } from './config/validate.ts';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { compileComposites, type CompiledComposites } from './composite/compile-composites.ts';
 import { buildGateway } from './emit/gateway.ts';
@@ -18,12 +18,13 @@ import { checkSecretLeaks } from './emit/secret-leaks.ts';
 import { serializeLock, type Lockfile } from './lock.ts';
 import { buildCatalog, type Catalog } from './resolve/catalog.ts';
 import { pinLock, type PinContext } from './resolve/pin-lock.ts';
+import { type GroupPhaseContext, resolveGroupRef } from './resolve/lookup-group.ts';
 import { secretValues } from './resolve/targets.ts';
 
 export type { Manifest };
 
 /** Everything `compile` needs, normalized once by the CLI; `introspect` is the only network step, injected. */
-export interface CompileContext extends PinContext {
+export interface CompileContext extends PinContext, Pick<GroupPhaseContext, 'groupOptions' | 'lookupGroup'> {
   /** The config's text. */
   text: string;
 }
@@ -45,12 +46,19 @@ export interface CompileOutput {
 
 /** config → group → lock (introspect or frozen) → catalog → router → bundle → manifest. */
 export async function compile(ctx: CompileContext): Promise<{ value?: CompileOutput; diagnostics: Diagnostic[] }> {
-  const loaded = loadConfig(ctx.file, ctx.text, ctx);
-  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const read = readConfig(ctx.file, ctx.text);
+  const diagnostics: Diagnostic[] = [...read.diagnostics];
   const done = (value?: CompileOutput) => ({
     value: diagnostics.some((d) => d.severity === 'error') ? undefined : value,
     diagnostics: sortDiagnostics(diagnostics),
   });
+  if (!read.value) return done();
+  // groupRef's members: looked up now, or read from the lock under --frozen (the compile's first network step).
+  const group = await resolveGroupRef(read.value, ctx);
+  diagnostics.push(...group.diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return done();
+  const loaded = checkConfig(read.value, { ...ctx, group: { options: ctx.groupOptions, resolved: group.value } });
+  diagnostics.push(...loaded.diagnostics);
   if (!loaded.value) return done();
   const valid = loaded.value;
   diagnostics.push(...checkRuntimeStrategies(valid, ctx.file));

@@ -31,6 +31,14 @@ export type DiagnosticCode =
   | 'NON_POSITIVE_DURATION'
   | 'NO_BACKENDS'
   | 'GROUP_IMPORT'
+  // groupRef lookup (compiler/resolve/lookup-group.ts)
+  | 'GROUP_LOOKUP'
+  | 'GROUP_RESOLVED'
+  | 'GROUP_NOT_LOOKED_UP'
+  | 'GROUP_MEMBER_SKIPPED'
+  | 'GROUP_MEMBER_SHADOWED'
+  | 'GROUP_CHANGED'
+  | 'GROUP_AUTH_UNSUPPORTED'
   | 'ANONYMOUS_NON_LOOPBACK'
   | 'INSECURE_ISSUER'
   // Compile: introspection and the lock

@@ -10,6 +10,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { diffSurfaces, type DiffReport } from './diff/diff.ts';
 import { loadSide, type SideReader } from './diff/load-side.ts';
 import { verifyBundle, type VerifyCheck, type VerifyInput } from './verify.ts';
+import { createGroupLookup, lockGroupOf } from './resolve/lookup-group.ts';
 
 /** A phase's answer: the value when it succeeded, and every diagnostic either way. */
 export interface Result<T> {
@@ -19,18 +20,22 @@ export interface Result<T> {
 
 /**
  * Static checks of a config, with no network: the config, its defaults applied, and its resolved
- * group. Given the text of its vmcp.lock.json, composite tools are checked against the pinned schemas.
+ * group. Given the text of its vmcp.lock.json, composite tools are checked against the pinned schemas
+ * and a looked-up `groupRef` uses the members pinned there.
  */
 export function validate(file: string, text: string, ctx: ConfigContext, lockText?: string): Result<ValidConfig> {
-  const r = loadConfig(file, text, ctx);
+  const r = loadConfig(file, text, { ...ctx, group: { lockGroup: lockGroupOf(lockText), ...ctx.group } });
   const composite = r.value ? checkCompositesWithLock(r.value, text, lockText) : [];
   const diagnostics = sortDiagnostics([...r.diagnostics, ...composite]);
   return r.value && !hasErrors(composite) ? { value: r.value, diagnostics } : { diagnostics };
 }
 
-/** The whole pipeline: lock, catalog, gateway data, router module, bundle and manifest (nothing is written). */
+/**
+ * The whole pipeline: lock, catalog, gateway data, router module, bundle and manifest (nothing is
+ * written). A `groupRef` to look up is read from ToolHive or Kubernetes unless `lookupGroup` is given.
+ */
 export function compile(ctx: CompileContext): Promise<Result<CompileOutput>> {
-  return runCompile(ctx);
+  return runCompile({ ...ctx, lookupGroup: ctx.lookupGroup ?? createGroupLookup(ctx.env) });
 }
 
 /**
@@ -81,6 +86,8 @@ export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
 export type { DiffReport, Change } from './diff/diff.ts';
 export type { SideReader } from './diff/load-side.ts';
 export type { Manifest } from './emit/manifest.ts';
+export type { GroupOptions, GroupSource, PinnedGroup } from './resolve/group-pin.ts';
+export type { LookupGroup } from './resolve/lookup-group.ts';
 export type { VerifyCheck, VerifyInput } from './verify.ts';
 export type { CompiledGateway } from '../runtime/compiled-gateway.ts';
 export { formatDiagnostics } from './format-diagnostics.ts';

@@ -1,5 +1,6 @@
 import { compareStrings, hashJson, stableJson } from '../runtime/canonical.ts';
 import type { TransportKind } from '../runtime/compiled-gateway.ts';
+import { type PinnedGroup, sortPinnedGroup } from './resolve/group-pin.ts';
 
 /** The current lockfile format version. */
 export const LOCKFILE_VERSION = 1;
@@ -43,6 +44,8 @@ export interface LockedBackend {
 export interface Lockfile {
   lockfileVersion: number;
   backends: Record<string, LockedBackend>;
+  /** The looked-up `groupRef`: its source, members and skipped members (absent when groupRef is a label). */
+  group?: PinnedGroup;
 }
 
 /** The key an item is pinned under: name for tools and prompts, uri / uriTemplate for the others. */
@@ -83,7 +86,11 @@ export function absentBackend(identity: BackendIdentity): LockedBackend {
 export function serializeLock(lock: Lockfile): string {
   const backends: Record<string, LockedBackend> = {};
   for (const name of Object.keys(lock.backends).sort(compareStrings)) backends[name] = lock.backends[name];
-  return stableJson({ lockfileVersion: lock.lockfileVersion, backends });
+  return stableJson({
+    lockfileVersion: lock.lockfileVersion,
+    backends,
+    ...(lock.group ? { group: sortPinnedGroup(lock.group) } : {}),
+  });
 }
 
 /** Compares two identities; `undefined` fields and empty arg lists are equivalent. */

@@ -34,6 +34,8 @@ export async function buildCli() {
       '@modelcontextprotocol/*',
       'pino',
       'jose',
+      // Read only by `vmcp compile` when a groupRef is resolved from Kubernetes.
+      '@kubernetes/*',
     ],
     chunkNames: 'chunks/[name]-[hash]',
     mainFields: ['module', 'main'],

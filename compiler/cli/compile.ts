@@ -6,6 +6,9 @@ import { introspectAll, type IntrospectProgress } from '../resolve/introspect.ts
 import { lockPathFor } from '../resolve/lock-check.ts';
 import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
 import type { Command } from './command.ts';
+import { GROUP_FLAGS, GROUP_USAGE, groupOptionsFrom } from './group-flags.ts';
+import { createGroupLookup } from '../resolve/lookup-group.ts';
+import type { GroupOptions } from '../resolve/group-pin.ts';
 
 /** Options of `vmcp compile`. */
 export interface CompileOptions {
@@ -16,6 +19,8 @@ export interface CompileOptions {
   allowMissing: boolean;
   json: boolean;
   concurrency: number;
+  /** How groupRef is looked up (flags and env); read from the env alone when absent. */
+  group?: GroupOptions;
 }
 
 /** The files a compile writes, relative to the working directory, with their bytes. */
@@ -31,7 +36,7 @@ export function outputFiles(out: CompileOutput, configPath: string, outDir: stri
 
 /** Compiles in memory with live introspection (unless frozen); shared by compile and serve. */
 export async function compileFromDisk(
-  opts: Pick<CompileOptions, 'config' | 'frozen' | 'allowMissing' | 'concurrency'>,
+  opts: Pick<CompileOptions, 'config' | 'frozen' | 'allowMissing' | 'concurrency' | 'group'>,
   io: CliIo,
   progress: boolean,
 ) {
@@ -57,6 +62,8 @@ export async function compileFromDisk(
     lockText: readText(resolve(io.cwd, lockPathFor(file))),
     frozen: opts.frozen,
     allowMissing: opts.allowMissing,
+    groupOptions: opts.group ?? groupOptionsFrom({}, io.env).value,
+    lookupGroup: createGroupLookup(io.env),
     introspect: (targets) => {
       if (progress && targets.length)
         io.err(`discovering ${targets.length} backend${targets.length === 1 ? '' : 's'}…`);
@@ -122,7 +129,7 @@ export async function runCompile(opts: CompileOptions, io: CliIo): Promise<numbe
 
 /** `vmcp compile`: its flags, their checks, then the run. */
 export const compileCommand: Command = {
-  usage: 'vmcp compile [-c vmcp.yaml] [-o dist/] [--frozen] [--check] [--allow-missing] [--json]',
+  usage: `vmcp compile [-c vmcp.yaml] [-o dist/] [--frozen] [--check] [--allow-missing] [--json] ${GROUP_USAGE}`,
   options: {
     config: { type: 'string', short: 'c' },
     out: { type: 'string', short: 'o' },
@@ -131,9 +138,15 @@ export const compileCommand: Command = {
     'allow-missing': { type: 'boolean' },
     json: { type: 'boolean' },
     concurrency: { type: 'string' },
+    ...GROUP_FLAGS,
   },
-  run: (v, _p, io) =>
-    runCompile(
+  run: (v, _p, io) => {
+    const group = groupOptionsFrom(v, io.env);
+    if (group.error) {
+      io.err(`error: ${group.error}`);
+      return 2;
+    }
+    return runCompile(
       {
         config: (v.config as string) ?? 'vmcp.yaml',
         outDir: (v.out as string) ?? 'dist',
@@ -142,7 +155,9 @@ export const compileCommand: Command = {
         allowMissing: Boolean(v['allow-missing']),
         json: Boolean(v.json),
         concurrency: Math.max(1, Number(v.concurrency ?? 4) || 4),
+        group: group.value,
       },
       io,
-    ),
+    );
+  },
 };

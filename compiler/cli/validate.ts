@@ -4,12 +4,17 @@ import { loadConfig } from '../config/validate.ts';
 import { sortDiagnostics } from '../diagnostics.ts';
 import { lockPathFor } from '../resolve/lock-check.ts';
 import type { Command } from './command.ts';
+import { GROUP_FLAGS, GROUP_USAGE, groupOptionsFrom } from './group-flags.ts';
+import { lockGroupOf } from '../resolve/lookup-group.ts';
+import type { GroupOptions } from '../resolve/group-pin.ts';
 import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
 
 /** Options of `vmcp validate`. */
 export interface ValidateOptions {
   config: string;
   json: boolean;
+  /** How groupRef would be looked up (flags and env): validate never looks it up, it uses the lock's members. */
+  group?: GroupOptions;
 }
 
 /** `vmcp validate`: static checks only, no network. Exit 0 when valid, 1 on errors. */
@@ -31,14 +36,15 @@ export function runValidate(opts: ValidateOptions, io: CliIo): number {
     else reportDiagnostics(io, [d], false);
     return 1;
   }
+  const lockText = readText(resolve(io.cwd, lockPathFor(file)));
+  // The group's members come from the lock when it pins them; otherwise they are resolved at compile time.
   const loaded = loadConfig(file, text, {
     env: io.env,
     readFile: (p) => readText(resolve(io.cwd, p)),
+    group: { options: opts.group ?? groupOptionsFrom({}, io.env).value, lockGroup: lockGroupOf(lockText) },
   });
   // With a lock beside the config, composite tools are checked against the pinned schemas too.
-  const composite = loaded.value
-    ? checkCompositesWithLock(loaded.value, text, readText(resolve(io.cwd, lockPathFor(file))))
-    : [];
+  const composite = loaded.value ? checkCompositesWithLock(loaded.value, text, lockText) : [];
   const failed = composite.some((d) => d.severity === 'error');
   const result = {
     value: failed ? undefined : loaded.value,
@@ -61,7 +67,14 @@ export function runValidate(opts: ValidateOptions, io: CliIo): number {
 
 /** `vmcp validate`: its flags, then the run. */
 export const validateCommand: Command = {
-  usage: 'vmcp validate [-c vmcp.yaml] [--json]',
-  options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
-  run: (v, _p, io) => runValidate({ config: (v.config as string) ?? 'vmcp.yaml', json: Boolean(v.json) }, io),
+  usage: `vmcp validate [-c vmcp.yaml] [--json] ${GROUP_USAGE}`,
+  options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, ...GROUP_FLAGS },
+  run: (v, _p, io) => {
+    const group = groupOptionsFrom(v, io.env);
+    if (group.error) {
+      io.err(`error: ${group.error}`);
+      return 2;
+    }
+    return runValidate({ config: (v.config as string) ?? 'vmcp.yaml', json: Boolean(v.json), group: group.value }, io);
+  },
 };

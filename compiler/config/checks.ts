@@ -6,6 +6,8 @@ import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';
 import type { ConfigPath, Locator } from './locate.ts';
 import { suggest } from './suggest.ts';
+import { canCheckBackendNames, checkGroupBackends } from './checks-group.ts';
+import { discoversAuth, type GroupState } from '../resolve/group-state.ts';
 import { checkEnvRefs, checkLiteralSecrets, checkStrategy, isLoopback, safeUrl } from './checks-auth.ts';
 import { checkInertKeys } from './checks-inert.ts';
 
@@ -17,6 +19,8 @@ export interface CheckContext {
   env: Readonly<Record<string, string | undefined>>;
   /** `warning` for validate and compile, `error` for serve. */
   envSeverity: Severity;
+  /** What is known about `groupRef`'s members (compiler/resolve/group-state.ts). */
+  group?: GroupState;
 }
 
 /** Cross-field checks that the schema cannot express. Pure: no I/O. */
@@ -50,7 +54,8 @@ export function checkSemantics(
   const names = backends.map((b) => b.name);
   const known = new Set(names);
   const unknownBackend = (name: string, path: ConfigPath, what: string, anchor: 'key' | 'value' = 'value') => {
-    if (known.has(name)) return;
+    // With no backends at all, NO_BACKENDS says it once; a pending group's members are unknown yet.
+    if (known.has(name) || !canCheckBackendNames(backends, ctx.group)) return;
     const guess = suggest(name, names);
     add(
       'UNKNOWN_BACKEND',
@@ -66,14 +71,7 @@ export function checkSemantics(
   checkInertKeys(config, add);
 
   // Group: at least one backend, no duplicates.
-  if (backends.length === 0) {
-    add(
-      'NO_BACKENDS',
-      'the group has no backends',
-      config.backendsFrom !== undefined ? ['backendsFrom'] : [],
-      'add a `backends:` list, or `backendsFrom: ./mcp.json` to import a client config',
-    );
-  }
+  checkGroupBackends(config, backends, ctx.group, add);
   const seen = new Map<string, ResolvedBackend>();
   for (const b of backends) {
     const first = seen.get(b.name);
@@ -169,12 +167,12 @@ export function checkSemantics(
 
   // Outgoing auth.
   const oa = config.outgoingAuth;
-  if (oa.source === 'discovered')
+  if (oa.source === 'discovered' && !discoversAuth(ctx.group ?? {}))
     add(
       'UNSUPPORTED',
-      'outgoingAuth.source "discovered" needs Kubernetes discovery, which vmcp does not support',
+      'outgoingAuth.source "discovered" reads each member\'s MCPExternalAuthConfig, so it needs groupRef resolved from Kubernetes',
       ['outgoingAuth', 'source'],
-      'use source: inline and list the strategies',
+      'compile with --group-source kubernetes (and --namespace), or use source: inline and list the strategies',
     );
   checkStrategy(oa.default, ['outgoingAuth', 'default'], add);
   for (const [name, s] of Object.entries(oa.backends)) {

@@ -6,6 +6,7 @@ import type { Diagnostic } from '../diagnostics.ts';
 import { compareStrings } from '../../runtime/canonical.ts';
 import { createLocator, type ConfigPath, type Locator } from '../config/locate.ts';
 import type { BackendEndpoint, TransportKind } from '../../runtime/compiled-gateway.ts';
+import { describeSource, type PinnedGroup } from './group-pin.ts';
 
 /** A backend after group resolution, with where it was declared (for diagnostics). */
 export interface ResolvedBackend extends BackendEndpoint {
@@ -33,13 +34,16 @@ export function identityOf(b: {
 
 /**
  * Resolves the group: inline `backends[]` plus the servers of every `backendsFrom` client config
- * (Claude Desktop / Cursor `mcpServers`, VS Code `servers`). The result is sorted by name.
+ * (Claude Desktop / Cursor `mcpServers`, VS Code `servers`), plus the members of a looked-up
+ * `groupRef` (`pinned`). A member whose name is also declared inline or imported is shadowed: the
+ * definition in the user's files wins, with a warning naming both. The result is sorted by name.
  */
 export function resolveGroup(
   config: VmcpConfig,
   file: string,
   locator: Locator,
   readFile: ReadFile,
+  pinned?: PinnedGroup,
 ): { value: ResolvedBackend[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const out: ResolvedBackend[] = [];
@@ -72,8 +76,40 @@ export function resolveGroup(
     diagnostics.push(...imported.diagnostics);
     out.push(...imported.value);
   });
+  if (pinned) addMembers(out, pinned, { file, path: ['groupRef'], locator }, diagnostics);
   out.sort((a, b) => compareStrings(a.name, b.name));
   return { value: out, diagnostics };
+}
+
+/** Adds the group's members as HTTP backends, after the inline and imported ones they may clash with. */
+function addMembers(
+  out: ResolvedBackend[],
+  group: PinnedGroup,
+  origin: ResolvedBackend['origin'],
+  diagnostics: Diagnostic[],
+): void {
+  const declared = new Map(out.map((b) => [b.name, b]));
+  for (const m of group.members) {
+    const own = declared.get(m.name);
+    if (own) {
+      const at =
+        own.origin.file === origin.file
+          ? own.origin.locator.at([...own.origin.path, 'name'])
+          : own.origin.locator.at(own.origin.path, 'key');
+      diagnostics.push({
+        code: 'GROUP_MEMBER_SHADOWED',
+        severity: 'warning',
+        message: `backend "${m.name}" is declared here and is also a member of group "${group.name}" (${m.from} at ${m.transport} ${m.url} in ${describeSource(group.source)}); this declaration is used`,
+        file: own.origin.file,
+        line: at.line,
+        column: at.column,
+        hint: "rename one of them to keep both, or remove this entry to use the group's member",
+      });
+      continue;
+    }
+    const r = { name: m.name, transport: m.transport, url: m.url, required: true, origin };
+    out.push({ ...r, identity: identityOf(r) });
+  }
 }
 
 function fromConfig(b: BackendConfig, origin: ResolvedBackend['origin']): ResolvedBackend {

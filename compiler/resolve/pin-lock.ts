@@ -57,7 +57,7 @@ export async function pinLock(
     }
     const failed = new Set(prepared.failures.map((f) => f.name));
     const results = await ctx.introspect(prepared.targets.filter((t) => !failed.has(t.name)));
-    lock = { lockfileVersion: LOCKFILE_VERSION, backends: {} };
+    lock = { lockfileVersion: LOCKFILE_VERSION, backends: {}, ...(valid.group ? { group: valid.group } : {}) };
     for (const r of results) {
       const b = valid.backends.find((x) => x.name === r.name)!;
       const at = b.origin.locator.at(b.origin.path);
