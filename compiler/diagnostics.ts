@@ -23,7 +23,6 @@ export type DiagnosticCode =
   // Semantic checks
   | 'DUPLICATE_BACKEND'
   | 'UNKNOWN_BACKEND'
-  | 'MANUAL_WITHOUT_OVERRIDES'
   | 'PREFIX_COLLISION'
   | 'MISSING_STRATEGY_FIELD'
   | 'ENV_UNSET'
@@ -51,6 +50,8 @@ export type DiagnosticCode =
   // Compile: catalog
   | 'NAME_CONFLICT'
   | 'PRIORITY_DROPPED'
+  | 'PRIORITY_UNRANKED'
+  | 'PROMPT_DROPPED'
   | 'INVALID_NAME'
   | 'NAME_TOO_LONG'
   | 'DUPLICATE_URI'

@@ -193,14 +193,15 @@ function unknownEntity(type: string, id: string, catalog: PolicyCatalog): { mess
   const literal = `${type}::${JSON.stringify(id)}`;
   if (type === 'Action') {
     const near = suggest(id, ACTIONS);
-    const hint = near
+    const fix = near
       ? `did you mean "${near}"?`
       : /^list_/.test(id)
         ? 'lists are filtered per item with call_tool, get_prompt and read_resource; there is no list action'
-        : undefined;
+        : `use one of ${ACTIONS.join(', ')}`;
     return {
       message: `names ${literal}, which is not an action vmcp authorizes (${ACTIONS.join(', ')})`,
-      ...(hint ? { hint } : {}),
+      // vmcp is stricter than ToolHive here: say what ToolHive would have done.
+      hint: `${fix}; ToolHive would load this policy and it would never match (a forbid would protect nothing)`,
     };
   }
   if (type === 'Resource') {

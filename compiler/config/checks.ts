@@ -139,7 +139,7 @@ export function checkSemantics(
         'BAD_VALUE',
         `priorityOrder does not rank ${missing.map((m) => `"${m}"`).join(', ')}`,
         ['aggregation', 'conflictResolutionConfig', 'priorityOrder'],
-        'unranked backends lose every conflict; add them to the list to make that explicit',
+        'as in ToolHive, an unranked backend loses clashes with ranked ones, is kept under the {workload}_ prefix in clashes among unranked ones, and has its prompts prefixed',
         'warning',
       );
     }
@@ -155,14 +155,7 @@ export function checkSemantics(
       });
     }
   }
-  if (agg.conflictResolution === 'manual' && !agg.tools.some((t) => Object.keys(t.overrides).length > 0)) {
-    add(
-      'MANUAL_WITHOUT_OVERRIDES',
-      'the manual strategy needs tool overrides, but aggregation.tools has none',
-      strategyPath,
-      'add aggregation.tools[].overrides that rename the conflicting tools, or use prefix',
-    );
-  }
+  // `manual` without overrides is fine while no names clash (as in ToolHive); the catalog lists each clash.
   if (agg.conflictResolution === 'prefix') checkPrefixFormat(crc.prefixFormat, backends.length, add);
 
   // Outgoing auth.
@@ -362,7 +355,7 @@ function checkPrefixFormat(format: string, backendCount: number, add: Add): void
       'BAD_VALUE',
       `prefixFormat has unknown placeholder ${bad.map((b) => `{${b}}`).join(', ')}`,
       path,
-      'the only placeholder is {workload}',
+      `the only placeholder is {workload}; ToolHive would keep ${bad.map((b) => `{${b}}`).join(', ')} as written in every prefixed name`,
     );
   if (/[^A-Za-z0-9._{}-]/.test(format.replace(/\{workload\}/g, '')))
     add(

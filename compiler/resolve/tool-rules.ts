@@ -1,27 +1,22 @@
 import type { VmcpConfig } from '../../schemas/vmcp.ts';
 import { compareStrings } from '../../runtime/canonical.ts';
-import type { DiagnosticCode, Severity } from '../diagnostics.ts';
 import type { LockedBackend } from '../lock.ts';
 import type { ConfigPath } from '../config/locate.ts';
 import { suggest } from '../config/suggest.ts';
-import type { CatalogEntry } from './catalog.ts';
+import type { AddDiagnostic, CatalogEntry } from './catalog.ts';
 import type { ResolvedBackend } from './group.ts';
-
-type Add = (
-  code: DiagnosticCode,
-  message: string,
-  path: ConfigPath,
-  hint?: string,
-  severity?: Severity,
-  at?: ResolvedBackend,
-) => void;
 
 /**
  * Applies a backend's tool filter, exclusions and overrides (before conflict resolution, as
  * ToolHive does). Filter entries may name the original or the overridden name.
  * With `defaultToolVisibility: deny`, only tools named by a filter or an override are exposed.
  */
-export function applyToolRules(config: VmcpConfig, b: ResolvedBackend, entry: LockedBackend, add: Add): CatalogEntry[] {
+export function applyToolRules(
+  config: VmcpConfig,
+  b: ResolvedBackend,
+  entry: LockedBackend,
+  add: AddDiagnostic,
+): CatalogEntry[] {
   const agg = config.aggregation;
   const index = agg.tools.findIndex((t) => t.workload === b.name);
   const rules = index >= 0 ? agg.tools[index] : undefined;
@@ -29,27 +24,30 @@ export function applyToolRules(config: VmcpConfig, b: ResolvedBackend, entry: Lo
   const names = Object.keys(entry.tools).sort(compareStrings);
   const absent = entry.status === 'absent';
 
-  // Every override and filter entry must name a real tool: caught here, not at runtime.
+  // Every override and filter entry must name a real tool: caught here, not at runtime. Stricter
+  // than ToolHive, which ignores such an entry (the hint says so).
+  const unknown = (name: string, what: string) => {
+    const guess = suggest(name, names);
+    return `${guess ? `did you mean "${guess}"?` : `its tools: ${names.join(', ') || '(none)'}`}; ToolHive would ignore this ${what} without a word`;
+  };
   for (const original of Object.keys(rules?.overrides ?? {})) {
     if (!absent && !entry.tools[original]) {
-      const guess = suggest(original, names);
       add(
         'UNKNOWN_TOOL',
         `override names tool "${original}", which backend "${b.name}" does not have`,
         [...base, 'overrides', original],
-        guess ? `did you mean "${guess}"?` : `its tools: ${names.join(', ') || '(none)'}`,
+        unknown(original, 'override'),
       );
     }
   }
   const overriddenNames = new Map(Object.entries(rules?.overrides ?? {}).map(([orig, o]) => [o.name ?? orig, orig]));
   rules?.filter?.forEach((f, i) => {
     if (!absent && !entry.tools[f] && !overriddenNames.has(f)) {
-      const guess = suggest(f, names);
       add(
         'UNKNOWN_TOOL',
         `filter names tool "${f}", which backend "${b.name}" does not have`,
         [...base, 'filter', i],
-        guess ? `did you mean "${guess}"?` : `its tools: ${names.join(', ') || '(none)'}`,
+        unknown(f, 'filter entry (it would match nothing)'),
       );
     }
   });

@@ -105,7 +105,7 @@ const CASES: Case[] = [
         at: [7, 62, 7, 84],
         text: 'Action::\\"list_tools\\"',
         message: /not an action vmcp authorizes \(call_tool, get_prompt, read_resource\)/,
-        hint: /no list action/,
+        hint: /no list action.*ToolHive would load this policy and it would never match/,
       },
     ],
   },

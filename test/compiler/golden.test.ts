@@ -2,13 +2,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../compiler/diagnostics.ts';
 import { formatDiagnostics, summarize } from '../../compiler/format-diagnostics.ts';
 import { compileFrozen, ROOT } from './compile-helpers.ts';
 
 /**
  * Golden tests. Each folder under test/fixtures/compile/golden/ holds a vmcp.lock.json, a
  * vmcp.yaml (or, when absent, examples/<folder>/vmcp.yaml is used), and its expectation:
- * `router.golden` (the generated module) or `diagnostics.golden` (the printed diagnostics).
+ * `router.golden` (the generated module) or `diagnostics.golden` (the printed diagnostics). A folder
+ * that compiles may also hold `warnings.golden`: then the printed warnings are compared too.
  * A missing golden fails the run (outside CI it is also written, for review); UPDATE_GOLDENS=1
  * rewrites them, never under CI.
  */
@@ -57,6 +59,11 @@ function typeCheck(name: string, source: string): string[] {
   }
 }
 
+/** Diagnostics as `vmcp validate` prints them, with the summary line. */
+function printed(diagnostics: readonly Diagnostic[], text: string): string {
+  return `${formatDiagnostics(diagnostics, new Map([['vmcp.yaml', text]]), { color: false })}\n\n${summarize(diagnostics)}\n`;
+}
+
 describe('golden outputs', () => {
   it('has fixture folders', () => expect(FOLDERS.length).toBeGreaterThanOrEqual(4));
 
@@ -70,13 +77,14 @@ describe('golden outputs', () => {
         'compiled, but diagnostics.golden expects errors',
       ).toBe(false);
       expectGolden(join(GOLDEN, folder, 'router.golden'), out.value.routerSource);
+      if (existsSync(join(GOLDEN, folder, 'warnings.golden')))
+        expectGolden(join(GOLDEN, folder, 'warnings.golden'), printed(out.diagnostics, text));
       expect(typeCheck(folder, out.value.routerSource)).toEqual([]);
     } else {
       expect(existsSync(join(GOLDEN, folder, 'router.golden')), 'failed, but router.golden expects a router').toBe(
         false,
       );
-      const printed = `${formatDiagnostics(out.diagnostics, new Map([['vmcp.yaml', text]]), { color: false })}\n\n${summarize(out.diagnostics)}\n`;
-      expectGolden(join(GOLDEN, folder, 'diagnostics.golden'), printed);
+      expectGolden(join(GOLDEN, folder, 'diagnostics.golden'), printed(out.diagnostics, text));
     }
   });
 

@@ -86,17 +86,80 @@ export const ROUTING_CASES: RoutingCase[] = [
     },
   },
   {
-    name: 'priority: a conflict between unranked backends is an error',
-    backends: { a: { tools: ['t'] }, b: { tools: ['search'] }, c: { tools: ['search'] } },
-    yaml: 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [a]\n',
+    name: 'priority: a conflict between unranked backends keeps all, with the default {workload}_ prefix',
+    backends: { a: { tools: ['t'] }, b: { tools: ['search', 'only_b'] }, c: { tools: ['search'] } },
+    yaml: 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    prefixFormat: "{workload}."\n    priorityOrder: [a]\n',
     want: {
+      tools: { t: 'a/t', b_search: 'b/search', c_search: 'c/search', only_b: 'b/only_b' },
+      toolDefs: { b_search: tool('b_search', { description: 'search tool' }) },
       diagnostics: [
         { code: 'BAD_VALUE', severity: 'warning', at: 'priorityOrder: |[a]', message: 'does not rank "b", "c"' },
         {
+          code: 'PRIORITY_UNRANKED',
+          severity: 'warning',
+          at: 'priorityOrder: |[a]',
+          message:
+            'tool "search" is offered by "b" and "c", none of them in priorityOrder, so each is kept with the default {workload}_ prefix: b_search and c_search',
+        },
+      ],
+    },
+  },
+  {
+    name: 'priority: a ranked backend beats unranked ones; prompts of unranked backends are prefixed with prefixFormat',
+    backends: {
+      a: { tools: ['search'], prompts: ['greet'] },
+      b: { tools: ['search', 'only_b'], prompts: ['greet', 'solo'] },
+    },
+    yaml: 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    prefixFormat: "{workload}."\n    priorityOrder: [a]\n',
+    want: {
+      tools: { search: 'a/search', only_b: 'b/only_b' },
+      prompts: { greet: 'a/greet', 'b.greet': 'b/greet', 'b.solo': 'b/solo' },
+      diagnostics: [
+        { code: 'BAD_VALUE', severity: 'warning', at: 'priorityOrder: |[a]', message: 'does not rank "b"' },
+        {
+          code: 'PRIORITY_DROPPED',
+          severity: 'warning',
+          at: 'priorityOrder: |[a]',
+          message: 'tool "search" of backend "b" is hidden: "a" has priority',
+        },
+      ],
+    },
+  },
+  {
+    name: "priority: an unranked backend's prefixed prompt equal to a ranked bare name is dropped with it",
+    backends: { a: { prompts: ['b_greet', 'hello'] }, b: { prompts: ['greet'] } },
+    yaml: 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [a]\n',
+    want: {
+      prompts: { hello: 'a/hello' },
+      diagnostics: [
+        {
+          code: 'PROMPT_DROPPED',
+          severity: 'warning',
+          at: '- |name: b',
+          message: 'prompt name "b_greet" is claimed by a/b_greet, b/greet, so none of them is advertised',
+        },
+        { code: 'BAD_VALUE', severity: 'warning', at: 'priorityOrder: |[a]', message: 'does not rank "b"' },
+      ],
+    },
+  },
+  {
+    name: 'priority: unranked backends with the same tool, where the fallback name collides, is an error',
+    backends: { a: { tools: ['t'] }, b: { tools: ['x'] }, c: { tools: ['x', 'b_x'] } },
+    yaml: 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [a]\n',
+    want: {
+      diagnostics: [
+        {
           code: 'NAME_CONFLICT',
           severity: 'error',
+          at: '- |name: c',
+          message: `tool name "b_x" is claimed after priority's {workload}_ fallback by 2 tools: b/x and c/b_x`,
+        },
+        { code: 'BAD_VALUE', severity: 'warning', at: 'priorityOrder: |[a]', message: 'does not rank "b", "c"' },
+        {
+          code: 'PRIORITY_UNRANKED',
+          severity: 'warning',
           at: 'priorityOrder: |[a]',
-          message: 'claimed by b/search, c/search, and none of them is in priorityOrder',
+          message: 'tool "x" is offered by "b" and "c"',
         },
       ],
     },
@@ -119,8 +182,8 @@ export const ROUTING_CASES: RoutingCase[] = [
         {
           code: 'NAME_CONFLICT',
           severity: 'error',
-          at: 'conflictResolution: |manual',
-          message: 'tool name "fetch" is claimed by 3 backends: a/fetch, b/fetch, c/fetch',
+          at: '- |name: b',
+          message: 'unresolved tool name conflict under the manual strategy: fetch: [a, b, c]',
         },
       ],
     },
@@ -135,25 +198,67 @@ export const ROUTING_CASES: RoutingCase[] = [
           code: 'NAME_CONFLICT',
           severity: 'error',
           at: 'name: |search',
-          message: 'claimed by 2 backends: a/x, b/search',
+          message: 'the override of a/x creates a tool name conflict: search: [a, b]',
         },
       ],
     },
   },
   {
-    name: 'manual: same-named prompts conflict (prompts cannot be renamed)',
+    name: 'manual: prompts are prefixed with prefixFormat, so same-named prompts do not clash',
     backends: { a: { tools: ['x'], prompts: ['greet'] }, b: { prompts: ['greet'] } },
-    yaml: 'aggregation:\n  conflictResolution: manual\n  tools:\n    - workload: a\n      overrides:\n        x:\n          name: a_x\n',
+    yaml: 'aggregation:\n  conflictResolution: manual\n  conflictResolutionConfig:\n    prefixFormat: "{workload}-"\n',
+    want: { tools: { x: 'a/x' }, prompts: { 'a-greet': 'a/greet', 'b-greet': 'b/greet' } },
+  },
+  {
+    name: 'manual: an unresolved conflict points at the aggregation.tools entry where the override goes',
+    backends: { a: { tools: ['search'] }, b: { tools: ['search', 'y'] } },
+    yaml: 'aggregation:\n  conflictResolution: manual\n  tools:\n    - workload: b\n      filter: [search]\n',
     want: {
       diagnostics: [
         {
           code: 'NAME_CONFLICT',
           severity: 'error',
-          at: 'conflictResolution: |manual',
-          message: 'prompt name "greet" is claimed by 2 backends: a/greet, b/greet',
+          at: '    - |workload: b',
+          message: 'unresolved tool name conflict under the manual strategy: search: [a, b]',
         },
       ],
     },
+  },
+  {
+    name: 'prefix: two tools that compose to the same prefixed name are an error',
+    backends: { a: { tools: ['b_x', 'ok'] }, a_b: { tools: ['x'] } },
+    want: {
+      tools: {},
+      diagnostics: [
+        {
+          code: 'NAME_CONFLICT',
+          severity: 'error',
+          at: '- |name: a_b',
+          message: 'tool name "a_b_x" is claimed after prefixing by 2 tools: a/b_x and a_b/x',
+        },
+      ],
+    },
+  },
+  {
+    name: 'prefix: prompts that compose to the same name are dropped, both, with a warning',
+    backends: { a: { prompts: ['x_y', 'z'] }, a_x: { prompts: ['y'] } },
+    want: {
+      prompts: { a_z: 'a/z' },
+      diagnostics: [
+        {
+          code: 'PROMPT_DROPPED',
+          severity: 'warning',
+          at: '- |name: a',
+          message: 'prompt name "a_x_y" is claimed by a/x_y, a_x/y, so none of them is advertised',
+        },
+      ],
+    },
+  },
+  {
+    name: 'manual without overrides compiles while no names clash (ToolHive accepts it too)',
+    backends: { a: { tools: ['x'], prompts: ['p'] }, b: { tools: ['y'] } },
+    yaml: 'aggregation:\n  conflictResolution: manual\n',
+    want: { tools: { x: 'a/x', y: 'b/y' }, prompts: { a_p: 'a/p' } },
   },
   {
     name: 'filter by original name',
@@ -283,41 +388,42 @@ export const ROUTING_CASES: RoutingCase[] = [
     },
   },
   {
-    name: 'a duplicate resource URI is an error under prefix',
+    name: 'a duplicate resource URI is advertised once, by the first backend by name, with a warning',
     backends: { a: { resources: ['mem://x', 'mem://a'] }, b: { resources: ['mem://x'] } },
     want: {
+      resources: { 'mem://x': 'a', 'mem://a': 'a' },
       diagnostics: [
         {
           code: 'DUPLICATE_URI',
-          severity: 'error',
+          severity: 'warning',
           at: '- |name: b',
-          message: 'resource "mem://x" is served by both "a" and "b"',
+          message: `resource "mem://x" is served by both "a" and "b"; only "a"'s is advertised`,
         },
       ],
     },
   },
   {
-    name: 'a duplicate resource URI under priority is a warning; the winner serves it',
+    name: 'a duplicate resource URI under priority goes to the first backend by name too (as in ToolHive)',
     backends: {
       a: { resources: ['mem://x', 'mem://a'], templates: ['t://{id}'] },
       b: { resources: ['mem://x'], templates: ['t://{id}'] },
     },
     yaml: 'aggregation:\n  conflictResolution: priority\n  conflictResolutionConfig:\n    priorityOrder: [b, a]\n',
     want: {
-      resources: { 'mem://x': 'b', 'mem://a': 'a' },
-      templates: { 't://{id}': { backend: 'b', match: ['t://1'], reject: ['t://1/2'] } },
+      resources: { 'mem://x': 'a', 'mem://a': 'a' },
+      templates: { 't://{id}': { backend: 'a', match: ['t://1'], reject: ['t://1/2'] } },
       diagnostics: [
         {
           code: 'DUPLICATE_URI',
           severity: 'warning',
-          at: 'priorityOrder: |[b, a]',
-          message: 'resource "mem://x" of backend "a" is hidden: "b" has priority',
+          at: '- |name: b',
+          message: `resource "mem://x" is served by both "a" and "b"; only "a"'s is advertised`,
         },
         {
           code: 'DUPLICATE_URI',
           severity: 'warning',
-          at: 'priorityOrder: |[b, a]',
-          message: 'resource template "t://{id}" of backend "a" is hidden',
+          at: '- |name: b',
+          message: `resource template "t://{id}" is served by both "a" and "b"`,
         },
       ],
     },

@@ -45,11 +45,6 @@ export const BAD_SEMANTICS: BadCase[] = [
     want: ['UNKNOWN_BACKEND 9:7'],
   },
   {
-    name: 'manual without overrides',
-    given: HEAD + 'aggregation:\n  conflictResolution: manual\n',
-    want: ['MANUAL_WITHOUT_OVERRIDES 7:23'],
-  },
-  {
     name: 'priority without priorityOrder',
     given: HEAD + 'aggregation:\n  conflictResolution: priority\n',
     want: ['MISSING_KEY 7:23'],
