@@ -40,6 +40,8 @@ export type DiagnosticCode =
   | 'GROUP_AUTH_UNSUPPORTED'
   | 'ANONYMOUS_NON_LOOPBACK'
   | 'INSECURE_ISSUER'
+  | 'RESTRICTED_HEADER'
+  | 'PASSTHROUGH_NO_HTTP_BACKEND'
   // Compile: introspection and the lock
   | 'BACKEND_UNREACHABLE'
   | 'MALFORMED_ITEM'

@@ -29,4 +29,6 @@ export interface CallContext {
   sessionId?: string;
   /** The authenticated caller (incoming auth oidc); undefined for anonymous gateways and stdio. */
   principal?: Principal;
+  /** Client headers to forward upstream (`passthroughHeaders`, lowercase names); absent when none apply. */
+  forwardHeaders?: Record<string, string>;
 }

@@ -39,6 +39,8 @@ export interface BackendEndpoint {
   cwd?: string;
   url?: string;
   headers?: Record<string, string>;
+  /** HTTPS: a PEM CA bundle added to the trusted roots, read at start-up (may hold `${env:NAME}`). */
+  caBundlePath?: string;
 }
 
 /** A backend as the runtime needs it. Strings may hold `${env:NAME}` references. */
@@ -92,6 +94,14 @@ export interface CompiledOidc {
   resource?: string;
   /** Allows http:// issuer and JWKS URLs that are not loopback. */
   insecureAllowHttp: boolean;
+  /** RFC 7662 endpoint for bearer tokens that are not JWTs; absent: only JWTs are accepted. */
+  introspectionUrl?: string;
+  /** Client id for the introspection call (HTTP Basic with the secret from `clientSecretEnv`). */
+  clientId?: string;
+  /** The env variable holding the introspection client secret (the value is never in the bundle). */
+  clientSecretEnv?: string;
+  /** A PEM CA bundle added to the trusted roots of discovery, JWKS and introspection fetches (read at start-up). */
+  caBundlePath?: string;
 }
 
 /** Cedar authorization as compiled: policy text is data, checked against the catalog at compile time. */
@@ -107,7 +117,8 @@ export interface CompiledAuthz {
 
 /** Who may call the gateway, and what they may do. */
 export interface CompiledIncomingAuth {
-  type: 'anonymous' | 'oidc';
+  /** `local`: no token check; every request is the local OS user (ToolHive's local auth). */
+  type: 'anonymous' | 'oidc' | 'local';
   oidc?: CompiledOidc;
   authz?: CompiledAuthz;
 }
@@ -122,6 +133,8 @@ export interface CompiledGateway {
   backends: CompiledBackend[];
   /** Incoming authentication and authorization; absent means anonymous with no authorization. */
   incomingAuth?: CompiledIncomingAuth;
+  /** Client request headers (lowercase, sorted) forwarded to HTTP backends on each call; absent: none. */
+  passthroughHeaders?: string[];
   tools: Record<string, Route>;
   prompts: Record<string, Route>;
   resources: Record<string, Route>;

@@ -104,9 +104,9 @@ export class GatewayCore {
       return new Backend(i, cfg, transport, gw, events, log.child({ backend: cfg.name }), this.processGroups);
     });
     const ia = gw.incomingAuth;
-    if (ia?.type === 'oidc') {
+    if (ia?.type === 'oidc' || ia?.type === 'local') {
       if (!plugins.incomingAuth)
-        throw new StartupError('incomingAuth oidc is configured but the bundle has no OIDC verifier');
+        throw new StartupError(`incomingAuth ${ia.type} is configured but the bundle has no verifier for it`);
       this.incoming = plugins.incomingAuth(ia, log);
     }
     if (ia?.authz) {

@@ -24,6 +24,8 @@ export interface ResolvedBackend extends CompiledBackend {
   outgoing?: OutgoingAuth;
   /** Largest upstream message accepted (operational.limits.maxMessageSize), in bytes. */
   maxMessageBytes: number;
+  /** HTTPS with `caBundlePath`: an agent trusting the system roots plus that bundle (read at start-up). */
+  httpsAgent?: import('node:https').Agent;
   /** For per-subject upstreams (token_exchange): the caller, updated with the latest token on each call. */
   subject?: { current: Principal | undefined };
 }
@@ -41,8 +43,11 @@ export interface WireHooks {
 
 /** A live connection to one backend, speaking newline-free serialized JSON-RPC messages. */
 export interface Wire {
-  /** Sends one serialized message; `id` is set when the message is a request (lets HTTP abort it). */
-  send(data: string, id?: number): void;
+  /**
+   * Sends one serialized message; `id` is set when the message is a request (lets HTTP abort it).
+   * `forward`: the calling client's passthrough headers, added to this request only (HTTP wires).
+   */
+  send(data: string, id?: number, forward?: Record<string, string>): void;
   /** Aborts the transport-level exchange of request `id` (HTTP: its own AbortController). */
   abort?(id: number): void;
   /** Tells HTTP wires the negotiated protocol version for the MCP-Protocol-Version header. */
@@ -91,12 +96,12 @@ export class AuthFailure extends Error {
 export interface IncomingAuth {
   /** Resolves to the caller, or rejects with AuthFailure (never another error type). */
   authenticate(authorization: string | undefined): Promise<Principal>;
-  /** RFC 9728 Protected Resource Metadata for the resource `resourceUrl` (the gateway's /mcp URL). */
-  resourceMetadata(resourceUrl: string): Record<string, unknown>;
+  /** RFC 9728 Protected Resource Metadata for the resource `resourceUrl` (the gateway's /mcp URL); absent for `local`. */
+  resourceMetadata?(resourceUrl: string): Record<string, unknown>;
 }
 
-/** Builds the incoming verifier at start-up (network fetches happen lazily, per request). */
-export type IncomingAuthFactory = (auth: CompiledIncomingAuth, log: Logger) => IncomingAuth;
+/** Builds the incoming verifier at start-up (network fetches happen lazily, per request); `env` holds secrets named by `*Env`. */
+export type IncomingAuthFactory = (auth: CompiledIncomingAuth, log: Logger, env?: NodeJS.ProcessEnv) => IncomingAuth;
 
 /** Cedar's actions, as in ToolHive's entity model. */
 export type AuthzAction = 'call_tool' | 'get_prompt' | 'read_resource';
@@ -151,7 +156,7 @@ export type OutgoingAuthFactory = (
 export interface RuntimePlugins {
   transports: Partial<Record<TransportKind, TransportFactory>>;
   outgoingAuth: Partial<Record<string, OutgoingAuthFactory>>;
-  /** Present when the config uses `incomingAuth.type: oidc`. */
+  /** Present when the config uses `incomingAuth.type: oidc` (auth/in/oidc.ts) or `local` (auth/in/local.ts). */
   incomingAuth?: IncomingAuthFactory;
   /** Present when the config uses `incomingAuth.authz.type: cedar`. */
   authz?: AuthorizerFactory;

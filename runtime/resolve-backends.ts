@@ -1,4 +1,5 @@
-/** Start-up resolution of each backend: env references, default environment, outgoing-auth headers. */
+/** Start-up resolution of each backend: env references, default environment, outgoing-auth headers, CA bundles. */
+import { caAgent } from './ca-bundle.ts';
 import { StartupError, defaultEnvironment, resolveEnvMap, resolveEnvRefs } from './env.ts';
 import type { ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import type { CompiledGateway } from './compiled-gateway.ts';
@@ -28,6 +29,8 @@ export function resolveBackends(
     Object.assign(resolvedHeaders, outgoing.headers);
     const str = (s: string | undefined, what: string) =>
       s === undefined ? undefined : resolveEnvRefs(s, env, `${where} ${what}`);
+    // The bundle keeps the path; the file is this environment's, read now.
+    const ca = str(b.caBundlePath, 'caBundlePath');
     return {
       ...b,
       command: str(b.command, 'command'),
@@ -41,6 +44,7 @@ export function resolveBackends(
       resolvedHeaders,
       maxMessageBytes,
       ...(outgoing.credentials ? { outgoing } : {}),
+      ...(ca !== undefined ? { httpsAgent: caAgent(ca, `${where} caBundlePath`) } : {}),
     };
   });
 }

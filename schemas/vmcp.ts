@@ -47,6 +47,13 @@ const backendName = z
 
 const stringMap = z.record(z.string(), z.string());
 
+const caBundlePath = z.string().min(1, withCode('BAD_VALUE', 'caBundlePath must not be empty')).optional();
+
+/** An HTTP header name (RFC 9110 token), as written in passthroughHeaders. */
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, withCode('BAD_VALUE', 'not an HTTP header name'));
+
 /** Accepted for ToolHive compatibility but not implemented; the validator reports UNSUPPORTED. */
 const unsupported = (what: string) =>
   z
@@ -82,7 +89,10 @@ const httpBackend = (transport: 'sse' | 'streamable-http') =>
     url: httpUrl,
     headers: stringMap.optional().meta({ description: 'Extra request headers; values may use ${env:NAME}.' }),
     type: unsupported('ToolHive "entry" backends'),
-    caBundlePath: unsupported('custom CA bundles'),
+    caBundlePath: caBundlePath.meta({
+      description:
+        'A PEM CA bundle added to the trusted roots for this https backend; read when the gateway starts (may use ${env:NAME}).',
+    }),
   });
 
 /** One backend of the group. */
@@ -103,7 +113,10 @@ const oidc = z.strictObject({
   insecureAllowHttp: z.boolean().default(false),
   allowedAlgorithms: z.array(z.string()).optional(),
   clockSkew: duration.default('30s'),
-  introspectionUrl: unsupported('token introspection'),
+  introspectionUrl: httpUrl.optional().meta({
+    description:
+      'RFC 7662 token introspection endpoint: bearer tokens that are not JWTs are checked there (clientId and clientSecretEnv authenticate the call).',
+  }),
   // ToolHive refuses private addresses for OIDC fetches unless one of these is true; vmcp never does.
   protectedResourceAllowPrivateIp: z.boolean().optional().meta({
     description:
@@ -113,7 +126,10 @@ const oidc = z.strictObject({
     description:
       'true: what vmcp does anyway (it does not refuse private addresses); false is warned as having no effect.',
   }),
-  caBundlePath: unsupported('custom CA bundles'),
+  caBundlePath: caBundlePath.meta({
+    description:
+      'A PEM CA bundle added to the trusted roots for discovery, JWKS and introspection fetches; read when the gateway starts.',
+  }),
 });
 
 const authz = z.strictObject({
@@ -351,7 +367,10 @@ export const VmcpConfigSchema = z
     codeMode: unsupported('code mode'),
     sessionStorage: unsupported('external session storage'),
     rateLimiting: unsupported('rate limiting'),
-    passthroughHeaders: unsupported('header passthrough'),
+    passthroughHeaders: z.array(headerName).max(64).optional().meta({
+      description:
+        'Client request headers forwarded to HTTP backends on each call (an allowlist; credentials, hop-by-hop and MCP headers are refused).',
+    }),
   })
   .meta({ title: 'vmcp.yaml', description: 'Configuration of a vmcp compiled Virtual MCP Server.' });
 
@@ -375,7 +394,6 @@ export const UNSUPPORTED_KEYS: ReadonlyArray<{ path: string; fatal: boolean; wha
   { path: 'codeMode', fatal: true, what: 'code mode' },
   { path: 'sessionStorage', fatal: false, what: 'external session storage (sessions stay in memory)' },
   { path: 'rateLimiting', fatal: true, what: 'rate limiting' },
-  { path: 'passthroughHeaders', fatal: true, what: 'header passthrough' },
   { path: 'telemetry', fatal: false, what: 'OpenTelemetry export (settings are validated but not used yet)' },
   { path: 'audit', fatal: false, what: 'the audit log (settings are validated but not used yet)' },
 ];

@@ -43,12 +43,12 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
     );
     const diagnostics = [...result.diagnostics];
     const v = result.value?.valid;
-    if (v && opts.host && !opts.stdio && !isLoopbackHost(opts.host) && v.config.incomingAuth.type === 'anonymous') {
+    if (v && opts.host && !opts.stdio && !isLoopbackHost(opts.host) && v.config.incomingAuth.type !== 'oidc') {
       const at = v.parsed.locator.at(['incomingAuth', 'type']);
       diagnostics.push({
         code: 'ANONYMOUS_NON_LOOPBACK',
         severity: 'warning',
-        message: `anonymous incoming auth on ${opts.host}: every client that can reach the port can call every tool`,
+        message: `${v.config.incomingAuth.type} incoming auth on ${opts.host}: every client that can reach the port can call every tool`,
         file: opts.target,
         line: at.line,
         column: at.column,

@@ -10,6 +10,7 @@ import { canCheckBackendNames, checkGroupBackends } from './checks-group.ts';
 import { discoversAuth, type GroupState } from '../resolve/group-state.ts';
 import { checkEnvRefs, checkLiteralSecrets, checkStrategy, isLoopback, safeUrl } from './checks-auth.ts';
 import { checkInertKeys } from './checks-inert.ts';
+import { checkOidcExtras, checkPassthroughHeaders } from './checks-features.ts';
 
 /** Inputs of the semantic checks, normalized once by the caller. */
 export interface CheckContext {
@@ -175,13 +176,6 @@ export function checkSemantics(
 
   // Incoming auth.
   const ia = config.incomingAuth;
-  if (ia.type === 'local')
-    add(
-      'UNSUPPORTED',
-      'incomingAuth.type "local" is not supported by vmcp',
-      ['incomingAuth', 'type'],
-      'use anonymous (loopback only) or oidc',
-    );
   if (ia.type === 'oidc' && !ia.oidc)
     add(
       'MISSING_KEY',
@@ -293,6 +287,8 @@ export function checkSemantics(
       );
   }
 
+  checkPassthroughHeaders(config, backends, add);
+  checkOidcExtras(config, add);
   checkEnvRefs(config, ctx, add);
   checkLiteralSecrets(config, add);
   return out;
@@ -322,7 +318,7 @@ function checkUnsupported(config: VmcpConfig, add: Add): void {
   }
   config.backends.forEach((b, i) => {
     const r = b as Record<string, unknown>;
-    for (const k of ['type', 'caBundlePath'])
+    for (const k of ['type'])
       if (r[k] !== undefined)
         add(
           'UNSUPPORTED',
@@ -333,17 +329,6 @@ function checkUnsupported(config: VmcpConfig, add: Add): void {
           'key',
         );
   });
-  const oidc = config.incomingAuth.oidc as Record<string, unknown> | undefined;
-  for (const k of ['introspectionUrl', 'caBundlePath'])
-    if (oidc?.[k] !== undefined)
-      add(
-        'UNSUPPORTED',
-        `incomingAuth.oidc.${k} is not supported by vmcp yet`,
-        ['incomingAuth', 'oidc', k],
-        `remove ${k}`,
-        'error',
-        'key',
-      );
 }
 
 function checkPrefixFormat(format: string, backendCount: number, add: Add): void {

@@ -57,7 +57,11 @@ export function buildGateway(
         b.env ? { env: b.env } : {},
         b.cwd ? { cwd: b.cwd } : {},
       );
-    else Object.assign(out, { url: b.url }, b.headers ? { headers: b.headers } : {});
+    else {
+      Object.assign(out, { url: b.url }, b.headers ? { headers: b.headers } : {});
+      const ca = caBundleOf(config, b.name);
+      if (ca !== undefined) out.caBundlePath = ca;
+    }
     if (!b.required) out.required = false;
     if (b.sessionAffinity === 'per-session') out.sessionAffinity = 'per-session';
     return out;
@@ -77,6 +81,7 @@ export function buildGateway(
     capabilities,
     backends: compiledBackends,
     ...(incomingAuth ? { incomingAuth } : {}),
+    ...passthroughOf(config),
     tools: Object.fromEntries(catalog.tools.map((t) => [t.exposed, route(t.backend, t.original)])),
     prompts: Object.fromEntries(catalog.prompts.map((p) => [p.exposed, route(p.backend, p.original)])),
     resources: Object.fromEntries(catalog.resources.map((r) => [r.key, route(r.backend, r.key)])),
@@ -125,8 +130,8 @@ export function buildGateway(
 /** Incoming auth for the runtime; undefined for anonymous gateways without authorization. */
 export function compileIncoming(ia: VmcpConfig['incomingAuth']): CompiledIncomingAuth | undefined {
   const authz = ia.authz && ia.authz.type === 'cedar' ? ia.authz : undefined;
-  if (ia.type !== 'oidc' && !authz) return undefined;
-  const out: CompiledIncomingAuth = { type: ia.type === 'oidc' ? 'oidc' : 'anonymous' };
+  if (ia.type === 'anonymous' && !authz) return undefined;
+  const out: CompiledIncomingAuth = { type: ia.type };
   if (ia.type === 'oidc' && ia.oidc) {
     const o = ia.oidc;
     out.oidc = {
@@ -138,6 +143,11 @@ export function compileIncoming(ia: VmcpConfig['incomingAuth']): CompiledIncomin
       insecureAllowHttp: o.insecureAllowHttp,
       ...(o.jwksUrl ? { jwksUrl: o.jwksUrl } : {}),
       ...(o.resource ? { resource: o.resource } : {}),
+      ...(o.introspectionUrl ? { introspectionUrl: o.introspectionUrl } : {}),
+      // The client id and secret name serve the introspection call only (the secret value stays in the env).
+      ...(o.introspectionUrl && o.clientId ? { clientId: o.clientId } : {}),
+      ...(o.introspectionUrl && o.clientSecretEnv ? { clientSecretEnv: o.clientSecretEnv } : {}),
+      ...(o.caBundlePath ? { caBundlePath: o.caBundlePath } : {}),
     };
   }
   if (authz) {
@@ -165,4 +175,16 @@ export function compileAuth(s: StrategyConfig): CompiledOutgoingAuth {
   if (out.subjectTokenType !== undefined)
     out.subjectTokenType = normalizeSubjectTokenType(out.subjectTokenType) ?? out.subjectTokenType;
   return out;
+}
+
+/** The CA bundle path of an inline HTTP backend, as written (read by the runtime at start-up). */
+function caBundleOf(config: VmcpConfig, name: string): string | undefined {
+  const b = config.backends.find((x) => x.name === name);
+  return b && b.transport !== 'stdio' ? b.caBundlePath : undefined;
+}
+
+/** `passthroughHeaders` lowercased, deduplicated and sorted; nothing when the list is absent or empty. */
+function passthroughOf(config: VmcpConfig): { passthroughHeaders?: string[] } {
+  const names = [...new Set((config.passthroughHeaders ?? []).map((h) => h.toLowerCase()))].sort(compareStrings);
+  return names.length ? { passthroughHeaders: names } : {};
 }

@@ -23,7 +23,10 @@ const AUTH_MODULES: Record<string, { file: string; name: string }> = {
   client_credentials: { file: 'auth/out/client-credentials.ts', name: 'clientCredentials' },
 };
 /** Incoming verifier and authorizer modules: jose and cedar-wasm are bundled only through these. */
-const INCOMING_MODULE = { file: 'auth/in/oidc.ts', name: 'oidcAuth' };
+const INCOMING_MODULES = {
+  oidc: { file: 'auth/in/oidc.ts', name: 'oidcAuth' },
+  local: { file: 'auth/in/local.ts', name: 'localAuth' },
+};
 const AUTHZ_MODULE = { file: 'auth/authz/cedar.ts', name: 'cedarAuthorizer' };
 /** The workflow engine: bundled only when the config has composite tools. */
 const COMPOSITES_MODULE = { file: 'composite/engine.ts', name: 'runWorkflow' };
@@ -37,8 +40,8 @@ export function hasRuntimeAuth(type: string): boolean {
 export interface RuntimeImports {
   transports: TransportKind[];
   outgoingAuth: string[];
-  /** 'oidc' when tokens are verified. */
-  incomingAuth?: 'oidc';
+  /** 'oidc' when tokens are verified; 'local' when every caller is the local OS user. */
+  incomingAuth?: 'oidc' | 'local';
   /** 'cedar' when an authorization policy applies. */
   authz?: 'cedar';
   /** 'workflows' when the config has composite tools. */
@@ -51,7 +54,9 @@ export function runtimeImports(gateway: CompiledGateway): RuntimeImports {
   return {
     transports: uniq(gateway.backends.map((b) => b.transport)) as TransportKind[],
     outgoingAuth: uniq(gateway.backends.map((b) => b.auth.type)),
-    ...(gateway.incomingAuth?.type === 'oidc' ? { incomingAuth: 'oidc' as const } : {}),
+    ...(gateway.incomingAuth?.type === 'oidc' || gateway.incomingAuth?.type === 'local'
+      ? { incomingAuth: gateway.incomingAuth.type }
+      : {}),
     ...(gateway.incomingAuth?.authz ? { authz: 'cedar' as const } : {}),
     ...(gateway.composites?.length ? { composites: 'workflows' as const } : {}),
   };
@@ -75,7 +80,7 @@ export function emitRouter(gateway: CompiledGateway, runtimeDir: string): string
   const transportEntries = imports.transports.map((t) => ({ key: t, ...TRANSPORT_MODULES[t] }));
   const authEntries = imports.outgoingAuth.filter((a) => AUTH_MODULES[a]).map((a) => ({ key: a, ...AUTH_MODULES[a] }));
   const inEntries = [
-    ...(imports.incomingAuth ? [{ key: 'incomingAuth', ...INCOMING_MODULE }] : []),
+    ...(imports.incomingAuth ? [{ key: 'incomingAuth', ...INCOMING_MODULES[imports.incomingAuth] }] : []),
     ...(imports.authz ? [{ key: 'authz', ...AUTHZ_MODULE }] : []),
     ...(imports.composites ? [{ key: 'composites', ...COMPOSITES_MODULE }] : []),
   ];

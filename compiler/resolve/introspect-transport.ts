@@ -8,6 +8,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { IntrospectTarget } from './introspect.ts';
 import { GroupStdioTransport } from './introspect-stdio.ts';
+import { caAgent } from '../../runtime/ca-bundle.ts';
+import { caFetch } from '../../runtime/auth/in/ca-fetch.ts';
 
 const STDERR_MAX_LINES = 20;
 const STDERR_MAX_BYTES = 4096;
@@ -65,10 +67,14 @@ export function openUpstream(t: IntrospectTarget): UpstreamConnection {
   } else {
     const url = new URL(t.url ?? '');
     const requestInit: RequestInit = { headers: t.headers ?? {} };
+    // A private CA (caBundlePath) is trusted for this connection only.
+    const fetch = t.caBundlePath
+      ? (caFetch(caAgent(t.caBundlePath, `backend "${t.name}"`)) as typeof globalThis.fetch)
+      : undefined;
     transport =
       t.transport === 'sse'
-        ? new SSEClientTransport(url, { requestInit })
-        : new StreamableHTTPClientTransport(url, { requestInit });
+        ? new SSEClientTransport(url, { requestInit, ...(fetch ? { fetch } : {}) })
+        : new StreamableHTTPClientTransport(url, { requestInit, ...(fetch ? { fetch } : {}) });
   }
 
   // Protocol.connect chains callbacks that are already set, so these observe every message.

@@ -45,10 +45,16 @@ export function introspectionTargets(valid: ValidConfig, env: Env): IntrospectTa
             env: resolveMap(b.env, env),
             cwd: b.cwd,
           }
-        : { url: resolveRefs(b.url!, env), headers }),
+        : { url: resolveRefs(b.url!, env), headers, ...caOf(valid, b.name, env) }),
       timeoutMs,
     };
   });
+}
+
+/** An inline HTTPS backend's `caBundlePath`, resolved: compile connects with that CA too (the bundle keeps the path only). */
+function caOf(valid: ValidConfig, name: string, env: Env): { caBundlePath?: string } {
+  const b = valid.config.backends.find((x) => x.name === name);
+  return b && b.transport !== 'stdio' && b.caBundlePath ? { caBundlePath: resolveRefs(b.caBundlePath, env) } : {};
 }
 
 /** The values of every env variable the config references (`${env:NAME}` and `*Env` keys), for leak checks. */

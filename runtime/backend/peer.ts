@@ -72,7 +72,7 @@ export class Peer {
             'cancelled by the client',
             new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'),
           );
-      this.wire.send(requestJson(id, method, params), id);
+      this.wire.send(requestJson(id, method, params), id, ctx?.forwardHeaders);
     });
   }
 

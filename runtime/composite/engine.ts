@@ -219,6 +219,7 @@ class WorkflowRun implements RunScope {
       notify: this.notifyParent,
       clientCapabilities: ctx.clientCapabilities,
       principal: ctx.principal,
+      forwardHeaders: ctx.forwardHeaders,
       sessionId: ctx.sessionId,
       logLevel: ctx.logLevel,
     };

@@ -45,6 +45,7 @@ export async function serveModern(
   exchange: Exchange,
   onGone: (abort: () => void) => void,
   principal?: Principal,
+  forward?: Record<string, string>,
 ): Promise<void> {
   const { id, method = '', params } = msg;
   if (method === 'server/discover') return exchange.end(resultJson(id, core.discoverResult()));
@@ -68,6 +69,7 @@ export async function serveModern(
       clientCapabilities: meta[META.clientCapabilities],
       logLevel: level < 0 ? undefined : level,
       principal,
+      forwardHeaders: forward,
     };
     const key = calls.track(scope, id, ctx);
     let answered = false;
@@ -118,6 +120,7 @@ export async function serveModern(
       clientCapabilities: meta[META.clientCapabilities],
       logLevel: level < 0 ? undefined : level,
       principal,
+      forwardHeaders: forward,
     };
     const c = new RoundTripCall(exchange, ctx);
     call = c;

@@ -10,6 +10,8 @@ import { cancelModern, serveModern } from '../protocol/modern.ts';
 import { sendJson, sendJsonError } from './respond.ts';
 import { checkPostHeaders, classifyPost, type Refusal } from '../protocol/inbound.ts';
 import { hostAllowed, isLoopbackHost, originAllowed } from './dns-rebinding.ts';
+import { MAX_PASSTHROUGH_VALUE_BYTES, pickPassthrough, restrictedHeaderReason } from '../passthrough-headers.ts';
+import { StartupError } from '../env.ts';
 
 /** Largest accepted POST body. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -31,8 +33,9 @@ export function startHttp(core: GatewayCore, host: string, port: number): Promis
       { host },
       `anonymous incoming auth on ${host}: every client that can reach the port can call every tool; bind to 127.0.0.1 or use incomingAuth oidc`,
     );
+  const passthrough = passthroughOf(core);
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(core, req, res, loopback).catch((err) => {
+    handle(core, req, res, loopback, passthrough).catch((err) => {
       core.log.error({ error: (err as Error).message }, 'request handler failed');
       sendJsonError(res, 500, ERR.INTERNAL, 'Internal server error');
     });
@@ -53,7 +56,25 @@ export function startHttp(core: GatewayCore, host: string, port: number): Promis
   });
 }
 
-async function handle(core: GatewayCore, req: IncomingMessage, res: ServerResponse, loopback: boolean): Promise<void> {
+/** The compiled passthrough list, checked again (a hand-edited bundle); undefined when off. */
+function passthroughOf(core: GatewayCore): readonly string[] | undefined {
+  const names = core.gw.passthroughHeaders;
+  if (!names?.length) return undefined;
+  for (const n of names) {
+    const why = restrictedHeaderReason(n);
+    if (why || n !== n.toLowerCase())
+      throw new StartupError(`passthroughHeaders: "${n}" may not be forwarded (${why})`);
+  }
+  return names;
+}
+
+async function handle(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  loopback: boolean,
+  passthrough: readonly string[] | undefined,
+): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -76,13 +97,26 @@ async function handle(core: GatewayCore, req: IncomingMessage, res: ServerRespon
         return refuse(core, req, res, err);
       }
     }
-    if (req.method === 'POST') return post(core, req, res, principal);
+    // Only gateways with passthroughHeaders pay for the pick; the rest pass undefined along.
+    let forward: Record<string, string> | undefined;
+    if (passthrough) {
+      const pick = pickPassthrough(passthrough, req.headers);
+      if ('tooLong' in pick)
+        return sendJsonError(
+          res,
+          431,
+          ERR.INVALID_REQUEST,
+          `Request Header Fields Too Large: ${pick.tooLong} is over ${MAX_PASSTHROUGH_VALUE_BYTES} bytes`,
+        );
+      forward = pick.headers;
+    }
+    if (req.method === 'POST') return post(core, req, res, principal, forward);
     if (req.method === 'GET') return handleLegacyGet(core, req, res, principal);
     return handleLegacyDelete(core, req, res, principal);
   }
   if (path === PRM_PATH || path === '/.well-known/oauth-protected-resource') {
     if (req.method !== 'GET') return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.');
-    if (!core.incoming)
+    if (!core.incoming?.resourceMetadata)
       return sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found: this gateway does not require authorization');
     return sendJson(res, 200, core.incoming.resourceMetadata(resourceUrl(req)));
   }
@@ -135,6 +169,7 @@ async function post(
   req: IncomingMessage,
   res: ServerResponse,
   principal: Principal | undefined,
+  forward: Record<string, string> | undefined,
 ): Promise<void> {
   const early = checkPostHeaders(req.headers);
   if (early) return refuseWith(res, early);
@@ -145,13 +180,13 @@ async function post(
   const decision = classifyPost(req.headers, body);
   if (decision.kind === 'refuse') return refuseWith(res, decision);
   const msg = decision.msg;
-  if (decision.kind === 'legacy') return handleLegacyPost(core, req, res, msg, principal);
+  if (decision.kind === 'legacy') return handleLegacyPost(core, req, res, msg, principal, forward);
   if (decision.kind === 'modern-notification') {
     if (msg.method === 'notifications/cancelled') cancelModern(core, principal, msg.params?.requestId);
     return void res.writeHead(202).end();
   }
   const exchange = new HttpExchange(res);
-  await serveModern(core, msg, exchange, (abort) => res.on('close', abort), principal);
+  await serveModern(core, msg, exchange, (abort) => res.on('close', abort), principal, forward);
 }
 
 /** Sends a protocol-layer refusal as its HTTP status and JSON-RPC error. */

@@ -18,6 +18,7 @@ export async function handleLegacyPost(
   res: ServerResponse,
   msg: JsonRpcMessage,
   principal?: Principal,
+  forward?: Record<string, string>,
 ): Promise<void> {
   if (msg.method === 'initialize') {
     if (msg.id === undefined || msg.id === null)
@@ -73,6 +74,7 @@ export async function handleLegacyPost(
     clientCapabilities: session.clientCapabilities,
     sessionId: session.id,
     principal,
+    forwardHeaders: forward,
   };
   session.inflight.set(msg.id, ctx);
   res.on('close', () => {

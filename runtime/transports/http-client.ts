@@ -4,6 +4,7 @@
  * http-response-parser.ts (its parser), node-http.ts (node:http requests and bounded readers),
  * upstream-response.ts (the response type both return).
  */
+import type { Agent as HttpsAgent } from 'node:https';
 import type { LeanHttpPool } from './lean-http.ts';
 import { postNode } from './node-http.ts';
 import type { SentRequest } from './upstream-response.ts';
@@ -16,7 +17,8 @@ const RESERVED = /^(host|content-length|connection|transfer-encoding)$/i;
 /**
  * POSTs `body` to `url`: on the lean pool for http: URLs (when `pool` is given), else with
  * node:http. `lines` are pre-serialized header lines (headerLines) used instead of `headers`;
- * a response body or SSE event over `limit` bytes fails the request.
+ * a response body or SSE event over `limit` bytes fails the request. `agent`: an https backend's own
+ * agent (caBundlePath).
  */
 export function postJson(
   url: URL,
@@ -26,12 +28,40 @@ export function postJson(
   limit: number,
   pool?: LeanHttpPool,
   lines?: string,
+  agent?: HttpsAgent,
 ): SentRequest {
   if (pool && (lines !== undefined || leanHeadersOk(headers))) {
     const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\n${lines ?? headerLines(headers)}Connection: keep-alive\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
     return pool.request(head, body, limit);
   }
-  return postNode(url, headers, body, limit);
+  return postNode(url, headers, body, limit, agent);
+}
+
+/**
+ * A client's passthrough headers merged under the request's own: a name the backend config or the
+ * gateway sets (`own`, lowercase) is never overridden by the client. Returns `headers` itself when
+ * nothing is forwarded.
+ */
+export function withForwarded(
+  forward: Record<string, string>,
+  headers: Record<string, string>,
+  own: ReadonlySet<string>,
+): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const k in forward) if (!own.has(k)) (out ??= {})[k] = forward[k];
+  return out ? Object.assign(out, headers) : headers;
+}
+
+/** `forward` as header lines for the lean client, leaving out names in `own` (see withForwarded). */
+export function forwardedLines(forward: Record<string, string>, own: ReadonlySet<string>): string {
+  let out = '';
+  for (const k in forward) if (!own.has(k)) out += headerLines({ [k]: forward[k] });
+  return out;
+}
+
+/** The lowercase header names a backend's config and outgoing auth set: a client cannot override them. */
+export function ownHeaderNames(headers: Record<string, string>): ReadonlySet<string> {
+  return new Set(Object.keys(headers).map((k) => k.toLowerCase()));
 }
 
 /** True when the lean client can send `headers` as given (none of the names it writes itself). */

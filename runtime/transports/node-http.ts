@@ -19,6 +19,8 @@ export interface HttpRequestOptions {
   signal?: AbortSignal;
   /** Fail when no response head has arrived by then (connect included). */
   headTimeoutMs?: number;
+  /** https: the backend's own agent (a `caBundlePath` trust store) instead of the shared one. */
+  agent?: https.Agent;
 }
 
 /** Sends one request on a keep-alive agent; resolves with the response (body unread). */
@@ -30,7 +32,12 @@ export function httpRequest(url: URL, opts: HttpRequestOptions): Promise<http.In
     let timer: NodeJS.Timeout | undefined;
     const req = mod.request(
       url,
-      { method: opts.method, headers, agent: url.protocol === 'https:' ? httpsAgent : httpAgent, signal: opts.signal },
+      {
+        method: opts.method,
+        headers,
+        agent: url.protocol === 'https:' ? (opts.agent ?? httpsAgent) : httpAgent,
+        signal: opts.signal,
+      },
       (res) => {
         clearTimeout(timer);
         resolve(res);
@@ -54,15 +61,21 @@ export function httpRequest(url: URL, opts: HttpRequestOptions): Promise<http.In
   });
 }
 
-/** POSTs with node:http; the response reads like a lean one, bounded by `limit`. */
-export function postNode(url: URL, headers: Record<string, string>, body: string, limit: number): SentRequest {
+/** POSTs with node:http; the response reads like a lean one, bounded by `limit`. `agent`: see HttpRequestOptions. */
+export function postNode(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  limit: number,
+  agent?: https.Agent,
+): SentRequest {
   let req: http.ClientRequest | undefined;
   const response = new Promise<UpstreamResponse>((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const h: Record<string, string | number> = { ...headers, 'content-length': Buffer.byteLength(body) };
     req = mod.request(
       url,
-      { method: 'POST', headers: h, agent: url.protocol === 'https:' ? httpsAgent : httpAgent },
+      { method: 'POST', headers: h, agent: url.protocol === 'https:' ? (agent ?? httpsAgent) : httpAgent },
       (res) => resolve(wrapIncoming(res, limit)),
     );
     req.on('error', reject);

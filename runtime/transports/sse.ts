@@ -3,7 +3,7 @@ import type { ResolvedBackend, TransportFactory, Wire, WireHooks } from '../plug
 import { CredentialsError, withCredentials } from './credentials.ts';
 import { messageTooLargeText } from '../limits.ts';
 import { deliverText, transportError } from './deliver.ts';
-import { postJson } from './http-client.ts';
+import { ownHeaderNames, postJson, withForwarded } from './http-client.ts';
 import { CONNECT_TIMEOUT_MS, LeanHttpPool } from './lean-http.ts';
 import { httpRequest, readSse } from './node-http.ts';
 import { MessageTooLargeError, type SentRequest } from './upstream-response.ts';
@@ -30,6 +30,7 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
     headers: streamHeaders,
     signal: stream.signal,
     headTimeoutMs: connectMs,
+    agent: backend.httpsAgent,
   });
   if (res.statusCode !== 200) {
     if (res.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
@@ -87,14 +88,17 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
   // POSTs only carry messages (answers come on the stream): a lean keep-alive client on http:.
   const pool = endpoint.protocol === 'http:' ? new LeanHttpPool(endpoint, { connectTimeoutMs: connectMs }) : undefined;
   const path = endpoint.pathname + endpoint.search;
-  const post = async (data: string, id?: number) => {
+  /** Header names the config and the gateway set; a client's passthrough header never overrides them. */
+  const own = ownHeaderNames(backend.resolvedHeaders);
+  const post = async (data: string, id?: number, forward?: Record<string, string>) => {
     const call: Call = { aborted: false };
     if (id !== undefined) calls.set(id, call);
     try {
       const h: Record<string, string> = { ...backend.resolvedHeaders, 'content-type': 'application/json' };
       if (backend.outgoing) await withCredentials(backend, h);
       if (call.aborted) return;
-      call.sent = postJson(endpoint, path, h, data, backend.maxMessageBytes, pool);
+      const all = forward ? withForwarded(forward, h, own) : h;
+      call.sent = postJson(endpoint, path, all, data, backend.maxMessageBytes, pool, undefined, backend.httpsAgent);
       const r = await call.sent.response;
       const text = await r.text();
       if (r.status === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
@@ -114,8 +118,8 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
     call.sent?.abort();
   };
   return {
-    send(data, id) {
-      void post(data, id);
+    send(data, id, forward) {
+      void post(data, id, forward);
     },
     abort(id) {
       const call = calls.get(id);

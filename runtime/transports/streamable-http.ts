@@ -7,7 +7,7 @@ import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire, WireHooks
 import { CredentialsError, withCredentials } from './credentials.ts';
 import { messageTooLargeText } from '../limits.ts';
 import { deliverText, transportError } from './deliver.ts';
-import { headerLines, leanHeadersOk, postJson } from './http-client.ts';
+import { forwardedLines, headerLines, leanHeadersOk, ownHeaderNames, postJson, withForwarded } from './http-client.ts';
 import { CONNECT_TIMEOUT_MS, LeanHttpPool } from './lean-http.ts';
 import { httpRequest, readSse } from './node-http.ts';
 import { MessageTooLargeError, type SentRequest } from './upstream-response.ts';
@@ -46,6 +46,9 @@ export const streamableHttpTransport: TransportFactory = async (
   let listenSupported = true;
   /** Serialized header lines for the lean client; undefined until built, false when it cannot be used. */
   let lines: string | false | undefined;
+  /** Header names the config and the gateway set; a client's passthrough header never overrides them. */
+  const own = ownHeaderNames(backend.resolvedHeaders);
+  const agent = backend.httpsAgent;
 
   const headers = (): Record<string, string> => {
     const h: Record<string, string> = {
@@ -63,27 +66,42 @@ export const streamableHttpTransport: TransportFactory = async (
   };
   const deliver = (msg: JsonRpcMessage, related?: number) => hooks.onmessage(msg, related);
 
-  /** Starts the POST: per-request headers when credentials apply, else the cached lines. */
-  const send = (h: Record<string, string> | undefined, data: string): SentRequest => {
+  /**
+   * Starts the POST: per-request headers when credentials apply, else the cached lines. `forward`
+   * (passthrough headers of the calling client) is added to this request only.
+   */
+  const send = (h: Record<string, string> | undefined, data: string, forward?: Record<string, string>): SentRequest => {
     const limit = backend.maxMessageBytes;
-    if (h) return postJson(url, path, h, data, limit, pool);
+    if (h)
+      return postJson(url, path, forward ? withForwarded(forward, h, own) : h, data, limit, pool, undefined, agent);
     if (lines === undefined) {
       const all = headers();
       lines = pool && leanHeadersOk(all) ? headerLines(all) : false;
     }
-    return lines === false
-      ? postJson(url, path, headers(), data, limit)
-      : postJson(url, path, {}, data, limit, pool, lines);
+    if (lines === false) {
+      const all = headers();
+      return postJson(
+        url,
+        path,
+        forward ? withForwarded(forward, all, own) : all,
+        data,
+        limit,
+        undefined,
+        undefined,
+        agent,
+      );
+    }
+    return postJson(url, path, {}, data, limit, pool, forward ? lines + forwardedLines(forward, own) : lines);
   };
 
-  const post = async (data: string, id?: number) => {
+  const post = async (data: string, id?: number, forward?: Record<string, string>) => {
     const call: Call = { aborted: false };
     if (id !== undefined) calls.set(id, call);
     try {
       let h: Record<string, string> | undefined;
       if (backend.outgoing) await withCredentials(backend, (h = headers()));
       if (call.aborted) return;
-      call.sent = send(h, data);
+      call.sent = send(h, data, forward);
       const res = await call.sent.response;
       const sid = res.header('mcp-session-id');
       if (sid !== undefined) setSession(sid);
@@ -142,7 +160,13 @@ export const streamableHttpTransport: TransportFactory = async (
       if (lastEventId) h['last-event-id'] = lastEventId;
       if (backend.outgoing) await withCredentials(backend, h);
       if (closed) return;
-      const res = await httpRequest(url, { method: 'GET', headers: h, signal: ctl.signal, headTimeoutMs: connectMs });
+      const res = await httpRequest(url, {
+        method: 'GET',
+        headers: h,
+        signal: ctl.signal,
+        headTimeoutMs: connectMs,
+        agent,
+      });
       if (res.statusCode === 405) listenSupported = false;
       if (res.statusCode === 401) backend.outgoing?.invalidate?.(backend.subject?.current);
       if (res.statusCode !== 200) return void res.resume();
@@ -182,8 +206,8 @@ export const streamableHttpTransport: TransportFactory = async (
   };
 
   return {
-    send(data, id) {
-      void post(data, id);
+    send(data, id, forward) {
+      void post(data, id, forward);
     },
     abort(id) {
       const call = calls.get(id);
@@ -207,7 +231,7 @@ export const streamableHttpTransport: TransportFactory = async (
       try {
         const h = headers();
         if (backend.outgoing) await withCredentials(backend, h);
-        const res = await httpRequest(url, { method: 'DELETE', headers: h, signal: AbortSignal.timeout(1000) });
+        const res = await httpRequest(url, { method: 'DELETE', headers: h, signal: AbortSignal.timeout(1000), agent });
         res.resume();
       } catch {
         // Best effort: the backend expires the session on its own.

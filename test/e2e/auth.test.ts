@@ -412,7 +412,7 @@ ${ps.map((p) => `      - '${p}'`).join('\n')}
     ]);
     const admin = await session({ sub: 'root', role: 'admin' });
     const all = (await admin('tools/list', {})).body.result.tools.map((t: any) => t.name).sort();
-    expect(all).toEqual(['b_admin_reset', 'b_deploy', 'b_echo', 'b_seen', 'b_whoami']);
+    expect(all).toEqual(['b_admin_reset', 'b_deploy', 'b_echo', 'b_headers', 'b_seen', 'b_whoami']);
   });
 
   it('allowed calls pass; denied ones are HTTP 403 whether or not the item exists', async () => {

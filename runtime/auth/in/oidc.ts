@@ -7,10 +7,16 @@
  * - Algorithms are pinned (asymmetric by default; `none` and HMAC never pass without a key).
  * - `iss`, `aud`, `exp` (required), `nbf`, clock skew, `sub` (required) and the configured scopes.
  * - Fail closed: when discovery or the JWKS cannot be fetched, the request is refused with 401.
+ * - `introspectionUrl`: tokens that are not JWTs are checked by RFC 7662 introspection
+ *   (introspection.ts), as ToolHive does; JWTs are still verified locally.
+ * - `caBundlePath`: discovery, JWKS and introspection trust that CA too (read at start-up).
  * Every failure is an AuthFailure with a short reason; tokens are never logged.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
+import { caAgent } from '../../ca-bundle.ts';
 import { StartupError } from '../../env.ts';
+import { caFetch, type IdpFetch } from './ca-fetch.ts';
+import { Introspector } from './introspection.ts';
 import type { Logger } from '../../log.ts';
 import { AuthFailure, type IncomingAuth, type IncomingAuthFactory, type Principal } from '../../plugins.ts';
 import type { CompiledOidc } from '../../compiled-gateway.ts';
@@ -35,6 +41,8 @@ const DISCOVERY_RETRY_MS = 5000;
 export const JWKS_COOLDOWN_MS = 5000;
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+/** A compact JWS: three base64url parts (the payload may not be empty, the signature may). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** True when `url` may carry key material: https, loopback http, or http when explicitly allowed. */
 function secureEnough(url: URL, insecureAllowHttp: boolean): boolean {
@@ -50,7 +58,7 @@ function parseUrl(text: string, what: string): URL {
 }
 
 /** Builds the OIDC verifier; network fetches happen lazily on the first request. */
-export const oidcAuth: IncomingAuthFactory = (auth, log) => {
+export const oidcAuth: IncomingAuthFactory = (auth, log, env = process.env) => {
   const cfg = auth.oidc;
   if (!cfg) throw new StartupError('incomingAuth.type is oidc but the bundle has no oidc settings');
   const issuerUrl = parseUrl(cfg.issuer, 'issuer');
@@ -63,7 +71,35 @@ export const oidcAuth: IncomingAuthFactory = (auth, log) => {
       `incomingAuth.oidc.jwksUrl ${cfg.jwksUrl} uses plain http on a host that is not loopback; use https or set insecureAllowHttp: true`,
     );
   }
-  return new OidcVerifier(cfg, log.child({ component: 'oidc' }));
+  const fetchFn: IdpFetch | undefined = cfg.caBundlePath
+    ? caFetch(caAgent(cfg.caBundlePath, 'incomingAuth.oidc.caBundlePath'))
+    : undefined;
+  const child = log.child({ component: 'oidc' });
+  let introspector: Introspector | undefined;
+  if (cfg.introspectionUrl !== undefined) {
+    if (!secureEnough(parseUrl(cfg.introspectionUrl, 'introspectionUrl'), cfg.insecureAllowHttp))
+      throw new StartupError(
+        `incomingAuth.oidc.introspectionUrl ${cfg.introspectionUrl} uses plain http on a host that is not loopback; use https or set insecureAllowHttp: true`,
+      );
+    const clientSecret = cfg.clientSecretEnv === undefined ? undefined : env[cfg.clientSecretEnv];
+    if (cfg.clientSecretEnv !== undefined && !clientSecret)
+      throw new StartupError(
+        `incomingAuth.oidc.clientSecretEnv: environment variable ${cfg.clientSecretEnv} is not set (the introspection client secret)`,
+      );
+    introspector = new Introspector(
+      {
+        url: cfg.introspectionUrl,
+        issuer: cfg.issuer,
+        audience: cfg.audience,
+        clientId: cfg.clientId,
+        clientSecret,
+        clockSkewMs: cfg.clockSkewMs,
+      },
+      fetchFn ?? fetch,
+      child,
+    );
+  }
+  return new OidcVerifier(cfg, child, fetchFn, introspector);
 };
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
@@ -79,6 +115,9 @@ class OidcVerifier implements IncomingAuth {
   constructor(
     private readonly cfg: CompiledOidc,
     private readonly log: Logger,
+    /** The CA bundle's fetch; undefined: the global fetch. */
+    private readonly fetchFn?: IdpFetch,
+    private readonly introspector?: Introspector,
   ) {
     this.algorithms = cfg.allowedAlgorithms.length > 0 ? cfg.allowedAlgorithms : DEFAULT_ALGORITHMS;
     this.clockTolerance = Math.round(cfg.clockSkewMs / 1000);
@@ -91,6 +130,8 @@ class OidcVerifier implements IncomingAuth {
     const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorization);
     if (!m) throw new AuthFailure(401, 'invalid_request', 'the Authorization header must be "Bearer <token>"');
     const token = m[1];
+    if (this.introspector && !JWT_SHAPE.test(token))
+      return this.withScopes(await this.introspector.authenticate(token));
     const jwks = await this.keys();
     let payload: JWTPayload;
     try {
@@ -108,7 +149,21 @@ class OidcVerifier implements IncomingAuth {
     }
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw new AuthFailure(401, 'invalid_token', 'the token has no "sub" claim');
-    const missing = this.cfg.scopes.filter((s) => !scopesOf(payload).has(s));
+    const iss = payload.iss as string;
+    return this.withScopes({
+      key: `${iss}\n${payload.sub}`,
+      iss,
+      sub: payload.sub,
+      claims: payload as Record<string, unknown>,
+      token,
+      exp: payload.exp,
+    });
+  }
+
+  /** The caller, once the configured scopes are checked (403 insufficient_scope otherwise). */
+  private withScopes(p: Principal): Principal {
+    const has = scopesOf(p.claims);
+    const missing = this.cfg.scopes.filter((s) => !has.has(s));
     if (missing.length > 0)
       throw new AuthFailure(
         403,
@@ -116,15 +171,7 @@ class OidcVerifier implements IncomingAuth {
         `the token lacks scope ${missing.join(' ')}`,
         this.cfg.scopes.join(' '),
       );
-    const iss = payload.iss as string;
-    return {
-      key: `${iss}\n${payload.sub}`,
-      iss,
-      sub: payload.sub,
-      claims: payload as Record<string, unknown>,
-      token,
-      exp: payload.exp,
-    };
+    return p;
   }
 
   resourceMetadata(resourceUrl: string): Record<string, unknown> {
@@ -141,6 +188,7 @@ class OidcVerifier implements IncomingAuth {
       timeoutDuration: FETCH_TIMEOUT_MS,
       cooldownDuration: JWKS_COOLDOWN_MS,
       cacheMaxAge: 10 * 60_000,
+      ...(this.fetchFn ? { [customFetch]: this.fetchFn } : {}),
     });
   }
 
@@ -174,7 +222,11 @@ class OidcVerifier implements IncomingAuth {
     const where = `${this.cfg.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     let doc: { issuer?: unknown; jwks_uri?: unknown };
     try {
-      const res = await fetch(where, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
+      const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
+      // The CA bundle's fetch follows no redirect either (it never follows one).
+      const res = this.fetchFn
+        ? await this.fetchFn(where, { signal })
+        : await fetch(where, { signal, redirect: 'error' });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       doc = (await res.json()) as typeof doc;
     } catch (err) {
@@ -196,7 +248,7 @@ class OidcVerifier implements IncomingAuth {
 }
 
 /** The scopes a token carries: `scope` (space-separated) or `scp` (array or string). */
-function scopesOf(payload: JWTPayload): Set<string> {
+function scopesOf(payload: Record<string, unknown>): Set<string> {
   const out = new Set<string>();
   for (const v of [payload.scope, payload.scp]) {
     if (typeof v === 'string') for (const s of v.split(' ')) s && out.add(s);

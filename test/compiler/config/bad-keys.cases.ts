@@ -217,7 +217,6 @@ export const BAD_KEYS: BadCase[] = [
     given: HEAD + 'outgoingAuth:\n  source: discovered\n',
     want: ['UNSUPPORTED 7:11'],
   },
-  { name: 'incomingAuth local', given: HEAD + 'incomingAuth:\n  type: local\n', want: ['UNSUPPORTED 7:9'] },
   {
     name: 'telemetry is only a warning',
     given: HEAD + 'telemetry:\n  tracingEnabled: true\n',
