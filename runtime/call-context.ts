@@ -1,4 +1,5 @@
 /** What a forwarded call may do toward the downstream client that made it. */
+import type { RequestSpan } from './observe.ts';
 import type { Principal } from './plugins.ts';
 
 /** MCP log levels in increasing severity, for per-session filtering. */
@@ -31,4 +32,13 @@ export interface CallContext {
   principal?: Principal;
   /** Client headers to forward upstream (`passthroughHeaders`, lowercase names); absent when none apply. */
   forwardHeaders?: Record<string, string>;
+  /** The downstream JSON-RPC id of this call (for audit and tracing). */
+  requestId?: string | number | null;
+  /** The client's address (HTTP), for audit. */
+  remoteAddress?: string;
+  /** The caller's W3C trace context (the `traceparent` / `tracestate` headers), when it sent one. */
+  traceparent?: string;
+  tracestate?: string;
+  /** Set by the router while the request is observed: upstream calls report through it. */
+  span?: RequestSpan;
 }

@@ -151,6 +151,10 @@ export interface CompiledGateway {
     resources: string;
     resourceTemplates: string;
   };
+  /** OpenTelemetry export (the `telemetry` block); absent: no tracing or OTLP metrics, and none bundled. */
+  telemetry?: CompiledTelemetry;
+  /** The audit log (the `audit` block with `enabled: true`); absent: no audit, and none bundled. */
+  audit?: CompiledAudit;
   operational: {
     drift: DriftPolicy;
     partialFailureMode: 'fail' | 'best_effort';
@@ -191,3 +195,42 @@ export interface RuntimeLimits {
  * session for stdio), so sampling, elicitation and roots requests always reach the right session.
  */
 export type SessionAffinity = 'shared' | 'per-session';
+
+/** OpenTelemetry as compiled from ToolHive's `telemetry` block. */
+export interface CompiledTelemetry {
+  /** OTLP/HTTP base URL (ToolHive's `host:port`, with `insecure: true` meaning http://). */
+  endpoint: string;
+  serviceName: string;
+  serviceVersion?: string;
+  tracingEnabled: boolean;
+  metricsEnabled: boolean;
+  /** Head sampling ratio of new traces, 0..1 (a caller's sampled flag is respected). */
+  samplingRate: number;
+  /** Exporter headers; values may hold `${env:NAME}` references, resolved at start-up. */
+  headers?: Record<string, string>;
+  /** Extra resource attributes. */
+  customAttributes?: Record<string, string>;
+  /** Names of environment variables whose values (read at start-up) become resource attributes. */
+  environmentVariables?: string[];
+  /** A PEM file of CAs to trust for the collector, read at start-up. */
+  caCertPath?: string;
+}
+
+/** The audit log as compiled from ToolHive's `audit` block. */
+export interface CompiledAudit {
+  /** ToolHive's `component` field of every event (default: the gateway name). */
+  component: string;
+  /** Only these event types (empty: all). */
+  eventTypes: string[];
+  excludeEventTypes: string[];
+  includeRequestData: boolean;
+  includeResponseData: boolean;
+  /** A tool result with `isError: true` is audited as a failure (ToolHive's detectApplicationErrors). */
+  detectApplicationErrors: boolean;
+  /** Bytes of request or response data kept per event. */
+  maxDataSize: number;
+  /** A file to append to; absent: stderr. */
+  logFile?: string;
+  /** Claims copied into an event's subject besides iss and sub. */
+  claims: string[];
+}

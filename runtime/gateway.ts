@@ -10,6 +10,9 @@ import { LOG_LEVELS, type CallContext } from './call-context.ts';
 import { notificationJson, toRpcError } from './jsonrpc.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './ops/metrics.ts';
+import { RequestMetrics, labelValue } from './ops/request-metrics.ts';
+import type { Observer } from './observe.ts';
+import { fanOut } from './observers.ts';
 import { StartupError } from './env.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
@@ -60,6 +63,10 @@ export class GatewayCore {
   readonly router: Router;
   readonly catalog: Catalog;
   readonly metrics: Metrics;
+  /** Per-request Prometheus series (always on). */
+  readonly requestMetrics = new RequestMetrics();
+  /** Every observer of requests: the Prometheus series, plus tracing and audit when configured. */
+  readonly observer: Observer;
   readonly sessions = new Map<string, Session>();
   /** Process groups of every stdio child this gateway started (SIGKILLed if the process exits before closing them). */
   readonly processGroups = new ProcessGroups();
@@ -117,6 +124,7 @@ export class GatewayCore {
     // token_exchange upstreams are opened per caller on first use; the shared one never connects.
     for (const b of this.backends) if (b.cfg.outgoing?.perSubject) b.state = 'on-demand';
     this.metrics = new Metrics(resolved.map((b) => b.name));
+    this.observer = fanOut([this.requestMetrics, ...(plugins.observers ?? []).map((make) => make(gw, log))], log);
     this.catalog = new Catalog(gw, this.backends, this.authorizer);
     this.router = new Router(
       gw,
@@ -126,6 +134,7 @@ export class GatewayCore {
       (i, ctx) => this.pick(i, ctx),
       this.authorizer,
       this.workflowsOf(plugins, log),
+      this.observer,
     );
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
@@ -141,7 +150,12 @@ export class GatewayCore {
       throw new StartupError('the gateway has composite tools but the bundle has no workflow engine');
     return {
       engine: plugins.composites,
-      host: { timers: this.timers, now: Date.now, newId: randomUUID, log: log.child({ component: 'composite' }) },
+      host: {
+        timers: this.timers,
+        now: Date.now,
+        newId: randomUUID,
+        log: log.child({ component: 'composite' }),
+      },
     };
   }
 
@@ -365,6 +379,40 @@ export class GatewayCore {
   }
 
   /** Per-backend state for /status; never includes env, headers or other secrets. */
+  /** The Prometheus page: per-backend series, per-request series, and the gauges read now. */
+  metricsText(): string {
+    const out = [
+      this.metrics
+        .render(this.backends.map((b) => ({ up: b.state === 'ready' ? 1 : 0, restarts: b.restarts })))
+        .trimEnd(),
+    ];
+    this.requestMetrics.render(out);
+    const label = (b: Backend) => `backend="${labelValue(b.name)}"`;
+    out.push(
+      '# HELP vmcp_backend_inflight_requests Upstream calls in flight to a backend.',
+      '# TYPE vmcp_backend_inflight_requests gauge',
+      ...this.backends.map(
+        (b) => `vmcp_backend_inflight_requests{${label(b)}} ${this.requestMetrics.inflightTo(b.name)}`,
+      ),
+      '# HELP vmcp_backend_circuit_state Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      '# TYPE vmcp_backend_circuit_state gauge',
+      ...this.backends.map(
+        (b) =>
+          `vmcp_backend_circuit_state{${label(b)}} ${b.circuit.state === 'open' ? 2 : b.circuit.state === 'half-open' ? 1 : 0}`,
+      ),
+      '# HELP vmcp_backend_drift_blocked_items Catalog items blocked because they changed since compile.',
+      '# TYPE vmcp_backend_drift_blocked_items gauge',
+      ...this.backends.map((b) => `vmcp_backend_drift_blocked_items{${label(b)}} ${b.blocked.size}`),
+      '# HELP vmcp_sessions 2025-era sessions open.',
+      '# TYPE vmcp_sessions gauge',
+      `vmcp_sessions ${this.sessions.size}`,
+      '# HELP vmcp_parked_calls 2026-era calls waiting for the client (input_required).',
+      '# TYPE vmcp_parked_calls gauge',
+      `vmcp_parked_calls ${this.modernCalls.parkedCount}`,
+    );
+    return `${out.join('\n')}\n`;
+  }
+
   status(): Record<string, unknown> {
     return {
       name: this.gw.name,

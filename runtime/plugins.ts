@@ -6,12 +6,14 @@
 import type {
   CompiledAuthz,
   CompiledBackend,
+  CompiledGateway,
   CompiledIncomingAuth,
   CompiledOutgoingAuth,
   TransportKind,
 } from './compiled-gateway.ts';
 import type { Logger } from './log.ts';
 import type { runWorkflow } from './composite/engine.ts';
+import type { Observer } from './observe.ts';
 import type { ProcessGroups } from './transports/process-groups.ts';
 
 /** A backend after start-up resolution: `${env:NAME}` references replaced, auth headers merged. */
@@ -162,7 +164,12 @@ export interface RuntimePlugins {
   authz?: AuthorizerFactory;
   /** Present when the config has composite tools: the workflow engine. */
   composites?: WorkflowEngine;
+  /** Observers beyond the built-in Prometheus series (tracing, audit), present when configured. */
+  observers?: ObserverFactory[];
 }
+
+/** Makes an observer from the compiled gateway (it reads its own config block there). */
+export type ObserverFactory = (gw: CompiledGateway, log: Logger) => Observer;
 
 /** Runs one composite tool call (runtime/composite/engine.ts); bundled only for configs with composites. */
 export type WorkflowEngine = typeof runWorkflow;

@@ -6,6 +6,8 @@
  * naming the workflow, the step and the cause; only bad arguments and cancellation reject. Every
  * timer is scheduled on the host's `Timers` and cleared when the run ends. The hot path reuses the
  * template data object (no cloning per step) and does no JSON round trips.
+ *
+ * Over 300 lines: one run is one state machine (levels, steps, deadlines, cancellation, records and what observers are told), kept in one class so no transition is split from the state it changes.
  */
 import { type CallContext, cancelCall } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
@@ -18,6 +20,7 @@ import { evaluateCondition, expandArguments } from './expand.ts';
 import { runForEach } from './for-each.ts';
 import { buildOutput } from './output.ts';
 import { prepareParams } from './params.ts';
+import type { Outcome } from '../observe.ts';
 import type { CompositePlan, StepPlan, ToolTarget } from './plan.ts';
 import type { CallPlan, RunScope, StepRecord, TemplateData } from './run-scope.ts';
 import { contentToMap, failureResult, workflowResult } from './step-result.ts';
@@ -67,6 +70,8 @@ class WorkflowRun implements RunScope {
   private readonly timers = new Set<() => void>();
   /** Steps started and not finished, in start order (the workflow timeout names the first). */
   private readonly running = new Set<string>();
+  /** When each step started (only kept when the host observes). */
+  private readonly stepStarted = new Map<string, number>();
   private skipping = false;
   private progress = 0;
   private resolveRun!: (result: Record<string, unknown>) => void;
@@ -76,6 +81,7 @@ class WorkflowRun implements RunScope {
     const previous = this.previousOnCancel;
     if (!this.stopped) {
       this.finish();
+      this.report('error');
       this.host.log.info({ workflow: this.plan.name, workflowId: this.data.workflow.id }, 'workflow cancelled');
       this.rejectRun(cancelledError());
     }
@@ -164,6 +170,7 @@ class WorkflowRun implements RunScope {
   /** Runs one step to its record; never rejects (a failure that aborts stops the run). */
   private async runStep(step: StepPlan): Promise<void> {
     this.running.add(step.id);
+    if (this.ctx.span?.workflow) this.stepStarted.set(step.id, this.host.now());
     this.data.workflow.duration_ms = this.host.now() - this.startedAt;
     try {
       if (step.condition && !evaluateCondition(step.condition, this.data, step.id)) {
@@ -199,6 +206,17 @@ class WorkflowRun implements RunScope {
     content?: StepRecord['content'],
   ): void {
     this.data.steps[step.id] = { status, output, error, content };
+    const span = this.ctx.span;
+    if (span?.workflow) {
+      const began = this.stepStarted.get(step.id);
+      span.workflow({
+        workflow: this.plan.name,
+        step: step.id,
+        outcome: status === 'failed' ? 'failure' : 'success',
+        seconds: began === undefined ? 0 : (this.host.now() - began) / 1000,
+        ...(error !== undefined ? { message: error } : {}),
+      });
+    }
     if (this.progressToken === undefined) return;
     this.ctx.notify('notifications/progress', {
       progressToken: this.progressToken,
@@ -222,6 +240,10 @@ class WorkflowRun implements RunScope {
       forwardHeaders: ctx.forwardHeaders,
       sessionId: ctx.sessionId,
       logLevel: ctx.logLevel,
+      // Steps' upstream calls are observed as part of the composite's request (metrics, trace).
+      span: ctx.span,
+      requestId: ctx.requestId,
+      remoteAddress: ctx.remoteAddress,
     };
     if (this.requestParent) child.request = this.requestParent;
     return child;
@@ -246,6 +268,7 @@ class WorkflowRun implements RunScope {
       return this.failAt(undefined, `its output cannot be built: ${messageOf(err)}`);
     }
     this.finish();
+    this.report('success');
     this.resolveRun(workflowResult(output));
   }
 
@@ -256,8 +279,28 @@ class WorkflowRun implements RunScope {
       ? `workflow "${this.plan.name}" failed at step "${stepId}": ${cause}`
       : `workflow "${this.plan.name}" failed: ${cause}`;
     this.finish();
+    this.report('failure', stepId, text);
     this.host.log.warn({ workflow: this.plan.name, workflowId: this.data.workflow.id, step: stepId }, text);
     this.resolveRun(failureResult(text));
+  }
+
+  /** Tells the observer how the run ended (and which step failed it, as a failed step). */
+  private report(outcome: Outcome, failedStep?: string, message?: string): void {
+    const span = this.ctx.span;
+    if (!span?.workflow) return;
+    const seconds = (this.host.now() - this.startedAt) / 1000;
+    const why = message !== undefined ? { message } : {};
+    if (failedStep !== undefined) {
+      const began = this.stepStarted.get(failedStep);
+      span.workflow({
+        workflow: this.plan.name,
+        step: failedStep,
+        outcome: 'failure',
+        seconds: began === undefined ? 0 : (this.host.now() - began) / 1000,
+        ...why,
+      });
+    }
+    span.workflow({ workflow: this.plan.name, outcome, seconds, ...why });
   }
 
   /** Ends the run: the parent's cancel hook restored, every timer cleared, every call in flight cancelled. */

@@ -13,6 +13,8 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { Authorizer, AuthzAction, AuthzResourceType, WorkflowEngine } from '../plugins.ts';
 import type { CompositePlan, ToolTarget } from '../composite/plan.ts';
 import type { WorkflowHost } from '../composite/engine.ts';
+import type { Observer, RequestStart } from '../observe.ts';
+import { SUCCESS, endingOf } from '../observers.ts';
 import type { CompiledGateway, Route } from '../compiled-gateway.ts';
 import { RawJson, type Json } from '../raw-json.ts';
 import type { Backend } from '../backend/supervisor.ts';
@@ -52,6 +54,8 @@ export class Router {
     private readonly authz?: Authorizer,
     /** Runs composite tools: the engine and what it needs besides this router (clock, ids, log). */
     private readonly workflows?: { engine: WorkflowEngine; host: Omit<WorkflowHost, 'callTool'> },
+    /** Sees every request and upstream call (metrics, tracing, audit). */
+    private readonly observer?: Observer,
   ) {
     this.composites = new Map((gw.composites ?? []).map((p) => [p.name, p]));
     this.tools = new Map(Object.entries(gw.tools));
@@ -66,6 +70,69 @@ export class Router {
 
   /** Handles `method`; `modern` selects 2026-07-28 result shapes (resultType, cache hints). */
   async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
+    const observer = this.observer;
+    if (observer === undefined) return this.route(method, params, ctx, modern);
+    const span = observer.request(this.describe(method, params, ctx, modern));
+    ctx.span = span;
+    try {
+      const json = await this.route(method, params, ctx, modern);
+      span.end({ outcome: 'success', result: json });
+      return json;
+    } catch (err) {
+      span.end(endingOf(err));
+      throw err;
+    }
+  }
+
+  /** What a request names in the catalog, for observers: only names the catalog has become labels. */
+  private describe(method: string, params: any, ctx: CallContext, modern: boolean): RequestStart {
+    const meta = params?._meta;
+    const start: RequestStart = {
+      method,
+      modern,
+      requestId: ctx.requestId,
+      sessionId: ctx.sessionId,
+      principal: ctx.principal,
+      remoteAddress: ctx.remoteAddress,
+      traceparent: ctx.traceparent ?? (typeof meta?.traceparent === 'string' ? meta.traceparent : undefined),
+      tracestate: ctx.tracestate ?? (typeof meta?.tracestate === 'string' ? meta.tracestate : undefined),
+      params,
+    };
+    const routed = (kind: RequestStart['targetKind'], key: string, route: Route | undefined) => {
+      if (!route) return;
+      start.target = key;
+      start.targetKind = kind;
+      start.backend = this.gw.backends[route.backend]?.name;
+      start.original = route.name;
+    };
+    if (method === 'tools/call') {
+      const name = params?.name;
+      if (typeof name !== 'string') return start;
+      routed('tool', name, this.tools.get(name));
+      if (start.target === undefined && this.composites.has(name)) {
+        start.target = name;
+        start.targetKind = 'composite';
+      }
+    } else if (method === 'prompts/get' && typeof params?.name === 'string') {
+      routed('prompt', params.name, this.prompts.get(params.name));
+    } else if (method === 'resources/read' && typeof params?.uri === 'string') {
+      const uri = params.uri;
+      routed('resource', uri, this.resources.get(uri));
+      if (start.target === undefined && uri.length <= MAX_TEMPLATE_URI_LENGTH) {
+        const t = this.templates.find((x) => x.re.test(uri));
+        if (t) {
+          // The template, not the URI, is the label: URIs are unbounded.
+          start.target = t.uriTemplate;
+          start.targetKind = 'resourceTemplate';
+          start.backend = this.gw.backends[t.backend]?.name;
+          start.original = t.uriTemplate;
+        }
+      }
+    }
+    return start;
+  }
+
+  private async route(method: string, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
     const list = LISTS[method];
     // Lists are complete in one page (no nextCursor is ever sent), so any cursor is not ours.
     if (list !== undefined && typeof params?.cursor === 'string')
@@ -311,12 +378,19 @@ export class Router {
     token?: string | number,
   ): Promise<any> {
     const b = this.pick(index, ctx);
+    const up = ctx.span?.upstream(b.name, b.cfg.transport, method, name);
+    // W3C trace context travels in params._meta (MCP's place for it; stdio has no headers).
+    if (up?.traceparent !== undefined) params._meta = { ...params._meta, traceparent: up.traceparent };
     const started = performance.now();
     let failed = true;
     try {
       const result = await b.call(method, params, ctx, token, `${kind}:${name}`);
       failed = false;
+      up?.end(SUCCESS);
       return result;
+    } catch (err) {
+      up?.end(endingOf(err));
+      throw err;
     } finally {
       this.metrics.observe(index, (performance.now() - started) / 1000, failed);
     }

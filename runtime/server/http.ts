@@ -131,9 +131,7 @@ async function handle(
         });
   if (path === '/status') return sendJson(res, 200, core.status());
   if (path === '/metrics') {
-    const text = core.metrics.render(
-      core.backends.map((b) => ({ up: b.state === 'ready' ? 1 : 0, restarts: b.restarts })),
-    );
+    const text = core.metricsText();
     return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
   }
   sendJsonError(res, 404, ERR.CONNECTION_CLOSED, 'Not found');

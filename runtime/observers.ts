@@ -1,0 +1,79 @@
+/**
+ * Fans the router's observations out to every observer (Prometheus series always; OpenTelemetry and
+ * the audit log when configured), and classifies errors into the short, bounded types observers
+ * label with. An observer that throws is logged once and never fails the request it observes.
+ */
+import { ERR, RpcError } from './jsonrpc.ts';
+import type { Logger } from './log.ts';
+import type {
+  Ending,
+  GatewayEvent,
+  Observer,
+  RequestSpan,
+  RequestStart,
+  UpstreamSpan,
+  WorkflowEvent,
+} from './observe.ts';
+
+/** The Ending of a request that threw `err`. */
+export function endingOf(err: unknown): Ending {
+  if (err instanceof RpcError) {
+    if (err.code === ERR.FORBIDDEN) return { outcome: 'denied', errorType: 'forbidden', message: err.message };
+    if (err.code === ERR.TIMEOUT) return { outcome: 'failure', errorType: 'timeout', message: err.message };
+    if (err.code === ERR.CONNECTION_CLOSED)
+      return { outcome: 'failure', errorType: 'connection', message: err.message };
+    if (err.code === ERR.INVALID_PARAMS || err.code === ERR.METHOD_NOT_FOUND || err.code === ERR.INVALID_REQUEST)
+      return { outcome: 'error', errorType: `rpc_${-err.code}`, message: err.message };
+    return { outcome: 'failure', errorType: `rpc_${-err.code}`, message: err.message };
+  }
+  return { outcome: 'failure', errorType: 'internal', message: (err as Error)?.message ?? String(err) };
+}
+
+export const SUCCESS: Ending = { outcome: 'success' };
+
+/** One observer standing for several; the single-observer case is that observer itself. */
+export function fanOut(observers: Observer[], log: Logger): Observer {
+  if (observers.length === 1) return observers[0];
+  let warned = false;
+  const safely = <T>(fn: () => T, fallback: T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!warned) {
+        warned = true;
+        log.warn({ error: (err as Error)?.message }, 'an observer failed; the request is unaffected');
+      }
+      return fallback;
+    }
+  };
+  const NOOP_UP: UpstreamSpan = { end() {} };
+  const NOOP: RequestSpan = { upstream: () => NOOP_UP, end() {} };
+  return {
+    request(start: RequestStart): RequestSpan {
+      const spans = observers.map((o) => safely(() => o.request(start), NOOP));
+      return {
+        upstream(backend, transport, method, name) {
+          const ups = spans.map((s) => safely(() => s.upstream(backend, transport, method, name), NOOP_UP));
+          return {
+            traceparent: ups.find((u) => u.traceparent !== undefined)?.traceparent,
+            end: (e) => {
+              for (const u of ups) safely(() => u.end(e), undefined);
+            },
+          };
+        },
+        workflow: (e: WorkflowEvent) => {
+          for (const s of spans) safely(() => s.workflow?.(e), undefined);
+        },
+        end: (e) => {
+          for (const s of spans) safely(() => s.end(e), undefined);
+        },
+      };
+    },
+    event(e: GatewayEvent) {
+      for (const o of observers) safely(() => o.event?.(e), undefined);
+    },
+    async close() {
+      await Promise.all(observers.map((o) => o.close?.().catch(() => {})));
+    },
+  };
+}
