@@ -394,6 +394,4 @@ export const UNSUPPORTED_KEYS: ReadonlyArray<{ path: string; fatal: boolean; wha
   { path: 'codeMode', fatal: true, what: 'code mode' },
   { path: 'sessionStorage', fatal: false, what: 'external session storage (sessions stay in memory)' },
   { path: 'rateLimiting', fatal: true, what: 'rate limiting' },
-  { path: 'telemetry', fatal: false, what: 'OpenTelemetry export (settings are validated but not used yet)' },
-  { path: 'audit', fatal: false, what: 'the audit log (settings are validated but not used yet)' },
 ];

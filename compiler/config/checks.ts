@@ -10,6 +10,7 @@ import { canCheckBackendNames, checkGroupBackends } from './checks-group.ts';
 import { discoversAuth, type GroupState } from '../resolve/group-state.ts';
 import { checkEnvRefs, checkLiteralSecrets, checkStrategy, isLoopback, safeUrl } from './checks-auth.ts';
 import { checkInertKeys } from './checks-inert.ts';
+import { checkObservability } from './checks-observability.ts';
 import { checkOidcExtras, checkPassthroughHeaders } from './checks-features.ts';
 
 /** Inputs of the semantic checks, normalized once by the caller. */
@@ -70,6 +71,7 @@ export function checkSemantics(
 
   checkUnsupported(config, add);
   checkInertKeys(config, add);
+  checkObservability(config, add);
 
   // Group: at least one backend, no duplicates.
   checkGroupBackends(config, backends, ctx.group, add);

@@ -14,6 +14,7 @@ import { compareStrings } from '../../runtime/canonical.ts';
 import type { Catalog } from '../resolve/catalog.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';
 import { VMCP_VERSION } from '../version.ts';
+import { compileAudit, compileTelemetry } from './observability.ts';
 import { normalizeSubjectTokenType } from '../auth/subject-token-type.ts';
 
 /** Composite tools as compiled (compiler/composite/): the plans and the tool definitions to advertise. */
@@ -75,12 +76,16 @@ export function buildGateway(
     capabilities.resources = { listChanged: true };
   if (anyCap('completions')) capabilities.completions = {};
   const incomingAuth = compileIncoming(config.incomingAuth);
+  const telemetry = compileTelemetry(config);
+  const audit = compileAudit(config);
   return {
     name: config.name,
     vmcpVersion: VMCP_VERSION,
     capabilities,
     backends: compiledBackends,
     ...(incomingAuth ? { incomingAuth } : {}),
+    ...(telemetry ? { telemetry } : {}),
+    ...(audit ? { audit } : {}),
     ...passthroughOf(config),
     tools: Object.fromEntries(catalog.tools.map((t) => [t.exposed, route(t.backend, t.original)])),
     prompts: Object.fromEntries(catalog.prompts.map((p) => [p.exposed, route(p.backend, p.original)])),

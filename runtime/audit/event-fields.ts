@@ -43,6 +43,16 @@ export const WORKFLOW_TYPES = [
   'vmcp_workflow_step_failed',
 ] as const;
 
+/** Every event type this gateway can write: what `audit.eventTypes` and `excludeEventTypes` may name. */
+export const AUDIT_EVENT_TYPES: readonly string[] = [
+  ...EVENT_TYPES.values(),
+  'mcp_request',
+  ...WORKFLOW_TYPES,
+  'auth_failure',
+  'vmcp_session_start',
+  'vmcp_session_end',
+];
+
 /** Longest requested name or URI, error message or reason kept in an event. */
 export const MAX_TEXT = 256;
 

@@ -68,6 +68,36 @@ const canonical = (p: string) =>
  * optionally the text of the access when the last segment alone would be ambiguous.
  */
 const READ: Array<[paths: string[], module: string, access?: string]> = [
+  [
+    [
+      'endpoint',
+      'serviceName',
+      'serviceVersion',
+      'tracingEnabled',
+      'metricsEnabled',
+      'samplingRate',
+      'headers',
+      'insecure',
+      'environmentVariables',
+      'customAttributes',
+      'caCertPath',
+    ].map((k) => `telemetry.${k}`),
+    'compiler/emit/observability.ts',
+  ],
+  [
+    [
+      'enabled',
+      'component',
+      'eventTypes',
+      'excludeEventTypes',
+      'includeRequestData',
+      'includeResponseData',
+      'detectApplicationErrors',
+      'maxDataSize',
+      'logFile',
+    ].map((k) => `audit.${k}`),
+    'compiler/emit/observability.ts',
+  ],
   [['$schema'], 'compiler/config/schema-issues.ts', "'$schema'"], // editors read it; the loader skips it in suggestions
   [['name'], 'compiler/emit/gateway.ts', 'config.name'],
   [['backendsFrom'], 'compiler/resolve/group.ts'],
@@ -215,14 +245,26 @@ const REFUSED: Array<{ paths: string[]; yaml: string; key: string; severity: 'er
     key: 'statusReportingInterval',
     severity: 'warning',
   },
-  // Whole blocks, until issue 16 implements them: each key under them is reported with its block.
+  // Kept for ToolHive configs, but vmcp has no such switch: each warns at its key (issue 16).
+  ...(
+    [
+      ['enablePrometheusMetricsPath', 'false'],
+      ['metricsOnTransportPort', 'false'],
+      ['prometheusPort', '9090'],
+      ['useLegacyAttributes', 'true'],
+    ] as const
+  ).map(([k, v]) => ({
+    paths: [`telemetry.${k}`],
+    yaml: `${HEAD}telemetry:\n  endpoint: otel.example.com:4318\n  tracingEnabled: true\n  ${k}: ${v}\n`,
+    key: k,
+    severity: 'warning' as const,
+  })),
   {
-    paths: ['telemetry.*'],
-    yaml: `${HEAD}telemetry:\n  endpoint: otel.example.com:4318\n  samplingRate: 0.75\n  metricsOnTransportPort: false\n`,
-    key: 'telemetry',
+    paths: ['audit.maxDelegationDepth'],
+    yaml: `${HEAD}audit:\n  enabled: true\n  maxDelegationDepth: 3\n`,
+    key: 'maxDelegationDepth',
     severity: 'warning',
   },
-  { paths: ['audit.*'], yaml: `${HEAD}audit:\n  enabled: true\n`, key: 'audit', severity: 'warning' },
   {
     paths: ['compositeToolRefs'],
     yaml: `${HEAD}compositeToolRefs: [{name: x}]\n`,
