@@ -12,6 +12,24 @@ export function cancelCall(ctx: CallContext | undefined): void {
   ctx.onCancel?.();
 }
 
+/** Where an HTTP request came from, for observers: the client's address and W3C trace context. */
+export interface RequestOrigin {
+  remoteAddress?: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** A W3C `traceparent` value (version-traceid-parentid-flags). */
+export const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The origin of an HTTP request; trace headers that are not well-formed W3C values are dropped. */
+export function originOf(remoteAddress: string | undefined, headers: Record<string, unknown>): RequestOrigin {
+  const tp = headers.traceparent;
+  const ts = headers.tracestate;
+  if (typeof tp !== 'string' || !TRACEPARENT.test(tp)) return { remoteAddress };
+  return { remoteAddress, traceparent: tp, tracestate: typeof ts === 'string' && ts.length <= 512 ? ts : undefined };
+}
+
 /** The downstream side of one in-flight call, built by the HTTP or stdio front end. */
 export interface CallContext {
   /** Sends a notification (progress, log) to the client, on the stream of this call. */

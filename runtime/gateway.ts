@@ -6,16 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Catalog, own } from './catalog.ts';
-import { LOG_LEVELS, type CallContext } from './call-context.ts';
+import { LOG_LEVELS, type CallContext, type RequestOrigin } from './call-context.ts';
 import { notificationJson, toRpcError } from './jsonrpc.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { RequestMetrics, labelValue } from './ops/request-metrics.ts';
 import type { Observer } from './observe.ts';
-import { fanOut } from './observers.ts';
+import { SUCCESS, fanOut } from './observers.ts';
 import { StartupError } from './env.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
-import type { Authorizer, IncomingAuth, JsonRpcMessage, ResolvedBackend, RuntimePlugins } from './plugins.ts';
+import type { Authorizer, IncomingAuth, JsonRpcMessage, Principal, ResolvedBackend, RuntimePlugins } from './plugins.ts';
 import { Router } from './protocol/router.ts';
 import { ProcessGroups } from './transports/process-groups.ts';
 import { ModernCalls } from './protocol/calls.ts';
@@ -292,10 +292,32 @@ export class GatewayCore {
     return b;
   }
 
+  /** An initialize the front end answered itself: observed as a request, and as the session's start. */
+  observeInitialize(session: Session, msg: JsonRpcMessage, principal?: Principal, origin: RequestOrigin = {}): void {
+    this.observer
+      .request({
+        method: 'initialize',
+        modern: false,
+        requestId: msg.id,
+        sessionId: session.id,
+        principal,
+        ...origin,
+        params: msg.params,
+      })
+      .end(SUCCESS);
+    this.observer.event?.({
+      type: 'session_start',
+      sessionId: session.id,
+      principal,
+      remoteAddress: origin.remoteAddress,
+    });
+  }
+
   /** Ends a session: closes its session-scoped upstreams (kills their children). */
   closeSession(id: string): void {
     const s = this.sessions.get(id);
     s?.close();
+    if (s) this.observer.event?.({ type: 'session_end', sessionId: id });
     if (s && this.sessions.delete(id) && s.clientKey !== undefined) {
       const n = (this.sessionsPerClient.get(s.clientKey) ?? 1) - 1;
       if (n > 0) this.sessionsPerClient.set(s.clientKey, n);
@@ -378,7 +400,6 @@ export class GatewayCore {
     return this.backends.every((b) => b.cfg.required === false || b.state === 'ready' || b.state === 'on-demand');
   }
 
-  /** Per-backend state for /status; never includes env, headers or other secrets. */
   /** The Prometheus page: per-backend series, per-request series, and the gauges read now. */
   metricsText(): string {
     const out = [
@@ -403,6 +424,7 @@ export class GatewayCore {
       '# HELP vmcp_backend_drift_blocked_items Catalog items blocked because they changed since compile.',
       '# TYPE vmcp_backend_drift_blocked_items gauge',
       ...this.backends.map((b) => `vmcp_backend_drift_blocked_items{${label(b)}} ${b.blocked.size}`),
+      ...this.tokenCacheLines(label),
       '# HELP vmcp_sessions 2025-era sessions open.',
       '# TYPE vmcp_sessions gauge',
       `vmcp_sessions ${this.sessions.size}`,
@@ -413,6 +435,22 @@ export class GatewayCore {
     return `${out.join('\n')}\n`;
   }
 
+  /** Token cache hits and fetches of the backends whose outgoing auth fetches tokens. */
+  private tokenCacheLines(label: (b: Backend) => string): string[] {
+    const withCache = this.backends.filter((b) => b.cfg.outgoing?.cacheStats !== undefined);
+    if (withCache.length === 0) return [];
+    const stats = (b: Backend) => b.cfg.outgoing!.cacheStats!;
+    return [
+      '# HELP vmcp_token_cache_hits_total Outgoing-auth tokens served from the cache (token exchange, client credentials).',
+      '# TYPE vmcp_token_cache_hits_total counter',
+      ...withCache.map((b) => `vmcp_token_cache_hits_total{${label(b)}} ${stats(b).hits}`),
+      '# HELP vmcp_token_cache_misses_total Outgoing-auth tokens fetched from the token endpoint.',
+      '# TYPE vmcp_token_cache_misses_total counter',
+      ...withCache.map((b) => `vmcp_token_cache_misses_total{${label(b)}} ${stats(b).misses}`),
+    ];
+  }
+
+  /** Per-backend state for /status; never includes env, headers or other secrets. */
   status(): Record<string, unknown> {
     return {
       name: this.gw.name,
@@ -467,6 +505,8 @@ export class GatewayCore {
     for (const s of this.sessions.values()) s.close();
     const scoped = [...this.scoped.values()].flatMap((m) => [...m.values()]);
     await Promise.all([...this.backends, ...scoped].map((b) => b.close()));
+    // Last: exporters flush what the shutdown itself produced (bounded by their own timeouts).
+    await this.observer.close?.();
   }
 
   private onStateChange(b: Backend): void {

@@ -142,6 +142,8 @@ export interface OutgoingAuth {
   credentials?(subject: Principal | undefined): Record<string, string> | Promise<Record<string, string>>;
   /** The backend answered 401: forget the cached token for this subject, so the next call refetches. */
   invalidate?(subject: Principal | undefined): void;
+  /** Token cache counters of strategies that fetch tokens (token_exchange, client_credentials). */
+  cacheStats?: { readonly hits: number; readonly misses: number };
   /** True when credentials need the caller's token (token_exchange): upstreams are opened per subject. */
   perSubject?: boolean;
 }

@@ -339,6 +339,10 @@ const audit = z.strictObject({
   maxDataSize: z.number().int().optional(),
   maxDelegationDepth: z.number().int().optional(),
   logFile: z.string().optional(),
+  claims: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'vmcp: token claims recorded in subjects besides sub, iss, name and email (e.g. groups).' }),
 });
 
 /** The whole `vmcp.yaml`. */

@@ -39,6 +39,6 @@ export function compileAudit(config: VmcpConfig): CompiledAudit | undefined {
     detectApplicationErrors: a.detectApplicationErrors === true,
     maxDataSize: a.maxDataSize ?? DEFAULT_AUDIT_DATA_BYTES,
     ...(a.logFile ? { logFile: a.logFile } : {}),
-    claims: [],
+    claims: a.claims ?? [],
   };
 }

@@ -1,5 +1,5 @@
 /** The JSON-RPC client side of one upstream connection: ids, pending calls, timeouts, progress. */
-import type { CallContext } from '../call-context.ts';
+import { TRACEPARENT, type CallContext } from '../call-context.ts';
 import { ERR, RpcError, errorJson, notificationJson, requestJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Wire } from '../plugins.ts';
 import { RawJson } from '../raw-json.ts';
@@ -72,7 +72,12 @@ export class Peer {
             'cancelled by the client',
             new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'),
           );
-      this.wire.send(requestJson(id, method, params), id, ctx?.forwardHeaders);
+      // The W3C trace context in params._meta also travels as the `traceparent` header over HTTP (a
+      // stdio wire has no headers and ignores `forward`).
+      const tp = params?._meta?.traceparent;
+      const forward =
+        typeof tp === 'string' && TRACEPARENT.test(tp) ? { ...ctx?.forwardHeaders, traceparent: tp } : ctx?.forwardHeaders;
+      this.wire.send(requestJson(id, method, params), id, forward);
     });
   }
 

@@ -4,7 +4,7 @@
  * a call parks the upstream call and answers the client with `resultType: "input_required"`; the
  * client's retry (same call + `inputResponses` + our `requestState`) resumes it.
  */
-import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
+import { LOG_LEVELS, cancelCall, type CallContext, type RequestOrigin } from '../call-context.ts';
 import type { GatewayCore } from '../gateway.ts';
 import { META } from './envelope.ts';
 import { errorAnswer } from './errors.ts';
@@ -46,6 +46,7 @@ export async function serveModern(
   onGone: (abort: () => void) => void,
   principal?: Principal,
   forward?: Record<string, string>,
+  origin?: RequestOrigin,
 ): Promise<void> {
   const { id, method = '', params } = msg;
   if (method === 'server/discover') return exchange.end(resultJson(id, core.discoverResult()));
@@ -70,6 +71,8 @@ export async function serveModern(
       logLevel: level < 0 ? undefined : level,
       principal,
       forwardHeaders: forward,
+      requestId: id,
+      ...origin,
     };
     const key = calls.track(scope, id, ctx);
     let answered = false;
@@ -121,6 +124,8 @@ export async function serveModern(
       logLevel: level < 0 ? undefined : level,
       principal,
       forwardHeaders: forward,
+      requestId: id,
+      ...origin,
     };
     const c = new RoundTripCall(exchange, ctx);
     call = c;

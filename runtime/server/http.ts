@@ -12,6 +12,7 @@ import { checkPostHeaders, classifyPost, type Refusal } from '../protocol/inboun
 import { hostAllowed, isLoopbackHost, originAllowed } from './dns-rebinding.ts';
 import { MAX_PASSTHROUGH_VALUE_BYTES, pickPassthrough, restrictedHeaderReason } from '../passthrough-headers.ts';
 import { StartupError } from '../env.ts';
+import { originOf } from '../call-context.ts';
 
 /** Largest accepted POST body. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -151,6 +152,7 @@ function refuse(core: GatewayCore, req: IncomingMessage, res: ServerResponse, er
   const f = err instanceof AuthFailure ? err : new AuthFailure(401, 'invalid_token', 'the token could not be verified');
   if (!(err instanceof AuthFailure))
     core.log.error({ error: (err as Error)?.message }, 'incoming auth failed unexpectedly');
+  core.observer.event?.({ type: 'auth_failure', remoteAddress: req.socket.remoteAddress, reason: f.message });
   const base = resourceUrl(req);
   const metadata = `${base.slice(0, base.length - '/mcp'.length)}${PRM_PATH}`;
   const quote = (s: string) => s.replace(/["\\]/g, "'");
@@ -178,13 +180,14 @@ async function post(
   const decision = classifyPost(req.headers, body);
   if (decision.kind === 'refuse') return refuseWith(res, decision);
   const msg = decision.msg;
-  if (decision.kind === 'legacy') return handleLegacyPost(core, req, res, msg, principal, forward);
+  const origin = originOf(req.socket.remoteAddress, req.headers);
+  if (decision.kind === 'legacy') return handleLegacyPost(core, req, res, msg, principal, forward, origin);
   if (decision.kind === 'modern-notification') {
     if (msg.method === 'notifications/cancelled') cancelModern(core, principal, msg.params?.requestId);
     return void res.writeHead(202).end();
   }
   const exchange = new HttpExchange(res);
-  await serveModern(core, msg, exchange, (abort) => res.on('close', abort), principal, forward);
+  await serveModern(core, msg, exchange, (abort) => res.on('close', abort), principal, forward, origin);
 }
 
 /** Sends a protocol-layer refusal as its HTTP status and JSON-RPC error. */

@@ -1,7 +1,7 @@
 /** 2025-11-25 (and earlier 2025) sessions over Streamable HTTP: initialize, session ids, GET, DELETE. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOG_LEVELS, cancelCall, type CallContext } from '../call-context.ts';
+import { LOG_LEVELS, cancelCall, type CallContext, type RequestOrigin } from '../call-context.ts';
 import { SESSIONS_RETRY_AFTER_S, type GatewayCore } from '../gateway.ts';
 import { ERR, errorJson, notificationJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Principal } from '../plugins.ts';
@@ -19,6 +19,7 @@ export async function handleLegacyPost(
   msg: JsonRpcMessage,
   principal?: Principal,
   forward?: Record<string, string>,
+  origin: RequestOrigin = {},
 ): Promise<void> {
   if (msg.method === 'initialize') {
     if (msg.id === undefined || msg.id === null)
@@ -36,6 +37,7 @@ export async function handleLegacyPost(
         'retry-after': String(SESSIONS_RETRY_AFTER_S),
       });
     }
+    core.observeInitialize(session, msg, principal, origin);
     const json = resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion));
     res
       .writeHead(200, {
@@ -75,6 +77,8 @@ export async function handleLegacyPost(
     sessionId: session.id,
     principal,
     forwardHeaders: forward,
+    requestId: msg.id,
+    ...origin,
   };
   session.inflight.set(msg.id, ctx);
   res.on('close', () => {

@@ -37,6 +37,7 @@ export function serveStdio(core: GatewayCore): Promise<void> {
       session = new Session('stdio', '', msg.params?.capabilities ?? {}, core.timers);
       session.push = out;
       core.sessions.set(session.id, session);
+      core.observeInitialize(session, msg);
       return out(resultJson(msg.id, core.initializeResult(msg.params?.protocolVersion)));
     }
     const s = session;
@@ -58,6 +59,7 @@ export function serveStdio(core: GatewayCore): Promise<void> {
       request: s ? (method, params) => s.request(method, params, out) : undefined,
       clientCapabilities: s?.clientCapabilities,
       sessionId: s?.id,
+      requestId: msg.id,
     };
     s?.inflight.set(msg.id, ctx);
     try {

@@ -37,6 +37,8 @@ import type { CompiledGateway, CompiledTelemetry, TransportKind } from '../compi
 import type { Logger } from '../log.ts';
 import type { Ending, Observer, RequestSpan, RequestStart, UpstreamSpan, WorkflowEvent } from '../observe.ts';
 import type { ObserverFactory } from '../plugins.ts';
+import type { Json } from '../raw-json.ts';
+import { isToolError } from '../audit/event-fields.ts';
 
 /** How often a failing exporter may warn. */
 const WARN_EVERY_MS = 60_000;
@@ -196,6 +198,14 @@ export class OtelObserver implements Observer {
       upstream: (backend, transport, method, name) => this.upstream(within, backend, transport, method, name),
       workflow: (e) => this.workflow(within, e),
       end: (e) => {
+        // MCP semantic conventions: a tool result with isError is an error of type tool_error.
+        if (
+          e.outcome === 'success' &&
+          start.method === 'tools/call' &&
+          e.result !== undefined &&
+          isToolError(e.result as Json)
+        )
+          e = { outcome: 'failure', errorType: 'tool_error' };
         endSpan(span, e);
         server?.record((performance.now() - began) / 1000, {
           'mcp.method.name': start.method,

@@ -401,6 +401,18 @@ describe('TokenCache', () => {
     expect(isSync(cache.get('newer', entry('x', 0)))).toBe(true);
   });
 
+  it('counts hits (cached, or joining a fetch in flight) and misses (fetches) for /metrics', async () => {
+    const cache = new TokenCache();
+    const later = Date.now() + 60_000;
+    const first = cache.get('k', entry('a', later));
+    const joined = cache.get('k', entry('b', later));
+    expect(cache.stats).toEqual({ hits: 1, misses: 1 });
+    expect(await joined).toEqual(await first);
+    cache.get('k', entry('c', later));
+    cache.get('other', entry('d', later));
+    expect(cache.stats).toEqual({ hits: 2, misses: 2 });
+  });
+
   it('a delete() while fetching discards the late result', async () => {
     const cache = new TokenCache();
     let release!: () => void;

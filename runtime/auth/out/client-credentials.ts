@@ -28,6 +28,7 @@ export const clientCredentials: OutgoingAuthFactory = (auth, backend, env, log) 
   };
   return {
     headers: {},
+    cacheStats: cache.stats,
     credentials: () => cache.get(STRATEGY, fetch),
     invalidate: () => cache.delete(STRATEGY),
   };

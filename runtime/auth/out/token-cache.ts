@@ -131,6 +131,8 @@ interface Entry {
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<Record<string, string>>>();
+  /** Answers from the cache (or from a fetch already in flight), and fetches made (for /metrics). */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(private readonly maxEntries = 10_000) {}
 
@@ -138,11 +140,18 @@ export class TokenCache {
   get(key: string, fetch: () => Promise<Entry>): Record<string, string> | Promise<Record<string, string>> {
     const hit = this.entries.get(key);
     if (hit !== undefined) {
-      if (hit.expiresAt > Date.now()) return hit.headers;
+      if (hit.expiresAt > Date.now()) {
+        this.stats.hits++;
+        return hit.headers;
+      }
       this.entries.delete(key);
     }
     const pending = this.inflight.get(key);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined) {
+      this.stats.hits++;
+      return pending;
+    }
+    this.stats.misses++;
     const p: Promise<Record<string, string>> = fetch().then(
       (entry) => {
         // Every caller gets the same object: frozen, so no caller can change another's headers.

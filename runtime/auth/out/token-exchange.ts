@@ -52,6 +52,7 @@ export const tokenExchange: OutgoingAuthFactory = (auth, backend, env, log) => {
   };
   return {
     headers: {},
+    cacheStats: cache.stats,
     perSubject: true,
     credentials(subject) {
       if (!subject?.token) {

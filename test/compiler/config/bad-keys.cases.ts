@@ -218,9 +218,19 @@ export const BAD_KEYS: BadCase[] = [
     want: ['UNSUPPORTED 7:11'],
   },
   {
-    name: 'telemetry is only a warning',
+    name: 'telemetry: tracing on without a collector endpoint',
     given: HEAD + 'telemetry:\n  tracingEnabled: true\n',
-    want: ['warning UNSUPPORTED 6:1'],
+    want: ['MISSING_KEY 7:3'],
+  },
+  {
+    name: 'telemetry: a ToolHive switch vmcp does not have is a warning at its key',
+    given: HEAD + 'telemetry:\n  endpoint: otel:4318\n  tracingEnabled: true\n  prometheusPort: 9090\n',
+    want: ['warning UNSUPPORTED 9:3'],
+  },
+  {
+    name: 'audit: an event type ToolHive does not write',
+    given: HEAD + 'audit:\n  enabled: true\n  eventTypes: [mcp_tool_call, mcp_list_everything]\n',
+    want: ['BAD_ENUM 8:31'],
   },
   {
     name: 'backend type (ToolHive entry backends)',

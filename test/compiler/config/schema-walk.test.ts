@@ -95,6 +95,7 @@ const READ: Array<[paths: string[], module: string, access?: string]> = [
       'detectApplicationErrors',
       'maxDataSize',
       'logFile',
+      'claims',
     ].map((k) => `audit.${k}`),
     'compiler/emit/observability.ts',
   ],
