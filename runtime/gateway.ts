@@ -15,7 +15,14 @@ import type { Observer } from './observe.ts';
 import { SUCCESS, fanOut } from './observers.ts';
 import { StartupError } from './env.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
-import type { Authorizer, IncomingAuth, JsonRpcMessage, Principal, ResolvedBackend, RuntimePlugins } from './plugins.ts';
+import type {
+  Authorizer,
+  IncomingAuth,
+  JsonRpcMessage,
+  Principal,
+  ResolvedBackend,
+  RuntimePlugins,
+} from './plugins.ts';
 import { Router } from './protocol/router.ts';
 import { ProcessGroups } from './transports/process-groups.ts';
 import { ModernCalls } from './protocol/calls.ts';

@@ -76,7 +76,9 @@ export class Peer {
       // stdio wire has no headers and ignores `forward`).
       const tp = params?._meta?.traceparent;
       const forward =
-        typeof tp === 'string' && TRACEPARENT.test(tp) ? { ...ctx?.forwardHeaders, traceparent: tp } : ctx?.forwardHeaders;
+        typeof tp === 'string' && TRACEPARENT.test(tp)
+          ? { ...ctx?.forwardHeaders, traceparent: tp }
+          : ctx?.forwardHeaders;
       this.wire.send(requestJson(id, method, params), id, forward);
     });
   }
