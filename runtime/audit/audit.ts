@@ -29,7 +29,6 @@ import type { ObserverFactory, Principal } from '../plugins.ts';
 import type { Json } from '../raw-json.ts';
 import {
   EVENT_TYPES,
-  isToolError,
   requestTarget,
   shortText,
   sourceOf,
@@ -38,6 +37,7 @@ import {
   WORKFLOW_TYPES,
 } from './event-fields.ts';
 import { eventData, REDACTED } from './scrub.ts';
+import { isToolError } from '../tool-error.ts';
 import { AuditSink, openAuditFile } from './sink.ts';
 
 const NOOP_UPSTREAM: UpstreamSpan = { end() {} };

@@ -38,7 +38,7 @@ import type { Logger } from '../log.ts';
 import type { Ending, Observer, RequestSpan, RequestStart, UpstreamSpan, WorkflowEvent } from '../observe.ts';
 import type { ObserverFactory } from '../plugins.ts';
 import type { Json } from '../raw-json.ts';
-import { isToolError } from '../audit/event-fields.ts';
+import { isToolError } from '../tool-error.ts';
 
 /** How often a failing exporter may warn. */
 const WARN_EVERY_MS = 60_000;

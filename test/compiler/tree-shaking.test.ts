@@ -14,6 +14,9 @@ const CONFIGS = {
   oidcHeader: `name: oidchdr\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: header_injection\n    headerInjection: { headerName: X-Api-Key, headerValueEnv: WEB_KEY }\n`,
   cedar: `name: cedar\nbackends:\n${backends}incomingAuth:\n  type: anonymous\n  authz:\n    type: cedar\n    policies: ['permit(principal, action == Action::"call_tool", resource == Tool::"web_fetch");']\n`,
   composite: `name: wf\nbackends:\n${backends}compositeTools:\n  - name: fetch_twice\n    description: Two fetches\n    steps:\n      - id: a\n        tool: web_fetch\n      - id: b\n        tool: web_fetch\n        dependsOn: [a]\n`,
+  telemetry: `name: traced\nbackends:\n${backends}telemetry:\n  endpoint: otel.example.com:4318\n  tracingEnabled: true\n  metricsEnabled: true\n`,
+  audit: `name: audited\nbackends:\n${backends}audit:\n  enabled: true\n`,
+  telemetryOff: `name: quiet\nbackends:\n${backends}telemetry:\n  serviceName: quiet\naudit:\n  enabled: false\n`,
   tokenExchange: `name: xchg\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: token_exchange\n    tokenExchange: { tokenUrl: https://idp.example.com/token, clientId: gw, clientSecretEnv: GW_SECRET, audience: web }\n`,
 };
 
@@ -96,6 +99,32 @@ describe('tree-shaking of auth code', () => {
     expect(size('cedar') - size('anonymous')).toBeGreaterThan(1_000_000);
     console.log(
       `bundle bytes: anonymous ${size('anonymous')}, oidc+header ${size('oidcHeader')}, token exchange ${size('tokenExchange')}, cedar ${size('cedar')}`,
+    );
+  });
+
+  it('observability: OpenTelemetry only with a telemetry endpoint, the audit log only when enabled', () => {
+    const OTEL = /@opentelemetry\/|^runtime\/telemetry\//;
+    const AUDIT = /^runtime\/audit\//;
+    for (const k of ['anonymous', 'telemetryOff', 'cedar', 'composite']) {
+      expect(uses(out[k], OTEL), k).toBe(false);
+      expect(uses(out[k], AUDIT), k).toBe(false);
+      expect(out[k].bundle.code, k).not.toMatch(/audit_event|traceparent\b.*propagat|OTLPTraceExporter/);
+    }
+    // A telemetry block that turns nothing on compiles to the same bundle as none at all.
+    const shared = (k: string) => inputs(out[k]).filter((p) => !p.endsWith('.router.ts')).sort();
+    expect(shared('telemetryOff')).toEqual(shared('anonymous'));
+    expect(out.telemetryOff.routerSource).not.toContain('observers');
+    expect(out.telemetry.routerSource).toContain('observers');
+    const t = out.telemetry;
+    expect(uses(t, /@opentelemetry\/sdk-trace-base\//)).toBe(true);
+    expect(uses(t, /^runtime\/telemetry\/otel\.ts$/)).toBe(true);
+    expect(uses(t, AUDIT)).toBe(false);
+    const a = out.audit;
+    expect(uses(a, /^runtime\/audit\/audit\.ts$/)).toBe(true);
+    expect(uses(a, OTEL)).toBe(false);
+    const size = (k: string) => Buffer.byteLength(out[k].bundle.code);
+    console.log(
+      `bundle bytes: OpenTelemetry adds ${size('telemetry') - size('anonymous')}, the audit log ${size('audit') - size('anonymous')}`,
     );
   });
 });
