@@ -111,7 +111,10 @@ describe('tree-shaking of auth code', () => {
       expect(out[k].bundle.code, k).not.toMatch(/audit_event|traceparent\b.*propagat|OTLPTraceExporter/);
     }
     // A telemetry block that turns nothing on compiles to the same bundle as none at all.
-    const shared = (k: string) => inputs(out[k]).filter((p) => !p.endsWith('.router.ts')).sort();
+    const shared = (k: string) =>
+      inputs(out[k])
+        .filter((p) => !p.endsWith('.router.ts'))
+        .sort();
     expect(shared('telemetryOff')).toEqual(shared('anonymous'));
     expect(out.telemetryOff.routerSource).not.toContain('observers');
     expect(out.telemetry.routerSource).toContain('observers');
