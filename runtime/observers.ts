@@ -15,6 +15,23 @@ import type {
   WorkflowEvent,
 } from './observe.ts';
 
+/**
+ * JSON-RPC error codes that keep their own error type; any other code a backend sends is
+ * `rpc_server_error` (JSON-RPC's reserved server range) or `rpc_other`, so a backend inventing
+ * codes cannot grow a metric label without bound.
+ */
+const KNOWN_CODES: ReadonlySet<number> = new Set([
+  ...Object.values(ERR),
+  -32002, // MCP: resource not found
+  -32042, // MCP: URL elicitation required
+]);
+
+/** The bounded `errorType` of a JSON-RPC error code. */
+export function rpcErrorType(code: number): string {
+  if (KNOWN_CODES.has(code)) return `rpc_${-code}`;
+  return code <= -32000 && code >= -32099 ? 'rpc_server_error' : 'rpc_other';
+}
+
 /** The Ending of a request that threw `err`. */
 export function endingOf(err: unknown): Ending {
   if (err instanceof RpcError) {
@@ -23,8 +40,8 @@ export function endingOf(err: unknown): Ending {
     if (err.code === ERR.CONNECTION_CLOSED)
       return { outcome: 'failure', errorType: 'connection', message: err.message };
     if (err.code === ERR.INVALID_PARAMS || err.code === ERR.METHOD_NOT_FOUND || err.code === ERR.INVALID_REQUEST)
-      return { outcome: 'error', errorType: `rpc_${-err.code}`, message: err.message };
-    return { outcome: 'failure', errorType: `rpc_${-err.code}`, message: err.message };
+      return { outcome: 'error', errorType: rpcErrorType(err.code), message: err.message };
+    return { outcome: 'failure', errorType: rpcErrorType(err.code), message: err.message };
   }
   return { outcome: 'failure', errorType: 'internal', message: (err as Error)?.message ?? String(err) };
 }
