@@ -167,6 +167,11 @@ describe('groupRef from Kubernetes', () => {
     ]);
     const codes = fromK8s.diagnostics.map((d) => `${d.severity} ${d.code}`);
     expect(codes.filter((c) => c.includes('GROUP_MEMBER_SKIPPED'))).toHaveLength(2);
+    // The cluster client is compile-time only: nothing of it (or of the compiler) reaches the bundle.
+    const inputs = Object.keys(fromK8s.value!.bundle.metafile.inputs);
+    expect(inputs.length).toBeGreaterThan(10);
+    expect(inputs.filter((p) => /@kubernetes\/|^compiler\/|^schemas\//.test(p))).toEqual([]);
+    expect(fromK8s.value!.bundle.code).not.toMatch(/KubeConfig|CustomObjectsApi|toolhive\.stacklok\.dev/);
   }, 60_000);
 
   it('outgoingAuth.source discovered: MCPExternalAuthConfigs become env references, and no secret reaches an artifact', async () => {
