@@ -5,8 +5,7 @@
  * (schemas/vmcp.ts with composite.ts) and asserts that each one is either
  * - READ: a module of the compiler or runtime reads it (the module's source contains the access), or
  * - REFUSED: setting it yields an UNSUPPORTED diagnostic at its line (a config is loaded to prove it).
- * A key in neither table fails the test with what to do. Keys another part of issue 15 is
- * implementing are PENDING: read once that part lands, and until then refused or skipped by name.
+ * A key in neither table fails the test with what to do.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -184,6 +183,15 @@ const READ: Array<[paths: string[], module: string, access?: string]> = [
   [['operational.failureHandling.circuitBreaker.*'], 'compiler/emit/gateway.ts'],
   [['operational.drift', 'operational.logLevel'], 'compiler/emit/gateway.ts'],
   [['operational.limits.*'], 'compiler/emit/gateway.ts'],
+  // Issue 15 parts 1 and 4.
+  [['groupRef'], 'compiler/resolve/group.ts', 'groupRef'],
+  [['passthroughHeaders'], 'compiler/emit/gateway.ts', 'config.passthroughHeaders'],
+  [['incomingAuth.oidc.introspectionUrl'], 'compiler/emit/gateway.ts', 'o.introspectionUrl'],
+  // The client credentials authenticate the introspection call (as in ToolHive, a JWT check needs none).
+  [['incomingAuth.oidc.clientId'], 'compiler/emit/gateway.ts', 'o.clientId'],
+  [['incomingAuth.oidc.clientSecretEnv'], 'compiler/emit/gateway.ts', 'o.clientSecretEnv'],
+  [['incomingAuth.oidc.caBundlePath'], 'compiler/emit/gateway.ts', 'o.caBundlePath'],
+  [['backends[].caBundlePath'], 'compiler/emit/gateway.ts', 'caBundlePath'],
 ];
 
 /** The runtime side of the operational keys the compiler only copies: the copy must be used. */
@@ -283,56 +291,6 @@ const REFUSED: Array<{ paths: string[]; yaml: string; key: string; severity: 'er
   { paths: ['rateLimiting'], yaml: `${HEAD}rateLimiting: {}\n`, key: 'rateLimiting', severity: 'error' },
 ];
 
-/**
- * PENDING: keys another part of issue 15 implements (`owner`). Each must be read by `module`, or,
- * until that lands, refused by `refused` (a config that sets it); otherwise its check is skipped by name.
- */
-const PENDING: Array<{ path: string; module: string; access: string; owner: string; refused?: string }> = [
-  { path: 'groupRef', module: 'compiler/resolve/group.ts', access: 'groupRef', owner: 'issue 15 part 1' },
-  {
-    path: 'passthroughHeaders',
-    module: 'compiler/emit/gateway.ts',
-    access: 'config.passthroughHeaders',
-    owner: 'issue 15 part 4',
-    refused: `${HEAD}passthroughHeaders: [X-Trace-Id]\n`,
-  },
-  {
-    path: 'incomingAuth.oidc.introspectionUrl',
-    module: 'compiler/emit/gateway.ts',
-    access: 'o.introspectionUrl',
-    owner: 'issue 15 part 4',
-    refused: `${HEAD}incomingAuth:\n  type: oidc\n  oidc:\n    issuer: https://id.example.com\n    audience: gw\n    introspectionUrl: https://id.example.com/introspect\n`,
-  },
-  // The client credentials authenticate the introspection call (as in ToolHive, a JWT check needs none).
-  {
-    path: 'incomingAuth.oidc.clientId',
-    module: 'compiler/emit/gateway.ts',
-    access: 'o.clientId',
-    owner: 'issue 15 part 4',
-  },
-  {
-    path: 'incomingAuth.oidc.clientSecretEnv',
-    module: 'compiler/emit/gateway.ts',
-    access: 'o.clientSecretEnv',
-    owner: 'issue 15 part 4',
-  },
-  {
-    path: 'incomingAuth.oidc.caBundlePath',
-    module: 'compiler/emit/gateway.ts',
-    access: 'o.caBundlePath',
-    owner: 'issue 15 part 4',
-    refused: `${HEAD}incomingAuth:\n  type: oidc\n  oidc:\n    issuer: https://id.example.com\n    audience: gw\n    caBundlePath: ca.pem\n`,
-  },
-  {
-    path: 'backends[].caBundlePath',
-    module: 'compiler/emit/gateway.ts',
-    access: 'caBundlePath',
-    owner: 'issue 15 part 4',
-    refused:
-      'name: gw\nbackends:\n  - name: a\n    transport: sse\n    url: https://a.example.com/sse\n    caBundlePath: ca.pem\n',
-  },
-];
-
 const sources = new Map<string, string>();
 /** The text of a module, or of every .ts file of a folder (path ending in /). */
 function source(module: string): string {
@@ -361,9 +319,8 @@ const matches = (pattern: string, path: string) =>
 const lastSegment = (path: string) => path.split('.').at(-1)!.replace('[]', '');
 
 /** Where `path` is classified, or undefined. */
-function classify(path: string): 'read' | 'refused' | 'pending' | undefined {
+function classify(path: string): 'read' | 'refused' | undefined {
   const p = canonical(path);
-  if (PENDING.some((e) => e.path === p)) return 'pending';
   if (REFUSED.some((e) => e.paths.some((q) => matches(q, p)))) return 'refused';
   if (READ.some(([paths]) => paths.some((q) => matches(q, p)))) return 'read';
   return undefined;
@@ -385,7 +342,7 @@ describe('the schema walk: no accepted key without effect', () => {
       expect(paths).toContain(p);
   });
 
-  it('every key is read, refused with UNSUPPORTED, or pending in another part of issue 15', () => {
+  it('every key is read, or refused with UNSUPPORTED', () => {
     const unclassified = paths.filter((p) => classify(p) === undefined);
     expect(
       unclassified,
@@ -396,7 +353,7 @@ describe('the schema walk: no accepted key without effect', () => {
 
   it('no table entry names a key the schema does not have', () => {
     const canonicalPaths = paths.map(canonical);
-    const patterns = [...READ.flatMap(([p]) => p), ...REFUSED.flatMap((e) => e.paths), ...PENDING.map((e) => e.path)];
+    const patterns = [...READ.flatMap(([p]) => p), ...REFUSED.flatMap((e) => e.paths)];
     expect(patterns.filter((q) => !canonicalPaths.some((p) => matches(q, p)))).toEqual([]);
   });
 
@@ -422,15 +379,4 @@ describe('the schema walk: no accepted key without effect', () => {
     const found = load(yaml).diagnostics.filter((d) => d.code === 'UNSUPPORTED' && d.line === line);
     expect(found.map((d) => d.severity)).toEqual([severity]);
   });
-
-  for (const e of PENDING) {
-    const read = reads(source(e.module), e.access) || source(e.module).includes(e.access);
-    const refusedAt = e.refused ? lineOf(e.refused, lastSegment(e.path)) : 0;
-    const refused =
-      e.refused !== undefined &&
-      load(e.refused).diagnostics.some((d) => d.code === 'UNSUPPORTED' && d.line === refusedAt);
-    (read || refused ? it : it.skip)(`${e.path}: read by ${e.module}, or refused until ${e.owner} lands`, () => {
-      expect(read || refused).toBe(true);
-    });
-  }
 });
