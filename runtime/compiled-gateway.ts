@@ -180,6 +180,8 @@ export interface RuntimeLimits {
   maxSessionsPerClient: number;
   /** A session with no request and no open stream for this long is dropped. */
   sessionIdleMs: number;
+  /** How long a signed session id (VMCP_SESSION_KEY) stays valid after initialize, on every replica. */
+  sessionMaxAgeMs: number;
   /** Per-session and per-subject upstream connections held at once (the LRU idle one is closed). */
   maxScopedUpstreams: number;
   /** 2026-era calls parked for input (input_required) held at once. */

@@ -28,7 +28,8 @@ import { ProcessGroups } from './transports/process-groups.ts';
 import { ModernCalls } from './protocol/calls.ts';
 import type { Timers } from './protocol/timers.ts';
 import { streamBound, type StreamBound } from './server/http-exchange.ts';
-import type { Session } from './protocol/session.ts';
+import { Session } from './protocol/session.ts';
+import type { SessionKeys } from './session-keys.ts';
 import type { CompiledGateway, RuntimeLimits } from './compiled-gateway.ts';
 import { limitsOf } from './limits.ts';
 import { Backend, type BackendEvents } from './backend/supervisor.ts';
@@ -61,6 +62,8 @@ const NODE_TIMERS: Timers = {
 
 /** Session-scoped upstreams (sessionAffinity: per-session) idle this long are closed. */
 export const SCOPED_IDLE_MS = 5 * 60_000;
+/** Signed session ids a replica remembers as ended (DELETE) at most; the oldest go first. */
+const MAX_REVOKED = 100_000;
 /** Seconds a client told "too many sessions" is asked to wait (Retry-After). */
 export const SESSIONS_RETRY_AFTER_S = 10;
 
@@ -104,6 +107,8 @@ export class GatewayCore {
     resolved: ResolvedBackend[],
     plugins: RuntimePlugins,
     readonly log: Logger,
+    /** Signed session ids (VMCP_SESSION_KEY): any replica with the key can serve a session. */
+    readonly sessionKeys?: SessionKeys,
   ) {
     this.limits = limitsOf(gw);
     const events: BackendEvents = {
@@ -214,6 +219,50 @@ export class GatewayCore {
     this.sessions.set(session.id, session);
     return undefined;
   }
+
+  /**
+   * A session this replica does not hold, restored from its signed id (VMCP_SESSION_KEY): the id
+   * carries the caller binding, capabilities and version. Undefined for an id that does not open
+   * (unknown, forged, tampered, expired, or ended here with DELETE); `full` when the session limits
+   * refuse it here (the caller answers 503 with Retry-After).
+   */
+  restoreSession(id: string, remoteAddress: string | undefined): Session | 'full' | undefined {
+    const claims = this.sessionKeys?.open(id);
+    if (!claims || this.revoked.has(claims.sid)) return undefined;
+    const session = new Session(id, claims.pv, claims.caps, this.timers);
+    session.principalKey = claims.pk;
+    const refused = this.admitSession(session, claims.pk !== undefined ? `p:${claims.pk}` : `a:${remoteAddress ?? ''}`);
+    if (refused) {
+      this.noteRefusedSession(refused);
+      return 'full';
+    }
+    this.log.debug({ session: claims.sid }, 'session restored from its signed id');
+    return session;
+  }
+
+  /**
+   * DELETE: ends the session, and with signed ids also refuses its id on this replica from now on
+   * (without sessionStorage, other replicas accept it until it expires).
+   */
+  endSession(id: string): void {
+    const claims = this.sessionKeys?.open(id);
+    if (claims) {
+      if (this.revoked.size >= MAX_REVOKED) {
+        const now = Date.now() / 1000;
+        for (const [sid, exp] of this.revoked) if (exp <= now) this.revoked.delete(sid);
+        // Still full: forget the oldest (it expires first, as every id lives sessionMaxAge).
+        for (const sid of this.revoked.keys()) {
+          if (this.revoked.size < MAX_REVOKED) break;
+          this.revoked.delete(sid);
+        }
+      }
+      this.revoked.set(claims.sid, claims.exp);
+    }
+    this.closeSession(id);
+  }
+
+  /** Signed session ids ended here with DELETE, until they expire (sid → exp, in Unix seconds). */
+  private readonly revoked = new Map<string, number>();
 
   /** The buffer bound of one client SSE stream; `fields` name it in the one warning when a stalled reader is cut. */
   streamBoundFor(fields: Record<string, unknown>): StreamBound {
@@ -375,9 +424,13 @@ export class GatewayCore {
   }
 
   /** The serialized initialize result for a requested 2025-era version. */
+  /** The 2025-era version `initialize` settles on for a requested one. */
+  negotiatedVersion(requested: unknown): string {
+    return typeof requested === 'string' && LEGACY_VERSIONS.includes(requested) ? requested : LEGACY_VERSIONS[0];
+  }
+
   initializeResult(requested: unknown): string {
-    const version =
-      typeof requested === 'string' && LEGACY_VERSIONS.includes(requested) ? requested : LEGACY_VERSIONS[0];
+    const version = this.negotiatedVersion(requested);
     return JSON.stringify({
       protocolVersion: version,
       capabilities: this.gw.capabilities,
@@ -399,8 +452,12 @@ export class GatewayCore {
     });
   }
 
-  /** True when the backends required by the failure mode are connected. */
+  /** Set at SIGTERM: readiness turns 503 so load balancers move new requests to other replicas. */
+  draining = false;
+
+  /** True when the backends required by the failure mode are connected (and the gateway is not draining). */
   ready(): boolean {
+    if (this.draining) return false;
     if (this.gw.operational.partialFailureMode === 'best_effort')
       return this.backends.every((b) => b.settled) && this.backends.some((b) => b.state === 'ready');
     // `required: false` and on-demand (per-caller) backends never hold readiness back.

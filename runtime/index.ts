@@ -6,6 +6,8 @@ import { constants } from 'node:os';
 import { parseArgs, USAGE } from './args.ts';
 import { StartupError } from './env.ts';
 import { GatewayCore } from './gateway.ts';
+import { limitsOf } from './limits.ts';
+import { sessionKeysFromEnv } from './session-keys.ts';
 import { createLogger, resolveLogLevel } from './log.ts';
 import type { RuntimePlugins } from './plugins.ts';
 import { resolveBackends } from './resolve-backends.ts';
@@ -50,20 +52,27 @@ export async function startGateway(
   let core: GatewayCore;
   let args: ReturnType<typeof parseArgs>;
   try {
-    args = parseArgs(argv);
+    args = parseArgs(argv, process.env);
     if (args.dumpGateway || args.help) {
       // Inspection modes: no backend is started and no env secret is resolved.
       process.stdout.write(args.help ? `${USAGE}\n` : `${JSON.stringify(gateway)}\n`, () => process.exit(0));
       return await new Promise<never>(() => {});
     }
-    core = new GatewayCore(gateway, resolveBackends(gateway, plugins, process.env, log), plugins, log);
+    const limits = limitsOf(gateway);
+    core = new GatewayCore(
+      gateway,
+      resolveBackends(gateway, plugins, process.env, log),
+      plugins,
+      log,
+      sessionKeysFromEnv(process.env, gateway.name, limits.sessionMaxAgeMs),
+    );
   } catch (err) {
     return fail(err);
   }
   let http: HttpFrontEnd | undefined;
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= shutdown(core, http, log));
-  const exit = (code: number) => void close().then(() => process.exit(code));
+  const close = (drainDelayMs = 0) => (closing ??= shutdown(core, http, log, drainDelayMs));
+  const exit = (code: number, drainDelayMs = 0) => void close(drainDelayMs).then(() => process.exit(code));
   core.onFatal = (message) => {
     log.error({}, message);
     process.stderr.write(`vmcp: error: ${message}\n`);
@@ -75,7 +84,9 @@ export async function startGateway(
   // stdio backends run in their own process groups, so Ctrl-C or a hangup reaches only us. The
   // first signal shuts down (killing them); a second exits at once, and the stdio transport's
   // 'exit' hook SIGKILLs them. A signal's default action would skip that hook and orphan them.
-  const onSignal = (sig: NodeJS.Signals) => (closing ? process.exit(128 + (osSignals[sig] ?? 0)) : exit(0));
+  // SIGTERM (a rolling update, an eviction) keeps serving for the drain delay after readiness turns 503.
+  const onSignal = (sig: NodeJS.Signals) =>
+    closing ? process.exit(128 + (osSignals[sig] ?? 0)) : exit(0, sig === 'SIGTERM' ? args.drainDelayMs : 0);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   if (args.stdio) {
     core.start();
@@ -98,7 +109,17 @@ async function shutdown(
   core: GatewayCore,
   http: HttpFrontEnd | undefined,
   log: ReturnType<typeof createLogger>,
+  drainDelayMs: number,
 ): Promise<void> {
+  // Readiness is 503 from now on, so load balancers send new requests to other replicas.
+  core.draining = true;
+  if (http && drainDelayMs > 0) {
+    log.info(
+      { drainDelayMs },
+      'draining: /readyz answers 503; serving until load balancers stop sending requests here',
+    );
+    await new Promise((r) => setTimeout(r, drainDelayMs));
+  }
   log.info({}, 'shutting down: draining in-flight calls');
   const stopped = http?.close(DRAIN_MS);
   for (const s of core.sessions.values()) s.endStream?.();

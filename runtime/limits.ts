@@ -13,6 +13,7 @@ export const DEFAULT_LIMITS: Readonly<RuntimeLimits> = Object.freeze({
   maxSessions: 10_000,
   maxSessionsPerClient: 1_000,
   sessionIdleMs: 30 * 60_000,
+  sessionMaxAgeMs: 24 * 60 * 60_000,
   maxScopedUpstreams: 64,
   maxParkedCalls: 1_000,
   maxStreamBufferBytes: 8 * MiB,

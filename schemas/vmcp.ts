@@ -283,6 +283,10 @@ const limits = z
     sessionIdleTimeout: duration
       .default('30m')
       .meta({ description: 'A session with no request and no open stream for this long is dropped.' }),
+    sessionMaxAge: duration.default('24h').meta({
+      description:
+        'With VMCP_SESSION_KEY (replicas): how long a session id stays valid after initialize, on every replica; then the client gets 404 and starts a new session.',
+    }),
     maxScopedUpstreams: positiveInt.default(64).meta({
       description:
         'Per-session and per-subject upstream connections (sessionAffinity per-session, token_exchange) held at once; the least recently used idle one is closed.',

@@ -124,6 +124,7 @@ export function buildGateway(
         maxSessions: op.limits.maxSessions,
         maxSessionsPerClient: op.limits.maxSessionsPerClient,
         sessionIdleMs: ms(op.limits.sessionIdleTimeout),
+        sessionMaxAgeMs: ms(op.limits.sessionMaxAge),
         maxScopedUpstreams: op.limits.maxScopedUpstreams,
         maxParkedCalls: op.limits.maxParkedCalls,
         maxStreamBufferBytes: parseByteSize(op.limits.maxStreamBuffer)!,

@@ -19,7 +19,7 @@ export interface SessionOwner {
  * else's token); 400 for a protocol version this era does not speak.
  */
 export function lookupSession<S extends SessionOwner>(
-  sessions: ReadonlyMap<string, S>,
+  sessions: { get(id: string): S | undefined },
   headers: IncomingHttpHeaders,
   principalKey: string | undefined,
 ): { session: S } | Refusal {

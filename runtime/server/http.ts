@@ -79,7 +79,17 @@ async function handle(
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  // DNS-rebinding protection applies to every endpoint, ops included.
+  // While draining, every answer closes its connection, so clients' next requests open new ones
+  // (which a load balancer sends to another replica).
+  if (core.draining) res.setHeader('connection', 'close');
+  // Probes reveal nothing, so they answer whatever Host a load balancer or kubelet sends (HAProxy's
+  // check is HTTP/1.0 with no Host; a kubelet sends the pod's IP). Everything else is checked below.
+  if ((path === '/health' || path === '/readyz') && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (path === '/health') return sendJson(res, 200, '{"status":"ok"}');
+    if (core.ready()) return sendJson(res, 200, '{"status":"ready"}');
+    return sendJson(res, 503, core.draining ? '{"status":"draining"}' : '{"status":"not ready"}');
+  }
+  // DNS-rebinding protection applies to every other endpoint, ops included.
   if (!hostAllowed(req.headers.host, loopback))
     return sendJsonError(res, 403, ERR.CONNECTION_CLOSED, `Forbidden: invalid Host header: ${req.headers.host}`);
   if (!originAllowed(req.headers.origin, req.headers.host, loopback))
@@ -122,14 +132,6 @@ async function handle(
     return sendJson(res, 200, core.incoming.resourceMetadata(resourceUrl(req)));
   }
   if (req.method !== 'GET') return sendJsonError(res, 405, ERR.CONNECTION_CLOSED, 'Method not allowed.');
-  if (path === '/health') return sendJson(res, 200, '{"status":"ok"}');
-  if (path === '/readyz')
-    return core.ready()
-      ? sendJson(res, 200, '{"status":"ready"}')
-      : sendJson(res, 503, {
-          status: 'not ready',
-          backends: core.backends.map((b) => ({ name: b.name, state: b.state })),
-        });
   if (path === '/status') return sendJson(res, 200, core.status());
   if (path === '/metrics') {
     const text = core.metricsText();

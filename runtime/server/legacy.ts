@@ -24,7 +24,11 @@ export async function handleLegacyPost(
   if (msg.method === 'initialize') {
     if (msg.id === undefined || msg.id === null)
       return sendJsonError(res, 400, ERR.INVALID_REQUEST, 'Bad Request: initialize must be a request');
-    const session = new Session(randomUUID(), '', msg.params?.capabilities ?? {}, core.timers);
+    const caps = msg.params?.capabilities ?? {};
+    const version = core.negotiatedVersion(msg.params?.protocolVersion);
+    // With VMCP_SESSION_KEY the id is a signed token any replica can restore the session from.
+    const id = core.sessionKeys ? core.sessionKeys.issue({ pk: principal?.key, caps, pv: version }).id : randomUUID();
+    const session = new Session(id, version, caps, core.timers);
     session.principalKey = principal?.key;
     // Authenticated callers are counted per subject; anonymous ones per remote address.
     const refused = core.admitSession(
@@ -140,7 +144,7 @@ export function handleLegacyDelete(
 ): void {
   const session = findSession(core, req, res, principal);
   if (!session) return;
-  core.closeSession(session.id);
+  core.endSession(session.id);
   res.writeHead(200).end();
 }
 
@@ -150,7 +154,32 @@ function findSession(
   res: ServerResponse,
   principal: Principal | undefined,
 ): Session | undefined {
-  const found = lookupSession(core.sessions, req.headers, principal?.key);
+  let restoredFull = false;
+  // A session another replica created (or this one dropped when idle) comes back from its signed id.
+  const sessions = {
+    get: (id: string) => {
+      const held = core.sessions.get(id);
+      if (held || !core.sessionKeys) return held;
+      const restored = core.restoreSession(id, req.socket.remoteAddress);
+      restoredFull = restored === 'full';
+      return restored === 'full' ? undefined : restored;
+    },
+  };
+  const found = lookupSession(sessions, req.headers, principal?.key);
+  if (restoredFull) {
+    sendJsonError(
+      res,
+      503,
+      ERR.CONNECTION_CLOSED,
+      'Service Unavailable: this replica holds its maximum of sessions',
+      null,
+      undefined,
+      {
+        'retry-after': String(SESSIONS_RETRY_AFTER_S),
+      },
+    );
+    return undefined;
+  }
   if ('kind' in found) {
     sendJsonError(res, found.status, found.code, found.message);
     return undefined;

@@ -97,7 +97,8 @@ export function startBundle(
           logs: () => logs,
           stop: (signal = 'SIGTERM') =>
             new Promise((done) => {
-              if (proc.exitCode !== null) return done(proc.exitCode);
+              // Already gone (an exit code, or killed by a signal such as SIGKILL): nothing to wait for.
+              if (proc.exitCode !== null || proc.signalCode !== null) return done(proc.exitCode);
               proc.once('exit', (c) => done(c));
               proc.kill(signal);
             }),
