@@ -226,9 +226,14 @@ export class GatewayCore {
    * (unknown, forged, tampered, expired, or ended here with DELETE); `full` when the session limits
    * refuse it here (the caller answers 503 with Retry-After).
    */
-  restoreSession(id: string, remoteAddress: string | undefined): Session | 'full' | undefined {
+  restoreSession(
+    id: string,
+    principalKey: string | undefined,
+    remoteAddress: string | undefined,
+  ): Session | 'full' | undefined {
     const claims = this.sessionKeys?.open(id);
-    if (!claims || this.revoked.has(claims.sid)) return undefined;
+    // Another caller's id is refused before it is admitted, so it cannot count against the owner.
+    if (!claims || this.revoked.has(claims.sid) || claims.pk !== principalKey) return undefined;
     const session = new Session(id, claims.pv, claims.caps, this.timers);
     session.principalKey = claims.pk;
     const refused = this.admitSession(session, claims.pk !== undefined ? `p:${claims.pk}` : `a:${remoteAddress ?? ''}`);

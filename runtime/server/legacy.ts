@@ -160,7 +160,7 @@ function findSession(
     get: (id: string) => {
       const held = core.sessions.get(id);
       if (held || !core.sessionKeys) return held;
-      const restored = core.restoreSession(id, req.socket.remoteAddress);
+      const restored = core.restoreSession(id, principal?.key, req.socket.remoteAddress);
       restoredFull = restored === 'full';
       return restored === 'full' ? undefined : restored;
     },
