@@ -266,6 +266,9 @@ export class GatewayCore {
     this.closeSession(id);
   }
 
+  /** Backend and method pairs already logged as asked with no client call in flight (logged once). */
+  private readonly idleAsks = new Set<string>();
+
   /** Signed session ids ended here with DELETE, until they expire (sid → exp, in Unix seconds). */
   private readonly revoked = new Map<string, number>();
 
@@ -615,6 +618,23 @@ export class GatewayCore {
     if (!peer) return;
     if (msg.method === 'ping') return peer.respond(msg.id, {});
     const capability = CAPABILITY_FOR[msg.method ?? ''];
+    // No client call in flight at all (servers often ask for roots right after initialize): a
+    // normal moment, not a fault. roots/list gets an empty list; anything else a clear refusal.
+    if (!target && ![...peer.pending.values()].some((p) => p.ctx?.request)) {
+      const key = `${b.name}\u0000${msg.method}`;
+      if (!this.idleAsks.has(key)) {
+        this.idleAsks.add(key);
+        this.log.debug(
+          { backend: b.name, method: msg.method },
+          'server request with no client call in flight: answered by the gateway',
+        );
+      }
+      if (msg.method === 'roots/list') return peer.respond(msg.id, { roots: [] });
+      return peer.respondError(msg.id, {
+        code: ERR.METHOD_NOT_FOUND,
+        message: `vmcp: ${msg.method} from backend "${b.name}" needs a client to answer it, and no client call is in flight on this backend`,
+      });
+    }
     if (!target?.request || (capability && !target.clientCapabilities?.[capability])) {
       const why = !target
         ? 'no single client call in flight on this backend to route it to'
