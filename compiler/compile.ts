@@ -11,6 +11,7 @@ import { bundleRouter, type BundleOutput } from './bundle.ts';
 import { checkConfig, readConfig, type ValidConfig } from './config/validate.ts';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { compileComposites, type CompiledComposites } from './composite/compile-composites.ts';
+import { checkRateLimitTools } from './config/checks-scale.ts';
 import { buildGateway } from './emit/gateway.ts';
 import { buildManifest, type Manifest } from './emit/manifest.ts';
 import { emitRouter } from './emit/router.ts';
@@ -105,6 +106,17 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
     );
     if (diagnostics.some((d) => d.severity === 'error')) return done();
   }
+
+  // Rate limits name exposed tools, as clients call them.
+  diagnostics.push(
+    ...checkRateLimitTools(
+      valid.config,
+      [...catalog.value.tools.map((t) => t.exposed), ...composites.value.plans.map((p) => p.name)],
+      ctx.file,
+      valid.parsed.locator,
+    ),
+  );
+  if (diagnostics.some((d) => d.severity === 'error')) return done();
 
   const gateway = buildGateway(valid.config, valid.backends, lock, catalog.value, composites.value);
   const routerSource = emitRouter(gateway, './runtime');

@@ -58,6 +58,7 @@ export type DiagnosticCode =
   | 'NAME_TOO_LONG'
   | 'DUPLICATE_URI'
   | 'UNKNOWN_TOOL'
+  | 'RATE_LIMIT_UNKNOWN_TOOL'
   // Compile: composite tools (compiler/composite/)
   | 'TEMPLATE_SYNTAX'
   | 'TEMPLATE_UNKNOWN_ROOT'

@@ -155,6 +155,10 @@ export interface CompiledGateway {
   telemetry?: CompiledTelemetry;
   /** The audit log (the `audit` block with `enabled: true`); absent: no audit, and none bundled. */
   audit?: CompiledAudit;
+  /** Token-bucket limits on tools/call (`rateLimiting`); absent: none, and no limiter bundled. */
+  rateLimits?: CompiledRateLimits;
+  /** State shared by replicas (`sessionStorage` provider redis); absent: nothing shared, and no Redis client bundled. */
+  sharedStore?: CompiledSharedStore;
   operational: {
     drift: DriftPolicy;
     partialFailureMode: 'fail' | 'best_effort';
@@ -235,4 +239,33 @@ export interface CompiledAudit {
   logFile?: string;
   /** Claims copied into an event's subject besides iss and sub. */
   claims: string[];
+}
+
+/** A token bucket: `maxTokens` calls, refilled evenly over `refillMs`. */
+export interface CompiledBucket {
+  maxTokens: number;
+  refillMs: number;
+}
+
+/** ToolHive's `rateLimiting`, resolved: `shared` folded into `global`, tool names checked against the catalog. */
+export interface CompiledRateLimits {
+  /** One bucket for every tools/call. */
+  global?: CompiledBucket;
+  /** One bucket per authenticated caller. */
+  perUser?: CompiledBucket;
+  /** Buckets for one exposed tool, on top of the gateway-wide ones. */
+  tools: Record<string, { global?: CompiledBucket; perUser?: CompiledBucket }>;
+  /** With a shared store: what a call gets when the store cannot answer. */
+  onStoreError: 'allow' | 'deny';
+}
+
+/** `sessionStorage` with provider redis. The password is read from `passwordEnv` at start-up, never compiled in. */
+export interface CompiledSharedStore {
+  provider: 'redis';
+  host: string;
+  port: number;
+  db: number;
+  keyPrefix: string;
+  passwordEnv: string;
+  tls: boolean;
 }

@@ -22,6 +22,7 @@ import type {
   Principal,
   ResolvedBackend,
   RuntimePlugins,
+  SharedStore,
 } from './plugins.ts';
 import { Router } from './protocol/router.ts';
 import { ProcessGroups } from './transports/process-groups.ts';
@@ -30,6 +31,7 @@ import type { Timers } from './protocol/timers.ts';
 import { streamBound, type StreamBound } from './server/http-exchange.ts';
 import { Session } from './protocol/session.ts';
 import type { SessionKeys } from './session-keys.ts';
+import type { RateLimiter } from './shared/rate-limit.ts';
 import type { CompiledGateway, RuntimeLimits } from './compiled-gateway.ts';
 import { limitsOf } from './limits.ts';
 import { Backend, type BackendEvents } from './backend/supervisor.ts';
@@ -71,6 +73,8 @@ export const SESSIONS_RETRY_AFTER_S = 10;
 export class GatewayCore {
   readonly backends: Backend[];
   readonly router: Router;
+  /** Limits on tools/call (rateLimiting): in this process, or in the shared store. */
+  readonly rateLimiter?: RateLimiter;
   readonly catalog: Catalog;
   readonly metrics: Metrics;
   /** Per-request Prometheus series (always on). */
@@ -109,8 +113,18 @@ export class GatewayCore {
     readonly log: Logger,
     /** Signed session ids (VMCP_SESSION_KEY): any replica with the key can serve a session. */
     readonly sessionKeys?: SessionKeys,
+    /** State shared by replicas (sessionStorage redis): ended sessions and rate-limit buckets. */
+    readonly sharedStore?: SharedStore,
   ) {
     this.limits = limitsOf(gw);
+    if (gw.sharedStore && !sharedStore)
+      throw new StartupError('sessionStorage redis is configured but no shared store was started');
+    if (gw.rateLimits) {
+      const limiter = sharedStore?.rateLimiter(gw.rateLimits) ?? plugins.rateLimiter?.(gw.rateLimits);
+      if (!limiter) throw new StartupError('rateLimiting is configured but the bundle has no rate limiter');
+      this.rateLimiter = limiter;
+    }
+    sharedStore?.onRevoked((sid, exp) => this.revokedElsewhere(sid, exp));
     const events: BackendEvents = {
       onStateChange: (b) => this.onStateChange(b),
       onNotification: (b, msg) => this.onNotification(b, msg),
@@ -147,6 +161,7 @@ export class GatewayCore {
       this.authorizer,
       this.workflowsOf(plugins, log),
       this.observer,
+      this.rateLimiter && gw.rateLimits ? { limiter: this.rateLimiter, limits: gw.rateLimits } : undefined,
     );
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
@@ -236,6 +251,7 @@ export class GatewayCore {
     if (!claims || this.revoked.has(claims.sid) || claims.pk !== principalKey) return undefined;
     const session = new Session(id, claims.pv, claims.caps, this.timers);
     session.principalKey = claims.pk;
+    session.sid = claims.sid;
     const refused = this.admitSession(session, claims.pk !== undefined ? `p:${claims.pk}` : `a:${remoteAddress ?? ''}`);
     if (refused) {
       this.noteRefusedSession(refused);
@@ -252,18 +268,59 @@ export class GatewayCore {
   endSession(id: string): void {
     const claims = this.sessionKeys?.open(id);
     if (claims) {
-      if (this.revoked.size >= MAX_REVOKED) {
-        const now = Date.now() / 1000;
-        for (const [sid, exp] of this.revoked) if (exp <= now) this.revoked.delete(sid);
-        // Still full: forget the oldest (it expires first, as every id lives sessionMaxAge).
-        for (const sid of this.revoked.keys()) {
-          if (this.revoked.size < MAX_REVOKED) break;
-          this.revoked.delete(sid);
-        }
-      }
-      this.revoked.set(claims.sid, claims.exp);
+      this.markRevoked(claims.sid, claims.exp);
+      // With a shared store every replica hears of it; without one, only this replica refuses the id.
+      this.sharedStore
+        ?.revoke(claims.sid, claims.exp)
+        .catch((err: Error) =>
+          this.log.warn(
+            { session: claims.sid, error: err.message },
+            'session ended here, but the shared store could not record it: other replicas accept its id until it expires',
+          ),
+        );
     }
     this.closeSession(id);
+  }
+
+  /**
+   * With a shared store, before a replica restores a session it has not seen: was it ended on
+   * another replica? When the store cannot answer, the restore goes ahead (the id's signature and
+   * expiry still hold); the store logs the outage.
+   */
+  async checkRevoked(id: string): Promise<void> {
+    const store = this.sharedStore;
+    if (!store || this.sessions.has(id)) return;
+    const claims = this.sessionKeys?.open(id);
+    if (!claims || this.revoked.has(claims.sid)) return;
+    try {
+      if (await store.isRevoked(claims.sid)) this.markRevoked(claims.sid, claims.exp);
+    } catch {
+      // Fails open, as documented in shared/redis.ts.
+    }
+  }
+
+  /** Another replica ended session `sid`: refuse its id here and drop it if held. */
+  private revokedElsewhere(sid: string, exp: number): void {
+    this.markRevoked(sid, exp);
+    for (const s of this.sessions.values())
+      if (s.sid === sid) {
+        s.endStream?.();
+        this.closeSession(s.id);
+      }
+  }
+
+  /** Refuses session `sid` on this replica until `exp` (bounded: the oldest entries go first). */
+  private markRevoked(sid: string, exp: number): void {
+    if (this.revoked.size >= MAX_REVOKED) {
+      const now = Date.now() / 1000;
+      for (const [sid, exp] of this.revoked) if (exp <= now) this.revoked.delete(sid);
+      // Still full: forget the oldest (it expires first, as every id lives sessionMaxAge).
+      for (const sid of this.revoked.keys()) {
+        if (this.revoked.size < MAX_REVOKED) break;
+        this.revoked.delete(sid);
+      }
+    }
+    this.revoked.set(sid, exp);
   }
 
   /** Backend and method pairs already logged as asked with no client call in flight (logged once). */
@@ -503,8 +560,35 @@ export class GatewayCore {
       '# HELP vmcp_parked_calls 2026-era calls waiting for the client (input_required).',
       '# TYPE vmcp_parked_calls gauge',
       `vmcp_parked_calls ${this.modernCalls.parkedCount}`,
+      ...this.sharedStateLines(),
     );
     return `${out.join('\n')}\n`;
+  }
+
+  /** Rate-limit refusals and the shared store's state, when configured. */
+  private sharedStateLines(): string[] {
+    const out: string[] = [];
+    if (this.rateLimiter) {
+      out.push(
+        '# HELP vmcp_rate_limited_total tools/call refused by a rate limit, by tool and refusing bucket.',
+        '# TYPE vmcp_rate_limited_total counter',
+      );
+      for (const [key, n] of this.router.rateLimited) {
+        const [tool, limit] = key.split('\u0000');
+        out.push(`vmcp_rate_limited_total{tool="${labelValue(tool)}",limit="${limit}"} ${n}`);
+      }
+    }
+    const store = this.sharedStore?.status();
+    if (store)
+      out.push(
+        '# HELP vmcp_shared_store_up Whether the shared store (sessionStorage) is connected.',
+        '# TYPE vmcp_shared_store_up gauge',
+        `vmcp_shared_store_up{provider="${store.provider}"} ${store.connected ? 1 : 0}`,
+        '# HELP vmcp_shared_store_errors_total Shared store commands and connections that failed.',
+        '# TYPE vmcp_shared_store_errors_total counter',
+        `vmcp_shared_store_errors_total{provider="${store.provider}"} ${store.errors}`,
+      );
+    return out;
   }
 
   /** Token cache hits and fetches of the backends whose outgoing auth fetches tokens. */
@@ -529,6 +613,8 @@ export class GatewayCore {
       version: this.gw.vmcpVersion,
       ready: this.ready(),
       sessions: this.sessions.size,
+      ...(this.sharedStore ? { sharedStore: this.sharedStore.status() } : {}),
+      ...(this.rateLimiter?.held !== undefined ? { rateLimitBuckets: this.rateLimiter.held } : {}),
       partialFailureMode: this.gw.operational.partialFailureMode,
       drift: this.gw.operational.drift,
       backends: this.backends.map((b) => ({
@@ -577,6 +663,7 @@ export class GatewayCore {
     for (const s of this.sessions.values()) s.close();
     const scoped = [...this.scoped.values()].flatMap((m) => [...m.values()]);
     await Promise.all([...this.backends, ...scoped].map((b) => b.close()));
+    await this.sharedStore?.close();
     // Last: exporters flush what the shutdown itself produced (bounded by their own timeouts).
     await this.observer.close?.();
   }

@@ -59,12 +59,25 @@ export async function startGateway(
       return await new Promise<never>(() => {});
     }
     const limits = limitsOf(gateway);
+    const sessionKeys = sessionKeysFromEnv(process.env, gateway.name, limits.sessionMaxAgeMs);
+    if (gateway.sharedStore && !plugins.sharedStore)
+      throw new StartupError('sessionStorage redis is configured but the bundle has no Redis client');
+    if (gateway.sharedStore && !sessionKeys)
+      log.warn(
+        {},
+        'sessionStorage redis is configured but VMCP_SESSION_KEY is not set: sessions stay on one replica, so only rate limits are shared',
+      );
+    const sharedStore =
+      gateway.sharedStore && plugins.sharedStore
+        ? plugins.sharedStore(gateway.sharedStore, { gateway: gateway.name, log, env: process.env })
+        : undefined;
     core = new GatewayCore(
       gateway,
       resolveBackends(gateway, plugins, process.env, log),
       plugins,
       log,
-      sessionKeysFromEnv(process.env, gateway.name, limits.sessionMaxAgeMs),
+      sessionKeys,
+      sharedStore,
     );
   } catch (err) {
     return fail(err);

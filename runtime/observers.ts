@@ -3,6 +3,7 @@
  * the audit log when configured), and classifies errors into the short, bounded types observers
  * label with. An observer that throws is logged once and never fails the request it observes.
  */
+import { RATE_LIMITED } from './shared/rate-limited.ts';
 import { ERR, RpcError } from './jsonrpc.ts';
 import type { Logger } from './log.ts';
 import type {
@@ -36,6 +37,7 @@ export function rpcErrorType(code: number): string {
 export function endingOf(err: unknown): Ending {
   if (err instanceof RpcError) {
     if (err.code === ERR.FORBIDDEN) return { outcome: 'denied', errorType: 'forbidden', message: err.message };
+    if (err.code === RATE_LIMITED) return { outcome: 'denied', errorType: 'rate_limited', message: err.message };
     if (err.code === ERR.TIMEOUT) return { outcome: 'failure', errorType: 'timeout', message: err.message };
     if (err.code === ERR.CONNECTION_CLOSED)
       return { outcome: 'failure', errorType: 'connection', message: err.message };

@@ -9,8 +9,11 @@ import type {
   CompiledGateway,
   CompiledIncomingAuth,
   CompiledOutgoingAuth,
+  CompiledRateLimits,
+  CompiledSharedStore,
   TransportKind,
 } from './compiled-gateway.ts';
+import type { RateLimiter } from './shared/rate-limit.ts';
 import type { Logger } from './log.ts';
 import type { runWorkflow } from './composite/engine.ts';
 import type { Observer } from './observe.ts';
@@ -168,7 +171,35 @@ export interface RuntimePlugins {
   composites?: WorkflowEngine;
   /** Observers beyond the built-in Prometheus series (tracing, audit), present when configured. */
   observers?: ObserverFactory[];
+  /** Present when the config has `rateLimiting` and no shared store: limits kept in this process. */
+  rateLimiter?: (limits: CompiledRateLimits) => RateLimiter;
+  /** Present when `sessionStorage.provider` is redis: revocation and rate limits shared by every replica. */
+  sharedStore?: SharedStoreFactory;
 }
+
+/**
+ * State every replica shares (shared/redis.ts). Session ids stay self-contained (signed); the store
+ * adds only what must be shared: which ids were ended with DELETE, and the rate-limit buckets.
+ */
+export interface SharedStore {
+  /** A limiter whose buckets live in the store. */
+  rateLimiter(limits: CompiledRateLimits): RateLimiter;
+  /** Records that session `sid` was ended, until `exp` (Unix seconds), and tells every replica. Rejects when the store cannot. */
+  revoke(sid: string, exp: number): Promise<void>;
+  /** Whether any replica ended session `sid`. Rejects when the store cannot answer. */
+  isRevoked(sid: string): Promise<boolean>;
+  /** `listener` hears every session another replica ends (and this one's own). */
+  onRevoked(listener: (sid: string, exp: number) => void): void;
+  /** For /status and /metrics. */
+  status(): { provider: string; connected: boolean; errors: number };
+  close(): Promise<void>;
+}
+
+/** Connects to the shared store at start-up (never blocks on it: an unreachable store reconnects in the background). */
+export type SharedStoreFactory = (
+  cfg: CompiledSharedStore,
+  ctx: { gateway: string; log: Logger; env: NodeJS.ProcessEnv },
+) => SharedStore;
 
 /** Makes an observer from the compiled gateway (it reads its own config block there). */
 export type ObserverFactory = (gw: CompiledGateway, log: Logger) => Observer;

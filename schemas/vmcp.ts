@@ -313,6 +313,67 @@ const operational = z.strictObject({
   limits: limits.prefault({}),
 });
 
+/** A token bucket, as ToolHive's rateLimiting writes it: `maxTokens` calls, refilled evenly over `refillPeriod`. */
+const bucket = z
+  .strictObject({
+    maxTokens: positiveInt.meta({ description: 'Bucket capacity: calls allowed in a burst.' }),
+    refillPeriod: duration.meta({ description: 'Time to refill an empty bucket completely, e.g. "1m".' }),
+  })
+  .meta({ description: 'A token bucket: maxTokens calls, refilled evenly over refillPeriod.' });
+
+const rateLimiting = z
+  .strictObject({
+    global: bucket.optional().meta({ description: 'One bucket for every tools/call on the gateway.' }),
+    shared: bucket.optional().meta({ description: 'Deprecated ToolHive alias of global.' }),
+    perUser: bucket.optional().meta({
+      description: 'One bucket per authenticated caller (iss, sub), for every tools/call. Anonymous callers have none.',
+    }),
+    tools: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1).meta({ description: 'An exposed tool or composite tool name.' }),
+          global: bucket.optional(),
+          shared: bucket.optional().meta({ description: 'Deprecated ToolHive alias of global.' }),
+          perUser: bucket.optional(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'Buckets for one tool, on top of the gateway-wide ones.' }),
+    onStoreError: z.enum(['allow', 'deny']).default('allow').meta({
+      description:
+        'With sessionStorage redis: what a tools/call gets when Redis cannot answer. allow (ToolHive: the call proceeds, logged) or deny (the call is refused with the rate-limit error).',
+    }),
+  })
+  .meta({
+    description:
+      'Token-bucket limits on tools/call (ToolHive rateLimiting). Shared by every replica with sessionStorage redis; per replica otherwise.',
+  });
+
+const sessionStorage = z
+  .strictObject({
+    provider: z.enum(['memory', 'redis']).meta({
+      description:
+        'memory: nothing is shared (the default). redis: session revocation and rate limits shared by every replica.',
+    }),
+    address: z
+      .string()
+      .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, withCode('BAD_VALUE', 'not a host:port address'))
+      .optional()
+      .meta({ description: 'Redis host:port (required for provider redis).' }),
+    db: z.number().int().min(0).default(0).meta({ description: 'Redis database number.' }),
+    keyPrefix: z.string().max(128).default('').meta({ description: 'Prefix of every Redis key vmcp writes.' }),
+    passwordRef: z.strictObject({ name: z.string(), key: z.string() }).optional().meta({
+      description:
+        "ToolHive operator's Secret reference; vmcp reads the password from the env variable named by passwordEnv, where the Kubernetes manifests mount that Secret key.",
+    }),
+    passwordEnv: envName.default('THV_SESSION_REDIS_PASSWORD').meta({
+      description:
+        'Env variable holding the Redis password (ToolHive injects THV_SESSION_REDIS_PASSWORD). Unset: no AUTH.',
+    }),
+    tls: z.boolean().default(false).meta({ description: 'Connect to Redis over TLS (system roots).' }),
+  })
+  .meta({ description: 'Where state shared by replicas lives (ToolHive sessionStorage).' });
+
 const telemetry = z.strictObject({
   endpoint: z.string().optional(),
   serviceName: z.string().optional(),
@@ -373,8 +434,8 @@ export const VmcpConfigSchema = z
     compositeToolRefs: unsupported('Kubernetes composite tool references'),
     optimizer: unsupported('the optimizer (search-tool) mode'),
     codeMode: unsupported('code mode'),
-    sessionStorage: unsupported('external session storage'),
-    rateLimiting: unsupported('rate limiting'),
+    sessionStorage: sessionStorage.optional(),
+    rateLimiting: rateLimiting.optional(),
     passthroughHeaders: z.array(headerName).max(64).optional().meta({
       description:
         'Client request headers forwarded to HTTP backends on each call (an allowlist; credentials, hop-by-hop and MCP headers are refused).',
@@ -400,6 +461,4 @@ export const UNSUPPORTED_KEYS: ReadonlyArray<{ path: string; fatal: boolean; wha
   { path: 'compositeToolRefs', fatal: true, what: 'Kubernetes composite tool references' },
   { path: 'optimizer', fatal: true, what: 'the optimizer (search-tool) mode' },
   { path: 'codeMode', fatal: true, what: 'code mode' },
-  { path: 'sessionStorage', fatal: false, what: 'external session storage (sessions stay in memory)' },
-  { path: 'rateLimiting', fatal: true, what: 'rate limiting' },
 ];

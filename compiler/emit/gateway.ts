@@ -15,6 +15,7 @@ import type { Catalog } from '../resolve/catalog.ts';
 import type { ResolvedBackend } from '../resolve/group.ts';
 import { VMCP_VERSION } from '../version.ts';
 import { compileAudit, compileTelemetry } from './observability.ts';
+import { compileSharedState } from './shared-state.ts';
 import { normalizeSubjectTokenType } from '../auth/subject-token-type.ts';
 
 /** Composite tools as compiled (compiler/composite/): the plans and the tool definitions to advertise. */
@@ -86,6 +87,7 @@ export function buildGateway(
     ...(incomingAuth ? { incomingAuth } : {}),
     ...(telemetry ? { telemetry } : {}),
     ...(audit ? { audit } : {}),
+    ...compileSharedState(config),
     ...passthroughOf(config),
     tools: Object.fromEntries(catalog.tools.map((t) => [t.exposed, route(t.backend, t.original)])),
     prompts: Object.fromEntries(catalog.prompts.map((p) => [p.exposed, route(p.backend, p.original)])),

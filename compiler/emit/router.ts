@@ -33,6 +33,11 @@ const OBSERVER_MODULES = {
   telemetry: { file: 'telemetry/otel.ts', name: 'otelTelemetry' },
   audit: { file: 'audit/audit.ts', name: 'auditLog' },
 };
+/** Rate limits kept in memory, or the Redis store (which keeps them itself): each only when configured. */
+const SHARED_STATE_MODULES = {
+  rateLimiter: { file: 'shared/rate-limit.ts', name: 'memoryRateLimiter' },
+  sharedStore: { file: 'shared/redis.ts', name: 'redisStore' },
+} as const;
 /** The workflow engine: bundled only when the config has composite tools. */
 const COMPOSITES_MODULE = { file: 'composite/engine.ts', name: 'runWorkflow' };
 
@@ -53,6 +58,8 @@ export interface RuntimeImports {
   observers?: Array<'telemetry' | 'audit'>;
   /** 'workflows' when the config has composite tools. */
   composites?: 'workflows';
+  /** 'rateLimiter' for in-memory rate limits; 'sharedStore' for sessionStorage redis (which also keeps the limits). */
+  sharedState?: 'rateLimiter' | 'sharedStore';
 }
 
 /** The transports and auth strategies a gateway uses, sorted. */
@@ -66,6 +73,11 @@ export function runtimeImports(gateway: CompiledGateway): RuntimeImports {
       : {}),
     ...(gateway.incomingAuth?.authz ? { authz: 'cedar' as const } : {}),
     ...(gateway.composites?.length ? { composites: 'workflows' as const } : {}),
+    ...(gateway.sharedStore
+      ? { sharedState: 'sharedStore' as const }
+      : gateway.rateLimits
+        ? { sharedState: 'rateLimiter' as const }
+        : {}),
     ...(gateway.telemetry || gateway.audit
       ? {
           observers: [
@@ -98,6 +110,7 @@ export function emitRouter(gateway: CompiledGateway, runtimeDir: string): string
     ...(imports.incomingAuth ? [{ key: 'incomingAuth', ...INCOMING_MODULES[imports.incomingAuth] }] : []),
     ...(imports.authz ? [{ key: 'authz', ...AUTHZ_MODULE }] : []),
     ...(imports.composites ? [{ key: 'composites', ...COMPOSITES_MODULE }] : []),
+    ...(imports.sharedState ? [{ key: imports.sharedState, ...SHARED_STATE_MODULES[imports.sharedState] }] : []),
   ];
   const observerEntries = (imports.observers ?? []).map((k) => OBSERVER_MODULES[k]);
   const observers = observerEntries.length ? `, observers: [${observerEntries.map((e) => e.name).join(', ')}]` : '';

@@ -31,7 +31,7 @@ export interface Exchange {
   end(json: Json): void;
   abandon(): void;
   /** Ends with an error and an HTTP status (HTTP only). */
-  fail?(json: string, status: number): void;
+  fail?(json: string, status: number, headers?: Record<string, string>): void;
   /** How much an SSE response may buffer for a stalled reader (HTTP only; set by the I/O layer). */
   bound?: unknown;
   /** Who may cancel this exchange's calls by notification when the caller is anonymous (stdio: the pipe). */

@@ -162,8 +162,8 @@ export async function serveModern(
 
 /** Ends with a JSON-RPC error; a policy denial also carries HTTP 403. */
 function failWith(exchange: Exchange, id: unknown, err: unknown): void {
-  const { error, status } = errorAnswer(err);
-  if (status !== 200 && exchange.fail) exchange.fail(errorJson(id, error), status);
+  const { error, status, headers } = errorAnswer(err);
+  if (status !== 200 && exchange.fail) exchange.fail(errorJson(id, error), status, headers);
   else exchange.end(errorJson(id, error));
 }
 

@@ -7,6 +7,8 @@
  * Over 300 lines: every method's dispatch, its authorization decision and the one upstream call path (direct calls and workflow steps alike) stay in one class, so a step can never be routed or authorized differently from a direct call.
  */
 import type { Catalog } from '../catalog.ts';
+import { rateLimitedError } from '../shared/rate-limited.ts';
+import type { RateLimiter } from '../shared/rate-limit.ts';
 import { LOG_LEVELS, type CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -15,7 +17,7 @@ import type { CompositePlan, ToolTarget } from '../composite/plan.ts';
 import type { WorkflowHost } from '../composite/engine.ts';
 import type { Observer, RequestStart } from '../observe.ts';
 import { SUCCESS, endingOf } from '../observers.ts';
-import type { CompiledGateway, Route } from '../compiled-gateway.ts';
+import type { CompiledGateway, CompiledRateLimits, Route } from '../compiled-gateway.ts';
 import { RawJson, type Json } from '../raw-json.ts';
 import type { Backend } from '../backend/supervisor.ts';
 
@@ -56,7 +58,11 @@ export class Router {
     private readonly workflows?: { engine: WorkflowEngine; host: Omit<WorkflowHost, 'callTool'> },
     /** Sees every request and upstream call (metrics, tracing, audit). */
     private readonly observer?: Observer,
+    /** Token buckets on tools/call (rateLimiting), taken after authorization, for tools that exist. */
+    private readonly rateLimit?: { limiter: RateLimiter; limits: CompiledRateLimits },
   ) {
+    const l = rateLimit?.limits;
+    this.limitsUsers = !!l && (l.perUser !== undefined || Object.values(l.tools).some((t) => t.perUser !== undefined));
     this.composites = new Map((gw.composites ?? []).map((p) => [p.name, p]));
     this.tools = new Map(Object.entries(gw.tools));
     this.prompts = new Map(Object.entries(gw.prompts));
@@ -146,11 +152,11 @@ export class Router {
     switch (method) {
       case 'tools/call': {
         const route = this.tools.get(params?.name);
-        if (!route) {
-          const plan = this.composites.get(params?.name);
-          if (plan) return this.runComposite(plan, params, ctx, modern);
-          throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
-        }
+        const plan = route ? undefined : this.composites.get(params?.name);
+        if (!route && !plan) throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
+        if (this.rateLimit) await this.takeToken(params.name, ctx);
+        if (plan) return this.runComposite(plan, params, ctx, modern);
+        if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
         return this.forward(
           route.backend,
           'tools/call',
@@ -219,6 +225,21 @@ export class Router {
       default:
         throw new RpcError(ERR.METHOD_NOT_FOUND, `Method not found: ${method}`);
     }
+  }
+
+  /** Calls refused by a rate limit, by exposed tool and refusing bucket (bounded by the catalog). */
+  readonly rateLimited = new Map<string, number>();
+  /** True when some bucket is per caller: only then is the caller's key passed on. */
+  private readonly limitsUsers: boolean;
+
+  /** Takes a token for a call of `tool`, or throws ToolHive's rate-limit error (-32029, HTTP 429). */
+  private async takeToken(tool: string, ctx: CallContext): Promise<void> {
+    const taken = this.rateLimit!.limiter.take(tool, this.limitsUsers ? ctx.principal?.key : undefined);
+    const refusal = taken instanceof Promise ? await taken : taken;
+    if (!refusal) return;
+    const key = `${tool}\u0000${refusal.scope}`;
+    this.rateLimited.set(key, (this.rateLimited.get(key) ?? 0) + 1);
+    throw rateLimitedError(refusal, tool);
   }
 
   /**

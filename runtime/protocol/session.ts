@@ -30,6 +30,8 @@ export class Session {
   lastSeen = Date.now();
   /** The `(iss, sub)` key of the caller who created the session (incoming auth); only it may use the session. */
   principalKey: string | undefined;
+  /** With signed ids: the id's random part (revocation and logs name the session by it). */
+  sid: string | undefined;
   /** Whom the session counts against for maxSessionsPerClient (set when admitted). */
   clientKey: string | undefined;
   private readonly waits = new Map<string, ClientWait>();

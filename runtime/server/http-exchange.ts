@@ -106,10 +106,11 @@ export class HttpExchange {
     res.uncork();
   }
 
-  /** Sends a final error answer with an HTTP status (403 for a denial) when nothing was streamed yet. */
-  fail(json: string, status: number): void {
+  /** Sends a final error answer with an HTTP status (403 for a denial, 429 with Retry-After when rate-limited) when nothing was streamed yet. */
+  fail(json: string, status: number, headers?: Record<string, string>): void {
     if (this.done || this.sse || this.res.destroyed) return this.end(json);
     this.done = true;
+    if (headers) Object.assign(this.headers, headers);
     this.headers['content-type'] = 'application/json';
     this.headers['content-length'] = String(Buffer.byteLength(json));
     this.res.writeHead(status, this.headers).end(json);

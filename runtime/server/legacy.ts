@@ -27,9 +27,10 @@ export async function handleLegacyPost(
     const caps = msg.params?.capabilities ?? {};
     const version = core.negotiatedVersion(msg.params?.protocolVersion);
     // With VMCP_SESSION_KEY the id is a signed token any replica can restore the session from.
-    const id = core.sessionKeys ? core.sessionKeys.issue({ pk: principal?.key, caps, pv: version }).id : randomUUID();
-    const session = new Session(id, version, caps, core.timers);
+    const issued = core.sessionKeys?.issue({ pk: principal?.key, caps, pv: version });
+    const session = new Session(issued?.id ?? randomUUID(), version, caps, core.timers);
     session.principalKey = principal?.key;
+    session.sid = issued?.claims.sid;
     // Authenticated callers are counted per subject; anonymous ones per remote address.
     const refused = core.admitSession(
       session,
@@ -52,6 +53,7 @@ export async function handleLegacyPost(
       .end(json);
     return;
   }
+  if (core.sharedStore) await core.checkRevoked(sessionHeader(req));
   const session = findSession(core, req, res, principal);
   if (!session) return;
   if (msg.method === undefined) {
@@ -93,8 +95,8 @@ export async function handleLegacyPost(
   } catch (err) {
     if (ctx.cancelled) exchange.abandon();
     else {
-      const { error, status } = errorAnswer(err);
-      if (status !== 200) exchange.fail(errorJson(msg.id, error), status);
+      const { error, status, headers } = errorAnswer(err);
+      if (status !== 200) exchange.fail(errorJson(msg.id, error), status, headers);
       else exchange.end(errorJson(msg.id, error));
     }
   } finally {
@@ -136,16 +138,23 @@ export function handleLegacyGet(
 }
 
 /** DELETE /mcp: ends the session. */
-export function handleLegacyDelete(
+export async function handleLegacyDelete(
   core: GatewayCore,
   req: IncomingMessage,
   res: ServerResponse,
   principal?: Principal,
-): void {
+): Promise<void> {
+  if (core.sharedStore) await core.checkRevoked(sessionHeader(req));
   const session = findSession(core, req, res, principal);
   if (!session) return;
   core.endSession(session.id);
   res.writeHead(200).end();
+}
+
+/** The Mcp-Session-Id header, when there is exactly one. */
+function sessionHeader(req: IncomingMessage): string {
+  const id = req.headers['mcp-session-id'];
+  return typeof id === 'string' ? id : '';
 }
 
 function findSession(

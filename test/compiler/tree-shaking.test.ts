@@ -17,6 +17,9 @@ const CONFIGS = {
   telemetry: `name: traced\nbackends:\n${backends}telemetry:\n  endpoint: otel.example.com:4318\n  tracingEnabled: true\n  metricsEnabled: true\n`,
   audit: `name: audited\nbackends:\n${backends}audit:\n  enabled: true\n`,
   telemetryOff: `name: quiet\nbackends:\n${backends}telemetry:\n  serviceName: quiet\naudit:\n  enabled: false\n`,
+  rateLimited: `name: limited\nbackends:\n${backends}rateLimiting:\n  global: { maxTokens: 100, refillPeriod: 1m }\n`,
+  redis: `name: replicated\nbackends:\n${backends}sessionStorage: { provider: redis, address: 127.0.0.1:6379 }\nrateLimiting:\n  tools: [{ name: web_fetch, global: { maxTokens: 5, refillPeriod: 1s } }]\n`,
+  memoryStore: `name: memstore\nbackends:\n${backends}sessionStorage: { provider: memory }\n`,
   tokenExchange: `name: xchg\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: token_exchange\n    tokenExchange: { tokenUrl: https://idp.example.com/token, clientId: gw, clientSecretEnv: GW_SECRET, audience: web }\n`,
 };
 
@@ -99,6 +102,35 @@ describe('tree-shaking of auth code', () => {
     expect(size('cedar') - size('anonymous')).toBeGreaterThan(1_000_000);
     console.log(
       `bundle bytes: anonymous ${size('anonymous')}, oidc+header ${size('oidcHeader')}, token exchange ${size('tokenExchange')}, cedar ${size('cedar')}`,
+    );
+  });
+
+  it('shared state: the rate limiter only with rateLimiting, the Redis client only with sessionStorage redis', () => {
+    const IOREDIS = /node_modules\/(ioredis|@ioredis|redis-parser)\//;
+    const LIMITER = /^runtime\/shared\/rate-limit\.ts$/;
+    for (const k of ['anonymous', 'memoryStore', 'cedar', 'telemetry']) {
+      expect(uses(out[k], IOREDIS), k).toBe(false);
+      expect(uses(out[k], LIMITER), k).toBe(false);
+      expect(uses(out[k], /^runtime\/shared\/redis\.ts$/), k).toBe(false);
+    }
+    // provider memory is the default: the same bundle as no sessionStorage at all.
+    const shared = (k: string) =>
+      inputs(out[k])
+        .filter((p) => !p.endsWith('.router.ts'))
+        .sort();
+    expect(shared('memoryStore')).toEqual(shared('anonymous'));
+    expect(uses(out.rateLimited, LIMITER)).toBe(true);
+    expect(uses(out.rateLimited, IOREDIS)).toBe(false);
+    expect(uses(out.redis, IOREDIS)).toBe(true);
+    expect(uses(out.redis, /^runtime\/shared\/redis\.ts$/)).toBe(true);
+    // The Redis store keeps the buckets itself: the in-memory limiter class is not needed.
+    expect(out.redis.bundle.code).not.toContain('MemoryRateLimiter');
+    expect(out.redis.routerSource).toContain('redisStore');
+    const size = (k: string) => Buffer.byteLength(out[k].bundle.code);
+    // ioredis is about 150 KB minified; it must stay well under the 1 MB budget.
+    expect(size('redis') - size('anonymous')).toBeLessThan(250_000);
+    console.log(
+      `bundle bytes: in-memory rate limits add ${size('rateLimited') - size('anonymous')}, the Redis store ${size('redis') - size('anonymous')}`,
     );
   });
 

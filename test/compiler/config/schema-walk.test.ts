@@ -68,6 +68,20 @@ const canonical = (p: string) =>
  */
 const READ: Array<[paths: string[], module: string, access?: string]> = [
   [
+    ['provider', 'address', 'db', 'keyPrefix', 'passwordEnv', 'tls'].map((k) => `sessionStorage.${k}`),
+    'compiler/emit/shared-state.ts',
+  ],
+  [['sessionStorage.passwordRef.name', 'sessionStorage.passwordRef.key'], 'compiler/config/checks-scale.ts'],
+  [['rateLimiting.onStoreError'], 'compiler/emit/shared-state.ts'],
+  [['rateLimiting.tools[].name'], 'compiler/emit/shared-state.ts', 't.name'],
+  [
+    ['global', 'shared', 'perUser', 'tools[].global', 'tools[].shared', 'tools[].perUser'].flatMap((b) => [
+      `rateLimiting.${b}.maxTokens`,
+      `rateLimiting.${b}.refillPeriod`,
+    ]),
+    'compiler/emit/shared-state.ts',
+  ],
+  [
     [
       'endpoint',
       'serviceName',
@@ -282,13 +296,6 @@ const REFUSED: Array<{ paths: string[]; yaml: string; key: string; severity: 'er
   },
   { paths: ['optimizer'], yaml: `${HEAD}optimizer: {}\n`, key: 'optimizer', severity: 'error' },
   { paths: ['codeMode'], yaml: `${HEAD}codeMode: {}\n`, key: 'codeMode', severity: 'error' },
-  {
-    paths: ['sessionStorage'],
-    yaml: `${HEAD}sessionStorage: {provider: redis}\n`,
-    key: 'sessionStorage',
-    severity: 'warning',
-  },
-  { paths: ['rateLimiting'], yaml: `${HEAD}rateLimiting: {}\n`, key: 'rateLimiting', severity: 'error' },
 ];
 
 const sources = new Map<string, string>();
