@@ -6,16 +6,15 @@
  * a drain delay) under load from a 2025-era and a 2026-era client loses no call. HAProxy's own health
  * check (`GET /readyz` over HTTP/1.0 with no Host) must pass on a loopback-bound gateway.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { requireTool } from '../support/system-tools.ts';
+import { type Balancer, freePort, startBalancer } from '../support/lb.ts';
 import { waitFor } from '../runtime/harness.ts';
 import { compileConfig, REPO, startBundle, type RunningBundle } from './gateway.ts';
 
@@ -26,36 +25,19 @@ const REPLICAS = 3;
 const haproxy = requireTool('haproxy');
 const suite = haproxy ? describe : describe.skip;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 let dir: string;
 let bundle: string;
 const ports: number[] = [];
 const replicas: Array<RunningBundle | undefined> = [];
-let lb: ChildProcess;
+let lb: Balancer;
 let lbPort: number;
-let statsPort: number;
-let lbLog = '';
 
 const env = { ...process.env, VMCP_SESSION_KEY: KEY };
 const startReplica = async (i: number) => {
   replicas[i] = await startBundle(bundle, ['--port', String(ports[i]), '--drain-delay', '1500'], env, dir);
 };
 
-/** HAProxy's view of each replica (`UP`, `DOWN`, …), from its CSV stats. */
-async function lbStates(): Promise<string[]> {
-  const csv = await (await fetch(`http://127.0.0.1:${statsPort}/stats;csv`)).text();
-  return csv
-    .split('\n')
-    .filter((l) => l.startsWith('replicas,r'))
-    .map((l) => l.split(',')[17]);
-}
+const lbStates = () => lb.states();
 const allUp = async () => (await lbStates()).every((s) => s === 'UP');
 
 /** Tool calls served by one replica so far, from its own /metrics. */
@@ -89,45 +71,14 @@ suite('three replicas behind HAProxy, one session key', () => {
     dir = compiled.dir;
     bundle = compiled.bundle;
     for (let i = 0; i < REPLICAS; i++) ports.push(await freePort());
-    lbPort = await freePort();
-    statsPort = await freePort();
     await Promise.all(ports.map((_, i) => startReplica(i)));
-    const cfg = join(mkdtempSync(join(tmpdir(), 'vmcp-haproxy-')), 'haproxy.cfg');
-    writeFileSync(
-      cfg,
-      `global
-  maxconn 512
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 60s
-  timeout server 60s
-  retries 3
-  option redispatch
-  retry-on conn-failure
-frontend mcp
-  bind 127.0.0.1:${lbPort}
-  default_backend replicas
-frontend stats
-  bind 127.0.0.1:${statsPort}
-  stats enable
-  stats uri /stats
-backend replicas
-  balance roundrobin
-  option httpchk GET /readyz
-  timeout check 2s
-  default-server check inter 200 fall 3 rise 1
-${ports.map((p, i) => `  server r${i} 127.0.0.1:${p}`).join('\n')}
-`,
-    );
-    lb = spawn(haproxy!, ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    lb.stdout!.on('data', (c) => (lbLog += c));
-    lb.stderr!.on('data', (c) => (lbLog += c));
-    await waitFor(async () => allUp().catch(() => false), 15_000, `HAProxy to see every replica UP:\n${lbLog}`);
+    lb = await startBalancer(haproxy!, ports);
+    lbPort = lb.port;
+    await waitFor(async () => allUp().catch(() => false), 15_000, `HAProxy to see every replica UP:\n${lb.logs()}`);
   }, 120_000);
 
   afterAll(async () => {
-    lb?.kill('SIGKILL');
+    lb?.stop();
     await Promise.all(replicas.map((r) => r?.stop()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
