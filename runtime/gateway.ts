@@ -229,6 +229,7 @@ export class GatewayCore {
     const mine = this.sessionsPerClient.get(clientKey) ?? 0;
     const refused = admissionRefusal({ total: this.sessions.size, byClient: mine }, this.limits);
     if (refused) return refused;
+    if (this.replica) session.idPrefix = this.replica.prefix;
     session.clientKey = clientKey;
     this.sessionsPerClient.set(clientKey, mine + 1);
     this.sessions.set(session.id, session);
@@ -321,6 +322,48 @@ export class GatewayCore {
       }
     }
     this.revoked.set(sid, exp);
+  }
+
+  /**
+   * This replica's own URL and tag, when replicas can hand each other clients' answers (signed
+   * sessions and a reachable address): server→client request ids and requestStates start with
+   * `vmcp.<tag>.`, so whichever replica receives the answer can relay it here.
+   */
+  replica: { url: string; tag: string; prefix: string } | undefined;
+  /** Requests relayed to the replica holding their call (relay.ts), for /metrics. */
+  readonly relays = { ok: 0, failed: 0 };
+  /** Tags of other replicas already opened (bounded): tag → URL. */
+  private readonly replicaUrls = new Map<string, string>();
+
+  /** Names this replica for relays; `url` is its /mcp URL as other replicas reach it. */
+  setReplicaUrl(url: string): void {
+    if (!this.sessionKeys) return;
+    const tag = this.sessionKeys.sealReplica(url);
+    this.replica = { url, tag, prefix: `vmcp.${tag}.` };
+    this.modernCalls.tokenPrefix = this.replica.prefix;
+  }
+
+  /**
+   * The URL of the replica a request belongs to, when it is another one: a 2025 client's answer to
+   * a server→client request (its id), or a 2026 retry carrying a requestState. Undefined: serve it
+   * here (ours, not tagged, already relayed once, or a tag that does not open with our keys).
+   */
+  relayTarget(msg: JsonRpcMessage, modern: boolean, relayed: boolean): string | undefined {
+    if (!this.replica || relayed) return undefined;
+    const ref = modern ? msg.params?.requestState : msg.method === undefined ? msg.id : undefined;
+    if (typeof ref !== 'string' || !ref.startsWith('vmcp.')) return undefined;
+    const end = ref.indexOf('.', 5);
+    if (end < 0) return undefined;
+    const tag = ref.slice(5, end);
+    if (tag === this.replica.tag) return undefined;
+    let url = this.replicaUrls.get(tag);
+    if (url === undefined) {
+      url = this.sessionKeys?.openReplica(tag);
+      if (url === undefined) return undefined;
+      if (this.replicaUrls.size >= 1024) this.replicaUrls.clear();
+      this.replicaUrls.set(tag, url);
+    }
+    return url === this.replica.url ? undefined : url;
   }
 
   /** Backend and method pairs already logged as asked with no client call in flight (logged once). */
@@ -578,6 +621,13 @@ export class GatewayCore {
         out.push(`vmcp_rate_limited_total{tool="${labelValue(tool)}",limit="${limit}"} ${n}`);
       }
     }
+    if (this.replica)
+      out.push(
+        "# HELP vmcp_relayed_requests_total Clients' answers relayed to the replica holding their call, by outcome.",
+        '# TYPE vmcp_relayed_requests_total counter',
+        `vmcp_relayed_requests_total{outcome="ok"} ${this.relays.ok}`,
+        `vmcp_relayed_requests_total{outcome="failed"} ${this.relays.failed}`,
+      );
     const store = this.sharedStore?.status();
     if (store)
       out.push(

@@ -113,6 +113,18 @@ export async function startGateway(
     const e = err as NodeJS.ErrnoException;
     return fail(new StartupError(`cannot listen on ${args.host}:${args.port}: ${e.code ?? e.message}`));
   }
+  try {
+    const self = replicaUrl(process.env.VMCP_ADVERTISE_URL, args.host, http.port);
+    if (core.sessionKeys && self) core.setReplicaUrl(self);
+    else if (core.sessionKeys)
+      log.info(
+        {},
+        "listening on every address: set VMCP_ADVERTISE_URL (this replica's http://<address>:<port>/mcp) so replicas can relay clients' answers to elicitation and sampling",
+      );
+  } catch (err) {
+    await http.close(0);
+    return fail(err);
+  }
   core.start();
   log.info({ url: http.url, port: http.port, backends: core.backends.length }, `vmcp listening on ${http.url}`);
   return { url: http.url, port: http.port, status: () => core.status(), close };
@@ -143,6 +155,29 @@ async function shutdown(
   await stopped;
   await core.close();
   log.info({}, 'stopped');
+}
+
+/**
+ * This replica's /mcp URL as other replicas reach it: VMCP_ADVERTISE_URL (on Kubernetes,
+ * http://$(POD_IP):<port>/mcp), else the bound address when it is a specific one. Undefined when
+ * bound to every address with no advertised URL (replicas then cannot relay answers to this one).
+ */
+export function replicaUrl(advertised: string | undefined, host: string, port: number): string | undefined {
+  if (advertised) {
+    let u: URL | undefined;
+    try {
+      u = new URL(advertised);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+      throw new StartupError(
+        `VMCP_ADVERTISE_URL is "${advertised}", not an http(s) URL; set this replica's own URL, e.g. http://10.0.0.7:8080/mcp`,
+      );
+    return u.href;
+  }
+  if (host === '0.0.0.0' || host === '::' || host === '') return undefined;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`;
 }
 
 function fail(err: unknown): never {

@@ -40,6 +40,7 @@ export interface SessionClaims {
 /** Issues and opens session ids with the current key and, for opening only, the previous one. */
 export class SessionKeys {
   private readonly aad: Buffer;
+  private readonly replicaAad: Buffer;
 
   constructor(
     private readonly keys: readonly Buffer[],
@@ -49,6 +50,7 @@ export class SessionKeys {
   ) {
     if (keys.length === 0) throw new Error('SessionKeys needs at least one key');
     this.aad = Buffer.from(`vmcp-session ${gateway}`);
+    this.replicaAad = Buffer.from(`vmcp-replica ${gateway}`);
   }
 
   /** A new session id for `state`. */
@@ -67,6 +69,41 @@ export class SessionKeys {
     cipher.setAAD(this.aad);
     const body = Buffer.concat([cipher.update(JSON.stringify(claims), 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return { id: `${VERSION}.${Buffer.concat([iv, body]).toString('base64url')}`, claims };
+  }
+
+  /**
+   * An opaque tag naming a replica's own URL, that only replicas holding one of the keys can open.
+   * Server→client request ids and 2026 `requestState`s carry it, so the replica that receives the
+   * client's answer knows which replica holds the call; clients never see the address.
+   */
+  sealReplica(url: string): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.keys[0], iv);
+    cipher.setAAD(this.replicaAad);
+    const body = Buffer.concat([cipher.update(url, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return Buffer.concat([iv, body]).toString('base64url');
+  }
+
+  /** The URL in a replica tag made with one of the keys; undefined for anything else. */
+  openReplica(tag: string): string | undefined {
+    if (tag.length > 1024) return undefined;
+    const raw = Buffer.from(tag, 'base64url');
+    if (raw.length < IV_BYTES + TAG_BYTES + 8) return undefined;
+    const iv = raw.subarray(0, IV_BYTES);
+    const authTag = raw.subarray(raw.length - TAG_BYTES);
+    const body = raw.subarray(IV_BYTES, raw.length - TAG_BYTES);
+    for (const key of this.keys) {
+      try {
+        const d = createDecipheriv('aes-256-gcm', key, iv);
+        d.setAAD(this.replicaAad);
+        d.setAuthTag(authTag);
+        const url = Buffer.concat([d.update(body), d.final()]).toString('utf8');
+        return /^https?:\/\//.test(url) ? url : undefined;
+      } catch {
+        // another key's tag, or tampered: try the next key
+      }
+    }
+    return undefined;
   }
 
   /** The claims of a valid, unexpired id made with one of the keys; undefined for anything else. */

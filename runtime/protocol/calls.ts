@@ -87,6 +87,8 @@ export class ModernCalls {
   /** In-flight calls by scope + request id; an array when one scope reuses an id (ambiguous). */
   private readonly inflight = new Map<string, CallContext | CallContext[]>();
   private readonly parked = new Map<string, RoundTripCall>();
+  /** Prefix of the requestState tokens; with replicas it names this replica (see GatewayCore.relayTarget). */
+  tokenPrefix = 'vmcp:';
   private readonly maxParked: number;
   private inputSeq = 0;
   private fullWarned = false;
@@ -165,7 +167,7 @@ export class ModernCalls {
       return undefined;
     }
     const key = `vmcp-input-${++this.inputSeq}`;
-    const token = `vmcp:${randomUUID()}`;
+    const token = `${this.tokenPrefix}${randomUUID()}`;
     call.pending = event;
     call.pendingKey = key;
     this.parked.set(token, call);

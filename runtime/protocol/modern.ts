@@ -93,7 +93,8 @@ export async function serveModern(
   }
   let call: RoundTripCall;
   const state = params.requestState;
-  if (typeof state === 'string' && state.startsWith('vmcp:')) {
+  // Ours: `vmcp:<uuid>`, or `vmcp.<replica tag>.<uuid>` with replicas (one another replica could not relay is unknown here).
+  if (typeof state === 'string' && (state.startsWith('vmcp:') || state.startsWith('vmcp.'))) {
     const found = calls.parkedCall(state);
     // A parked call belongs to its caller: another subject cannot resume it. For anonymous callers
     // the random requestState itself is what only the caller knows.

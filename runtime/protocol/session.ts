@@ -36,6 +36,8 @@ export class Session {
   clientKey: string | undefined;
   private readonly waits = new Map<string, ClientWait>();
   private nextId = 0;
+  /** Prefix of our server→client request ids; with replicas it names this replica (see GatewayCore.relayTarget). */
+  idPrefix = 'vmcp-';
 
   constructor(
     readonly id: string,
@@ -46,7 +48,7 @@ export class Session {
 
   /** Sends a server→client request through `write` (the stream of the call it belongs to). */
   request(method: string, params: unknown, write: (json: string) => void): Promise<unknown> {
-    const id = `vmcp-${++this.nextId}`;
+    const id = `${this.idPrefix}${++this.nextId}`;
     return new Promise((resolve, reject) => {
       const cancelTimer = this.timers.after(CLIENT_REQUEST_TIMEOUT_MS, () => {
         this.waits.delete(id);

@@ -13,6 +13,7 @@ import { hostAllowed, isLoopbackHost, originAllowed } from './dns-rebinding.ts';
 import { MAX_PASSTHROUGH_VALUE_BYTES, pickPassthrough, restrictedHeaderReason } from '../passthrough-headers.ts';
 import { StartupError } from '../env.ts';
 import { originOf } from '../call-context.ts';
+import { RELAYED_HEADER, relay } from './relay.ts';
 
 /** Largest accepted POST body. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -182,6 +183,11 @@ async function post(
   const decision = classifyPost(req.headers, body);
   if (decision.kind === 'refuse') return refuseWith(res, decision);
   const msg = decision.msg;
+  if (core.replica) {
+    // A client's answer for a call another replica holds goes there (see relay.ts).
+    const target = core.relayTarget(msg, decision.kind !== 'legacy', req.headers[RELAYED_HEADER] !== undefined);
+    if (target) return relay(core, target, req, res, body, msg);
+  }
   const origin = originOf(req.socket.remoteAddress, req.headers);
   if (decision.kind === 'legacy') return handleLegacyPost(core, req, res, msg, principal, forward, origin);
   if (decision.kind === 'modern-notification') {

@@ -147,3 +147,46 @@ describe('sessionKeysFromEnv', () => {
     expect.assertions(1);
   });
 });
+
+describe('replica tags (relaying clients answers between replicas)', () => {
+  const URL_A = 'http://10.0.0.7:8080/mcp';
+  it('a tag opens to its URL on any replica with the key, and is opaque and id-safe', () => {
+    const tag = keysOf({ VMCP_SESSION_KEY: SECRET_A }).sealReplica(URL_A);
+    expect(keysOf({ VMCP_SESSION_KEY: SECRET_A }).openReplica(tag)).toBe(URL_A);
+    expect(tag).not.toContain('10.0.0.7');
+    // It sits between dots in ids and requestStates: base64url has none.
+    expect(tag).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it('a tag made with another key, for another gateway, tampered or forged does not open', () => {
+    const tag = keysOf({ VMCP_SESSION_KEY: SECRET_A }).sealReplica(URL_A);
+    expect(keysOf({ VMCP_SESSION_KEY: SECRET_B }).openReplica(tag)).toBeUndefined();
+    expect(keysOf({ VMCP_SESSION_KEY: SECRET_A }, 'other-gw').openReplica(tag)).toBeUndefined();
+    const raw = Buffer.from(tag, 'base64url');
+    raw[raw.length - 20] ^= 1;
+    expect(keysOf({ VMCP_SESSION_KEY: SECRET_A }).openReplica(raw.toString('base64url'))).toBeUndefined();
+    expect(
+      keysOf({ VMCP_SESSION_KEY: SECRET_A }).openReplica(Buffer.from(URL_A).toString('base64url')),
+    ).toBeUndefined();
+    // A session id is not a replica tag (different associated data).
+    const { id } = keysOf({ VMCP_SESSION_KEY: SECRET_A }).issue(STATE);
+    expect(keysOf({ VMCP_SESSION_KEY: SECRET_A }).openReplica(id.slice(3))).toBeUndefined();
+  });
+
+  it('tags made with the previous key still open during a rotation', () => {
+    const old = keysOf({ VMCP_SESSION_KEY: SECRET_A }).sealReplica(URL_A);
+    expect(keysOf({ VMCP_SESSION_KEY: SECRET_B, VMCP_SESSION_KEY_PREVIOUS: SECRET_A }).openReplica(old)).toBe(URL_A);
+  });
+});
+
+describe('replicaUrl', () => {
+  it('is VMCP_ADVERTISE_URL, else the bound address when it is a specific one', async () => {
+    const { replicaUrl } = await import('../../runtime/index.ts');
+    expect(replicaUrl('http://10.1.2.3:8080/mcp', '0.0.0.0', 8080)).toBe('http://10.1.2.3:8080/mcp');
+    expect(replicaUrl(undefined, '127.0.0.1', 4484)).toBe('http://127.0.0.1:4484/mcp');
+    expect(replicaUrl(undefined, '::1', 4484)).toBe('http://[::1]:4484/mcp');
+    expect(replicaUrl(undefined, '0.0.0.0', 4484)).toBeUndefined();
+    expect(replicaUrl(undefined, '::', 4484)).toBeUndefined();
+    expect(() => replicaUrl('10.1.2.3:8080', '0.0.0.0', 8080)).toThrow(/VMCP_ADVERTISE_URL.*not an http\(s\) URL/);
+  });
+});
