@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { type Balancer, freePort, startBalancer } from '../support/lb.ts';
 import { requireTool } from '../support/system-tools.ts';
@@ -26,6 +30,7 @@ const haproxy = requireTool('haproxy');
 const suite = haproxy ? describe : describe.skip;
 
 let lb: Balancer;
+let lbSticky: Balancer;
 let dir: string;
 const replicas: RunningBundle[] = [];
 const closers: Array<() => Promise<unknown>> = [];
@@ -54,16 +59,20 @@ suite('answers to server→client requests reach the replica holding the call', 
       ...(await Promise.all(ports.map((p) => startBundle(compiled.bundle, ['--port', String(p)], env, compiled.dir)))),
     );
     lb = await startBalancer(haproxy!, ports);
-    await waitFor(
-      async () => (await lb.states().catch(() => [])).filter((s) => s === 'UP').length === REPLICAS,
-      15_000,
-      `HAProxy to see every replica UP:\n${lb.logs()}`,
-    );
+    // The documented affinity for clients that subscribe to resources: one session, one replica.
+    lbSticky = await startBalancer(haproxy!, ports, 'hdr(mcp-session-id)');
+    for (const b of [lb, lbSticky])
+      await waitFor(
+        async () => (await b.states().catch(() => [])).filter((s) => s === 'UP').length === REPLICAS,
+        15_000,
+        `HAProxy to see every replica UP:\n${b.logs()}`,
+      );
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(closers.map((c) => c()));
     lb?.stop();
+    lbSticky?.stop();
     await Promise.all(replicas.map((r) => r.stop()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -115,6 +124,20 @@ suite('answers to server→client requests reach the replica holding the call', 
       expect(text(r)).toContain(`"username":"m${i}"`);
     }
     expect((await relayed()) - before).toBeGreaterThan(0);
+  });
+
+  it('resources/subscribe: with the documented hdr(mcp-session-id) balance, updates reach the GET stream', async () => {
+    const client = new Client({ name: 'subscriber', version: '1' });
+    const updated: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+      updated.push(n.params.uri);
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${lbSticky.port}/mcp`)));
+    closers.push(() => client.close().catch(() => {}));
+    await client.subscribeResource({ uri: 'test://watched-resource' });
+    for (let i = 0; i < 3; i++) await client.callTool({ name: 'test_update_watched_resource', arguments: {} });
+    await waitFor(async () => updated.length >= 3, 10_000, 'three resources/updated notifications');
+    expect(new Set(updated)).toEqual(new Set(['test://watched-resource']));
   });
 
   it('a forged replica tag is not relayed anywhere: the answer is served (and ignored) locally', async () => {
