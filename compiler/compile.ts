@@ -12,7 +12,10 @@ import { checkConfig, readConfig, type ValidConfig } from './config/validate.ts'
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { compileComposites, type CompiledComposites } from './composite/compile-composites.ts';
 import { checkRateLimitTools } from './config/checks-scale.ts';
-import { buildGateway } from './emit/gateway.ts';
+import { checkOptimizer } from './config/checks-optimizer.ts';
+import { embedCatalog, lockedEmbeddingsOf } from './optimizer/embeddings.ts';
+import { parseLock } from './resolve/lock-check.ts';
+import { buildGateway, exposedToolDefs } from './emit/gateway.ts';
 import { buildManifest, type Manifest } from './emit/manifest.ts';
 import { emitRouter } from './emit/router.ts';
 import { checkSecretLeaks } from './emit/secret-leaks.ts';
@@ -69,7 +72,7 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
   diagnostics.push(...pinned.diagnostics);
   if (!pinned.value) return done();
   let lock = pinned.value;
-  const lockText = serializeLock(lock);
+  let lockText = serializeLock(lock);
   // Later phases read the lock as --frozen would (sorted keys), so both paths emit the same bytes.
   lock = JSON.parse(lockText) as Lockfile;
   const catalog = buildCatalog(valid.config, valid.backends, lock, { file: ctx.file, locator: valid.parsed.locator });
@@ -107,18 +110,39 @@ export async function compile(ctx: CompileContext): Promise<{ value?: CompileOut
     if (diagnostics.some((d) => d.severity === 'error')) return done();
   }
 
-  // Rate limits name exposed tools, as clients call them.
+  // Rate limits name exposed tools, as clients call them; the optimizer's tools must not shadow one.
+  const exposedTools = [...catalog.value.tools.map((t) => t.exposed), ...composites.value.plans.map((p) => p.name)];
   diagnostics.push(
-    ...checkRateLimitTools(
-      valid.config,
-      [...catalog.value.tools.map((t) => t.exposed), ...composites.value.plans.map((p) => p.name)],
-      ctx.file,
-      valid.parsed.locator,
-    ),
+    ...checkRateLimitTools(valid.config, exposedTools, ctx.file, valid.parsed.locator),
+    ...checkOptimizer(valid.config, exposedTools, ctx.file, valid.parsed.locator),
   );
   if (diagnostics.some((d) => d.severity === 'error')) return done();
 
-  const gateway = buildGateway(valid.config, valid.backends, lock, catalog.value, composites.value);
+  // With an embedding service, the catalog is embedded now (or read from the lock) and pinned.
+  const embedded = await embedCatalog({
+    config: valid.config,
+    tools: exposedToolDefs(catalog.value, composites.value),
+    previous: lockedEmbeddingsOf(ctx.frozen ? lock : parseLock(ctx.lockText, ctx.file).value),
+    frozen: ctx.frozen,
+    env: ctx.env as NodeJS.ProcessEnv,
+    file: ctx.file,
+  });
+  diagnostics.push(...embedded.diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return done();
+  if (!ctx.frozen) {
+    lock = { ...lock, embeddings: embedded.value?.locked };
+    if (!lock.embeddings) delete lock.embeddings;
+    lockText = serializeLock(lock);
+  }
+
+  const gateway = buildGateway(
+    valid.config,
+    valid.backends,
+    lock,
+    catalog.value,
+    composites.value,
+    embedded.value?.byTool,
+  );
   const routerSource = emitRouter(gateway, './runtime');
   const bundle = await bundleRouter(routerSource, gateway.name);
   const manifest = buildManifest(valid, lock, lockText, gateway, catalog.value, bundle, ctx.text);

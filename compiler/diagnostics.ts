@@ -59,6 +59,8 @@ export type DiagnosticCode =
   | 'DUPLICATE_URI'
   | 'UNKNOWN_TOOL'
   | 'RATE_LIMIT_UNKNOWN_TOOL'
+  | 'OPTIMIZER_NAME_CONFLICT'
+  | 'EMBEDDING_UNREACHABLE'
   // Compile: composite tools (compiler/composite/)
   | 'TEMPLATE_SYNTAX'
   | 'TEMPLATE_UNKNOWN_ROOT'

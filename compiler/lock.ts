@@ -1,3 +1,4 @@
+import type { LockedEmbeddings } from './optimizer/embeddings.ts';
 import { compareStrings, hashJson, stableJson } from '../runtime/canonical.ts';
 import type { TransportKind } from '../runtime/compiled-gateway.ts';
 import { type PinnedGroup, sortPinnedGroup } from './resolve/group-pin.ts';
@@ -46,6 +47,8 @@ export interface Lockfile {
   backends: Record<string, LockedBackend>;
   /** The looked-up `groupRef`: its source, members and skipped members (absent when groupRef is a label). */
   group?: PinnedGroup;
+  /** The optimizer's catalog embeddings (optimizer.embeddingService), by text hash. */
+  embeddings?: LockedEmbeddings;
 }
 
 /** The key an item is pinned under: name for tools and prompts, uri / uriTemplate for the others. */
@@ -90,6 +93,7 @@ export function serializeLock(lock: Lockfile): string {
     lockfileVersion: lock.lockfileVersion,
     backends,
     ...(lock.group ? { group: sortPinnedGroup(lock.group) } : {}),
+    ...(lock.embeddings ? { embeddings: lock.embeddings } : {}),
   });
 }
 

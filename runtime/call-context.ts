@@ -40,6 +40,8 @@ export interface CallContext {
   cancelled?: boolean;
   /** Set by the upstream while the call is in flight; invoked by `cancelCall`. */
   onCancel?: () => void;
+  /** Set when the call came through the optimizer's call_tool (for its not-found counter). */
+  viaCallTool?: boolean;
   /** Minimum log level (index into LOG_LEVELS) the client opted into for this call, if any. */
   logLevel?: number;
   /** Capabilities the client declared (initialize, or the 2026 per-request envelope). */

@@ -101,6 +101,26 @@ export class Catalog {
     return s;
   }
 
+  /**
+   * The tool names `principal` may see and use right now (authorization, drift, backends down), for
+   * the optimizer's find_tool; undefined when that is every tool.
+   */
+  visibleToolNames(principal: Principal | undefined): ReadonlySet<string> | undefined {
+    if (!this.authorizer && !this.needsFilter()) return undefined;
+    const list = this.authorizer ? this.listFor('tools', false, principal) : this.listResult('tools', false);
+    // The list strings are cached objects, so this lookup hashes each one once.
+    let names = this.nameSets.get(list);
+    if (names === undefined) {
+      names = new Set((JSON.parse(list).tools as Array<{ name: string }>).map((t) => t.name));
+      if (this.nameSets.size >= PER_CALLER_CACHE) this.nameSets.delete(this.nameSets.keys().next().value as string);
+      this.nameSets.set(list, names);
+    }
+    return names;
+  }
+
+  /** Names in a served tools list, by the list string (see visibleToolNames). */
+  private nameSets = new Map<string, ReadonlySet<string>>();
+
   /** Drops cached strings; returns the kinds whose served list changed. */
   invalidate(): ItemKind[] {
     const before = new Map((Object.keys(FIELDS) as ItemKind[]).map((k) => [k, this.items(k)]));
@@ -108,6 +128,7 @@ export class Catalog {
     this.filtered.clear();
     this.perCaller.clear();
     this.servedItems.clear();
+    this.nameSets.clear();
     return (Object.keys(FIELDS) as ItemKind[]).filter((k) => this.items(k) !== before.get(k));
   }
 

@@ -155,6 +155,8 @@ export interface CompiledGateway {
   telemetry?: CompiledTelemetry;
   /** The audit log (the `audit` block with `enabled: true`); absent: no audit, and none bundled. */
   audit?: CompiledAudit;
+  /** find_tool / call_tool over a compiled search index (`optimizer`); absent: the tools are listed as usual. */
+  optimizer?: CompiledOptimizer;
   /** Token-bucket limits on tools/call (`rateLimiting`); absent: none, and no limiter bundled. */
   rateLimits?: CompiledRateLimits;
   /** State shared by replicas (`sessionStorage` provider redis); absent: nothing shared, and no Redis client bundled. */
@@ -268,4 +270,27 @@ export interface CompiledSharedStore {
   keyPrefix: string;
   passwordEnv: string;
   tls: boolean;
+}
+
+/** The optimizer as compiled: the search index of every exposed tool, and what find_tool needs besides. */
+export interface CompiledOptimizer {
+  maxToolsToReturn: number;
+  /** The MiniSearch index of the exposed tools (routed and composite), serialized (runtime/optimizer/search.ts). */
+  index: string;
+  /** Estimated tokens of each exposed tool's definition (its JSON length / 4, as ToolHive counts), by name. */
+  tokens: Record<string, number>;
+  /** Hybrid search: the embedding service for queries, and each tool's pinned vector (base64 float32, unit length). */
+  embedding?: {
+    provider: 'tei' | 'openai';
+    url: string;
+    model?: string;
+    /** Values may hold `${env:NAME}` references (resolved at start-up). */
+    headers: Record<string, string>;
+    timeoutMs: number;
+    /** Weight of semantic similarity against the lexical rank, 0..1. */
+    semanticRatio: number;
+    /** Cosine distance above which a tool is not a semantic match. */
+    distanceThreshold: number;
+    vectors: Record<string, string>;
+  };
 }

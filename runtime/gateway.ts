@@ -32,6 +32,7 @@ import { streamBound, type StreamBound } from './server/http-exchange.ts';
 import { Session } from './protocol/session.ts';
 import type { SessionKeys } from './session-keys.ts';
 import type { RateLimiter } from './shared/rate-limit.ts';
+import type { Optimizer } from './optimizer/optimizer.ts';
 import type { CompiledGateway, RuntimeLimits } from './compiled-gateway.ts';
 import { limitsOf } from './limits.ts';
 import { Backend, type BackendEvents } from './backend/supervisor.ts';
@@ -162,6 +163,7 @@ export class GatewayCore {
       this.workflowsOf(plugins, log),
       this.observer,
       this.rateLimiter && gw.rateLimits ? { limiter: this.rateLimiter, limits: gw.rateLimits } : undefined,
+      this.optimizerOf(plugins),
     );
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
@@ -171,6 +173,13 @@ export class GatewayCore {
   }
 
   /** The workflow engine and its clock, when the gateway has composite tools. */
+  /** The optimizer, when configured (its search index is loaded here, once). */
+  private optimizerOf(plugins: RuntimePlugins): Optimizer | undefined {
+    if (!this.gw.optimizer) return undefined;
+    if (!plugins.optimizer) throw new StartupError('optimizer is configured but the bundle has no optimizer');
+    return plugins.optimizer(this.gw.optimizer, this.gw, this.log.child({ component: 'optimizer' }));
+  }
+
   private workflowsOf(plugins: RuntimePlugins, log: Logger) {
     if (!this.gw.composites?.length) return undefined;
     if (!plugins.composites)
@@ -628,6 +637,7 @@ export class GatewayCore {
         `vmcp_relayed_requests_total{outcome="ok"} ${this.relays.ok}`,
         `vmcp_relayed_requests_total{outcome="failed"} ${this.relays.failed}`,
       );
+    this.router.optimizer?.metricLines(out);
     const store = this.sharedStore?.status();
     if (store)
       out.push(

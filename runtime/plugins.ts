@@ -9,11 +9,13 @@ import type {
   CompiledGateway,
   CompiledIncomingAuth,
   CompiledOutgoingAuth,
+  CompiledOptimizer,
   CompiledRateLimits,
   CompiledSharedStore,
   TransportKind,
 } from './compiled-gateway.ts';
 import type { RateLimiter } from './shared/rate-limit.ts';
+import type { Optimizer } from './optimizer/optimizer.ts';
 import type { Logger } from './log.ts';
 import type { runWorkflow } from './composite/engine.ts';
 import type { Observer } from './observe.ts';
@@ -175,6 +177,8 @@ export interface RuntimePlugins {
   rateLimiter?: (limits: CompiledRateLimits) => RateLimiter;
   /** Present when `sessionStorage.provider` is redis: revocation and rate limits shared by every replica. */
   sharedStore?: SharedStoreFactory;
+  /** Present when the config has an enabled `optimizer`: find_tool / call_tool over the compiled index. */
+  optimizer?: (cfg: CompiledOptimizer, gw: CompiledGateway, log: Logger) => Optimizer;
 }
 
 /**

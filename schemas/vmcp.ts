@@ -393,6 +393,41 @@ const telemetry = z.strictObject({
   caCertPath: z.string().optional(),
 });
 
+const optimizer = z
+  .strictObject({
+    enabled: z.boolean().default(true).meta({ description: 'false turns the optimizer off (the block may stay).' }),
+    maxToolsToReturn: z.number().int().min(1).max(50).default(8).meta({ description: 'Most tools find_tool returns.' }),
+    hybridSearchSemanticRatio: z
+      .union([z.number().min(0).max(1), z.string()])
+      .optional()
+      .meta({
+        description:
+          'With an embedding service: the weight of semantic similarity against lexical rank (0 lexical only, 1 semantic only; default 0.5).',
+      }),
+    semanticDistanceThreshold: z.number().min(0).max(2).optional().meta({
+      description:
+        'With an embedding service: tools whose cosine distance to the query is above this are not matched semantically (default 1).',
+    }),
+    embeddingService: httpUrl.optional().meta({
+      description: 'Base URL of an embedding service (TEI or OpenAI-compatible). Without it, search is lexical only.',
+    }),
+    embeddingProvider: z.enum(['tei', 'openai']).optional().meta({
+      description:
+        'The embedding API: tei (POST /embed) or openai (POST /v1/embeddings; key from OPENAI_API_KEY). Default tei.',
+    }),
+    embeddingModel: z.string().min(1).optional().meta({ description: 'The model name sent to the embedding service.' }),
+    embeddingServiceTimeout: duration.optional().meta({
+      description: 'How long a query embedding may take at run time before search falls back to lexical (default 2s).',
+    }),
+    embeddingHeaders: stringMap.optional().meta({
+      description: 'Extra request headers for the embedding service (values may be ${env:NAME} references).',
+    }),
+  })
+  .meta({
+    description:
+      'Replace the advertised tools with find_tool and call_tool, searching an index built by vmcp compile (ToolHive optimizer).',
+  });
+
 const audit = z.strictObject({
   enabled: z.boolean().optional(),
   component: z.string().optional(),
@@ -432,7 +467,7 @@ export const VmcpConfigSchema = z
       description: 'Free-form labels; copied into the manifest beside the bundle (dist/<name>.manifest.json).',
     }),
     compositeToolRefs: unsupported('Kubernetes composite tool references'),
-    optimizer: unsupported('the optimizer (search-tool) mode'),
+    optimizer: optimizer.optional(),
     codeMode: unsupported('code mode'),
     sessionStorage: sessionStorage.optional(),
     rateLimiting: rateLimiting.optional(),
@@ -459,6 +494,5 @@ export type VmcpConfigInput = z.input<typeof VmcpConfigSchema>;
 /** Keys that are accepted for compatibility but not implemented, with whether they are fatal. */
 export const UNSUPPORTED_KEYS: ReadonlyArray<{ path: string; fatal: boolean; what: string }> = [
   { path: 'compositeToolRefs', fatal: true, what: 'Kubernetes composite tool references' },
-  { path: 'optimizer', fatal: true, what: 'the optimizer (search-tool) mode' },
   { path: 'codeMode', fatal: true, what: 'code mode' },
 ];

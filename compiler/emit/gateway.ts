@@ -16,12 +16,20 @@ import type { ResolvedBackend } from '../resolve/group.ts';
 import { VMCP_VERSION } from '../version.ts';
 import { compileAudit, compileTelemetry } from './observability.ts';
 import { compileSharedState } from './shared-state.ts';
+import { compileOptimizer } from './optimizer.ts';
 import { normalizeSubjectTokenType } from '../auth/subject-token-type.ts';
 
 /** Composite tools as compiled (compiler/composite/): the plans and the tool definitions to advertise. */
 export interface CompiledComposites {
   plans: CompositePlan[];
   tools: Record<string, unknown>[];
+}
+
+/** Every exposed tool definition: composites listed among the routed tools, in name order. */
+export function exposedToolDefs(catalog: Catalog, composites: CompiledComposites): Record<string, unknown>[] {
+  return [...catalog.tools.map((t) => t.def), ...composites.tools].sort((a, b) =>
+    compareStrings(String(a.name), String(b.name)),
+  );
 }
 
 /** Turns the resolved config, group, lock and catalog into the data the runtime serves. Pure. */
@@ -31,6 +39,8 @@ export function buildGateway(
   lock: Lockfile,
   catalog: Catalog,
   composites: CompiledComposites = { plans: [], tools: [] },
+  /** The optimizer's pinned catalog vectors by tool name (compiler/optimizer/embeddings.ts), if any. */
+  embeddings?: Record<string, string>,
 ): CompiledGateway {
   const index = new Map(backends.map((b, i) => [b.name, i]));
   const op = config.operational;
@@ -77,6 +87,8 @@ export function buildGateway(
     capabilities.resources = { listChanged: true };
   if (anyCap('completions')) capabilities.completions = {};
   const incomingAuth = compileIncoming(config.incomingAuth);
+  const toolDefs = exposedToolDefs(catalog, composites);
+  const optimizer = compileOptimizer(config, toolDefs, embeddings);
   const telemetry = compileTelemetry(config);
   const audit = compileAudit(config);
   return {
@@ -98,13 +110,9 @@ export function buildGateway(
       backend: index.get(t.backend)!,
     })),
     ...(composites.plans.length ? { composites: composites.plans } : {}),
+    ...(optimizer ? { optimizer } : {}),
     lists: {
-      // Composites are listed among the routed tools, in the same name order.
-      tools: JSON.stringify(
-        [...catalog.tools.map((t) => t.def), ...composites.tools].sort((a, b) =>
-          compareStrings(String(a.name), String(b.name)),
-        ),
-      ),
+      tools: JSON.stringify(toolDefs),
       prompts: JSON.stringify(catalog.prompts.map((p) => p.def)),
       resources: JSON.stringify(catalog.resources.map((r) => r.def)),
       resourceTemplates: JSON.stringify(catalog.resourceTemplates.map((t) => t.def)),

@@ -38,6 +38,8 @@ const SHARED_STATE_MODULES = {
   rateLimiter: { file: 'shared/rate-limit.ts', name: 'memoryRateLimiter' },
   sharedStore: { file: 'shared/redis.ts', name: 'redisStore' },
 } as const;
+/** find_tool / call_tool and the search index code: bundled only with an enabled optimizer. */
+const OPTIMIZER_MODULE = { file: 'optimizer/optimizer.ts', name: 'optimizer' };
 /** The workflow engine: bundled only when the config has composite tools. */
 const COMPOSITES_MODULE = { file: 'composite/engine.ts', name: 'runWorkflow' };
 
@@ -60,6 +62,8 @@ export interface RuntimeImports {
   composites?: 'workflows';
   /** 'rateLimiter' for in-memory rate limits; 'sharedStore' for sessionStorage redis (which also keeps the limits). */
   sharedState?: 'rateLimiter' | 'sharedStore';
+  /** 'optimizer' with an enabled optimizer block. */
+  optimizer?: 'optimizer';
 }
 
 /** The transports and auth strategies a gateway uses, sorted. */
@@ -73,6 +77,7 @@ export function runtimeImports(gateway: CompiledGateway): RuntimeImports {
       : {}),
     ...(gateway.incomingAuth?.authz ? { authz: 'cedar' as const } : {}),
     ...(gateway.composites?.length ? { composites: 'workflows' as const } : {}),
+    ...(gateway.optimizer ? { optimizer: 'optimizer' as const } : {}),
     ...(gateway.sharedStore
       ? { sharedState: 'sharedStore' as const }
       : gateway.rateLimits
@@ -111,6 +116,7 @@ export function emitRouter(gateway: CompiledGateway, runtimeDir: string): string
     ...(imports.authz ? [{ key: 'authz', ...AUTHZ_MODULE }] : []),
     ...(imports.composites ? [{ key: 'composites', ...COMPOSITES_MODULE }] : []),
     ...(imports.sharedState ? [{ key: imports.sharedState, ...SHARED_STATE_MODULES[imports.sharedState] }] : []),
+    ...(imports.optimizer ? [{ key: 'optimizer', ...OPTIMIZER_MODULE }] : []),
   ];
   const observerEntries = (imports.observers ?? []).map((k) => OBSERVER_MODULES[k]);
   const observers = observerEntries.length ? `, observers: [${observerEntries.map((e) => e.name).join(', ')}]` : '';

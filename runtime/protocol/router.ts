@@ -9,6 +9,8 @@
 import type { Catalog } from '../catalog.ts';
 import { rateLimitedError } from '../shared/rate-limited.ts';
 import type { RateLimiter } from '../shared/rate-limit.ts';
+import { CALL_TOOL, FIND_TOOL } from '../optimizer/names.ts';
+import type { Optimizer } from '../optimizer/optimizer.ts';
 import { LOG_LEVELS, type CallContext } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -60,6 +62,8 @@ export class Router {
     private readonly observer?: Observer,
     /** Token buckets on tools/call (rateLimiting), taken after authorization, for tools that exist. */
     private readonly rateLimit?: { limiter: RateLimiter; limits: CompiledRateLimits },
+    /** find_tool / call_tool in place of the tool list (optimizer). */
+    readonly optimizer?: Optimizer,
   ) {
     const l = rateLimit?.limits;
     this.limitsUsers = !!l && (l.perUser !== undefined || Object.values(l.tools).some((t) => t.perUser !== undefined));
@@ -76,6 +80,11 @@ export class Router {
 
   /** Handles `method`; `modern` selects 2026-07-28 result shapes (resultType, cache hints). */
   async dispatch(method: string, params: any, ctx: CallContext, modern: boolean): Promise<Json> {
+    // call_tool is the real call from here on: authorization, limits, audit and metrics see the real name.
+    if (this.optimizer !== undefined && method === 'tools/call' && params?.name === CALL_TOOL) {
+      params = this.optimizer.unwrap(params);
+      ctx.viaCallTool = true;
+    }
     const observer = this.observer;
     if (observer === undefined) return this.route(method, params, ctx, modern);
     const span = observer.request(this.describe(method, params, ctx, modern));
@@ -146,14 +155,22 @@ export class Router {
         ERR.INVALID_PARAMS,
         `Invalid params: unknown cursor for ${method} (vmcp returns the whole list in one page)`,
       );
-    if (list !== undefined)
+    if (list !== undefined) {
+      if (list === 'tools' && this.optimizer) return this.optimizer.listResult(modern);
       return this.authz ? this.catalog.listFor(list, modern, ctx.principal) : this.catalog.listResult(list, modern);
+    }
+    // find_tool answers only with tools the caller may use: it needs no permission of its own.
+    if (this.optimizer && method === 'tools/call' && params?.name === FIND_TOOL)
+      return this.findTool(params, ctx, modern);
     if (this.authz) this.authorize(method, params, ctx);
     switch (method) {
       case 'tools/call': {
         const route = this.tools.get(params?.name);
         const plan = route ? undefined : this.composites.get(params?.name);
-        if (!route && !plan) throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
+        if (!route && !plan) {
+          if (ctx.viaCallTool && this.optimizer) this.optimizer.callNotFound++;
+          throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
+        }
         if (this.rateLimit) await this.takeToken(params.name, ctx);
         if (plan) return this.runComposite(plan, params, ctx, modern);
         if (!route) throw new RpcError(ERR.INVALID_PARAMS, `Tool ${params?.name} not found`);
@@ -225,6 +242,17 @@ export class Router {
       default:
         throw new RpcError(ERR.METHOD_NOT_FOUND, `Method not found: ${method}`);
     }
+  }
+
+  /** find_tool: the optimizer's ranking, cut to what this caller may see. */
+  private async findTool(params: any, ctx: CallContext, modern: boolean): Promise<Json> {
+    const found = await this.optimizer!.find(params?.arguments, this.catalog.visibleToolNames(ctx.principal));
+    const result: Record<string, unknown> = {
+      content: [{ type: 'text', text: JSON.stringify(found) }],
+      structuredContent: found,
+    };
+    if (modern) result.resultType = 'complete';
+    return JSON.stringify(result);
   }
 
   /** Calls refused by a rate limit, by exposed tool and refusing bucket (bounded by the catalog). */

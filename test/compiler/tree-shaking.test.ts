@@ -19,6 +19,7 @@ const CONFIGS = {
   telemetryOff: `name: quiet\nbackends:\n${backends}telemetry:\n  serviceName: quiet\naudit:\n  enabled: false\n`,
   rateLimited: `name: limited\nbackends:\n${backends}rateLimiting:\n  global: { maxTokens: 100, refillPeriod: 1m }\n`,
   redis: `name: replicated\nbackends:\n${backends}sessionStorage: { provider: redis, address: 127.0.0.1:6379 }\nrateLimiting:\n  tools: [{ name: web_fetch, global: { maxTokens: 5, refillPeriod: 1s } }]\n`,
+  optimized: `name: optimized\nbackends:\n${backends}optimizer:\n  maxToolsToReturn: 5\n`,
   memoryStore: `name: memstore\nbackends:\n${backends}sessionStorage: { provider: memory }\n`,
   tokenExchange: `name: xchg\nbackends:\n${backends}${OIDC}outgoingAuth:\n  default:\n    type: token_exchange\n    tokenExchange: { tokenUrl: https://idp.example.com/token, clientId: gw, clientSecretEnv: GW_SECRET, audience: web }\n`,
 };
@@ -132,6 +133,16 @@ describe('tree-shaking of auth code', () => {
     console.log(
       `bundle bytes: in-memory rate limits add ${size('rateLimited') - size('anonymous')}, the Redis store ${size('redis') - size('anonymous')}`,
     );
+  });
+
+  it('optimizer: the search index code (minisearch, stemmer) only when the optimizer is on', () => {
+    const SEARCH = /node_modules\/(minisearch|stemmer)\/|^runtime\/optimizer\/(optimizer|search|embed)\.ts$/;
+    for (const k of ['anonymous', 'cedar', 'composite', 'redis']) expect(uses(out[k], SEARCH), k).toBe(false);
+    expect(uses(out.optimized, /node_modules\/minisearch\//)).toBe(true);
+    expect(out.optimized.gateway.optimizer?.maxToolsToReturn).toBe(5);
+    const size = (k: string) => Buffer.byteLength(out[k].bundle.code);
+    console.log(`bundle bytes: the optimizer adds ${size('optimized') - size('anonymous')} (index data included)`);
+    expect(size('optimized') - size('anonymous')).toBeLessThan(60_000);
   });
 
   it('observability: OpenTelemetry only with a telemetry endpoint, the audit log only when enabled', () => {

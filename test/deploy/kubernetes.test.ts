@@ -54,7 +54,7 @@ function render(dir: string): K8sObject[] {
 /** The kubernetes-models class for an object's apiVersion and kind. */
 async function modelOf(o: K8sObject): Promise<new (x: unknown) => { validate(): void }> {
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
-  const mod = await import(`kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}`);
+  const mod = await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}`);
   return mod[o.kind] ?? mod.default;
 }
 

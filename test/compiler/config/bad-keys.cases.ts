@@ -197,9 +197,14 @@ export const BAD_KEYS: BadCase[] = [
 
   // UNSUPPORTED: accepted for ToolHive compatibility, reported clearly.
   {
-    name: 'optimizer',
-    given: HEAD + 'optimizer:\n  embeddingService: http://embed\n',
-    want: ['UNSUPPORTED 6:1 hint=remove optimizer to compile this config'],
+    name: 'optimizer with a misspelt key',
+    given: HEAD + 'optimizer:\n  maxToolsToReturns: 5\n',
+    want: ['UNKNOWN_KEY 7:3 hint=did you mean "maxToolsToReturn"?'],
+  },
+  {
+    name: 'optimizer embedding provider outside the set',
+    given: HEAD + 'optimizer:\n  embeddingService: http://embed\n  embeddingProvider: ollama\n',
+    want: ['BAD_ENUM 8:22'],
   },
   {
     name: 'a misspelt composite tool key',

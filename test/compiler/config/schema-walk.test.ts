@@ -67,6 +67,19 @@ const canonical = (p: string) =>
  * optionally the text of the access when the last segment alone would be ambiguous.
  */
 const READ: Array<[paths: string[], module: string, access?: string]> = [
+  [['optimizer.enabled', 'optimizer.maxToolsToReturn'], 'compiler/emit/optimizer.ts'],
+  [
+    [
+      'embeddingService',
+      'embeddingProvider',
+      'embeddingModel',
+      'embeddingServiceTimeout',
+      'embeddingHeaders',
+      'hybridSearchSemanticRatio',
+      'semanticDistanceThreshold',
+    ].map((k) => `optimizer.${k}`),
+    'compiler/emit/optimizer.ts',
+  ],
   [
     ['provider', 'address', 'db', 'keyPrefix', 'passwordEnv', 'tls'].map((k) => `sessionStorage.${k}`),
     'compiler/emit/shared-state.ts',
@@ -294,7 +307,6 @@ const REFUSED: Array<{ paths: string[]; yaml: string; key: string; severity: 'er
     key: 'compositeToolRefs',
     severity: 'error',
   },
-  { paths: ['optimizer'], yaml: `${HEAD}optimizer: {}\n`, key: 'optimizer', severity: 'error' },
   { paths: ['codeMode'], yaml: `${HEAD}codeMode: {}\n`, key: 'codeMode', severity: 'error' },
 ];
 

@@ -1,0 +1,45 @@
+/**
+ * The optimizer's search index, built at compile time over every exposed tool (routed and
+ * composite) with the runtime's own rules (runtime/optimizer/search.ts), and emitted as data: no
+ * index is built at start-up or per session. Pure.
+ */
+import type { CompiledOptimizer } from '../../runtime/compiled-gateway.ts';
+import { buildIndex } from '../../runtime/optimizer/search.ts';
+import type { VmcpConfig } from '../../schemas/vmcp.ts';
+import { parseDuration } from '../../runtime/duration.ts';
+
+/** Estimated tokens of a tool definition: its JSON length / 4, as ToolHive estimates them. */
+export function toolTokens(def: unknown): number {
+  return Math.ceil(JSON.stringify(def).length / 4);
+}
+
+export function compileOptimizer(
+  config: VmcpConfig,
+  tools: readonly Record<string, unknown>[],
+  vectors?: Record<string, string>,
+): CompiledOptimizer | undefined {
+  const o = config.optimizer;
+  if (!o?.enabled) return undefined;
+  const ratio =
+    typeof o.hybridSearchSemanticRatio === 'string' ? Number(o.hybridSearchSemanticRatio) : o.hybridSearchSemanticRatio;
+  return {
+    maxToolsToReturn: o.maxToolsToReturn,
+    index: JSON.stringify(buildIndex(tools)),
+    tokens: Object.fromEntries(tools.map((t) => [String(t.name), toolTokens(t)])),
+    ...(o.embeddingService && vectors
+      ? {
+          embedding: {
+            provider: o.embeddingProvider ?? 'tei',
+            url: o.embeddingService,
+            ...(o.embeddingModel ? { model: o.embeddingModel } : {}),
+            // Header values stay `${env:NAME}` references, resolved at start-up; OPENAI_API_KEY is read then too.
+            headers: o.embeddingHeaders ?? {},
+            timeoutMs: parseDuration(o.embeddingServiceTimeout ?? '2s') ?? 2000,
+            semanticRatio: ratio !== undefined && Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 0.5,
+            distanceThreshold: o.semanticDistanceThreshold ?? 1,
+            vectors,
+          },
+        }
+      : {}),
+  };
+}
