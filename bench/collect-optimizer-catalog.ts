@@ -11,7 +11,9 @@
  * within the timeout is skipped with the reason printed. Every process started is killed afterwards,
  * including the grandchildren that npx spawns.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +45,8 @@ interface ServerSpec {
   env?: Record<string, string>;
   /** The binary to run when the package has several (`npx -y -p pkg@ver bin`). */
   bin?: string;
+  /** A local process the server needs to start (e.g. a database on loopback), skipped when not installed. */
+  helper?: { command: string; args: string[]; port: number };
 }
 
 /** Servers in catalog order. Versions are pinned so the catalog is reproducible. */
@@ -97,10 +101,12 @@ const SERVERS: ServerSpec[] = [
     version: '2026.8.31',
   },
   {
+    // Exits when it cannot reach Redis: started against a throwaway redis-server (Debian's redis-server).
     name: 'redis',
     package: '@modelcontextprotocol/server-redis',
     version: '2025.4.25',
-    args: ['redis://127.0.0.1:6379'],
+    args: ['redis://127.0.0.1:16399'],
+    helper: { command: 'redis-server', args: ['--port', '16399', '--bind', '127.0.0.1', '--save', ''], port: 16399 },
   },
   {
     name: 'postgres',
@@ -132,7 +138,6 @@ const SERVERS: ServerSpec[] = [
     args: ['--access-token', 'sbp_dummy'],
   },
   { name: 'kubernetes', package: 'mcp-server-kubernetes', version: '4.1.7' },
-  { name: 'stripe', package: '@stripe/mcp', version: '0.3.3', args: ['--tools=all', '--api-key=sk_test_dummy'] },
   { name: 'sentry', package: '@sentry/mcp-server', version: '0.39.0', args: ['--access-token=dummy'] },
   { name: 'heroku', package: '@heroku/mcp-server', version: '1.2.8', env: { HEROKU_API_KEY: 'dummy' } },
   { name: 'airtable', package: 'airtable-mcp-server', version: '1.14.0', env: { AIRTABLE_API_KEY: 'dummy' } },
@@ -149,6 +154,57 @@ const SERVERS: ServerSpec[] = [
     env: { AWS_ACCESS_KEY_ID: 'dummy', AWS_SECRET_ACCESS_KEY: 'dummy', AWS_REGION: 'us-east-1' },
   },
   { name: 'linear', package: 'mcp-server-linear', version: '1.6.0', env: { LINEAR_ACCESS_TOKEN: 'dummy' } },
+  {
+    name: 'mongodb',
+    package: 'mongodb-mcp-server',
+    version: '3.0.4',
+    env: { MDB_MCP_CONNECTION_STRING: 'mongodb://127.0.0.1:27017', MDB_MCP_TELEMETRY: 'disabled' },
+  },
+  { name: 'asana', package: '@roychri/mcp-server-asana', version: '1.8.0', env: { ASANA_ACCESS_TOKEN: 'dummy' } },
+  {
+    name: 'datadog',
+    package: '@winor30/mcp-server-datadog',
+    version: '1.8.0',
+    env: { DATADOG_API_KEY: 'dummy', DATADOG_APP_KEY: 'dummy' },
+  },
+  {
+    name: 'browserbase',
+    package: '@browserbasehq/mcp-server-browserbase',
+    version: '2.4.3',
+    env: { BROWSERBASE_API_KEY: 'dummy', BROWSERBASE_PROJECT_ID: 'dummy', GEMINI_API_KEY: 'dummy' },
+  },
+  {
+    name: 'circleci',
+    package: '@circleci/mcp-server-circleci',
+    version: '0.20.0',
+    env: { CIRCLECI_TOKEN: 'dummy' },
+  },
+  {
+    name: 'google-calendar',
+    package: '@cocal/google-calendar-mcp',
+    version: '2.6.3',
+    env: { GOOGLE_OAUTH_CREDENTIALS: '{tmp}/gcp-oauth.keys.json' },
+  },
+  {
+    name: 'elasticsearch',
+    package: '@elastic/mcp-server-elasticsearch',
+    version: '0.3.1',
+    env: { ES_URL: 'http://127.0.0.1:9200', ES_API_KEY: 'dummy' },
+  },
+  {
+    name: 'gmail',
+    package: '@gongrzhe/server-gmail-autoauth-mcp',
+    version: '1.1.11',
+  },
+  { name: 'stripe', package: '@stripe/mcp', version: '0.2.5', args: ['--tools=all', '--api-key=sk_test_dummy'] },
+  { name: 'todoist', package: '@doist/todoist-mcp', version: '11.0.0', env: { TODOIST_API_KEY: 'dummy' } },
+  { name: 'discord', package: 'mcp-discord', version: '1.3.4', env: { DISCORD_TOKEN: 'dummy' } },
+  {
+    name: 'jira',
+    package: '@aaronsb/jira-cloud-mcp',
+    version: '0.11.3',
+    env: { JIRA_API_TOKEN: 'dummy', JIRA_EMAIL: 'dummy@example.com', JIRA_HOST: 'https://example.atlassian.net' },
+  },
 ];
 
 interface CollectedServer {
@@ -209,6 +265,39 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Starts a helper process and waits until it accepts connections on its loopback port. */
+async function startHelper(helper: NonNullable<ServerSpec['helper']>, cwd: string): Promise<ChildProcess> {
+  const child = spawn(helper.command, helper.args, { cwd, stdio: 'ignore' });
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error(`helper ${helper.command}: ${e.message}`)));
+    child.once('exit', (code) => reject(new Error(`helper ${helper.command} exited (${code})`)));
+  });
+  const deadline = Date.now() + 15_000;
+  const ready = (async () => {
+    while (Date.now() < deadline) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const socket = connect(helper.port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`helper ${helper.command} not listening on ${helper.port}`);
+  })();
+  try {
+    await Promise.race([ready, failed]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  failed.catch(() => {});
+  return child;
+}
+
 /** Keeps the fields of a tool definition that the benchmark uses, in a stable key order. */
 function pickTool(tool: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { name: tool.name };
@@ -220,6 +309,17 @@ function pickTool(tool: Record<string, unknown>): Record<string, unknown> {
 
 async function collect(spec: ServerSpec): Promise<CollectedServer> {
   const tmp = mkdtempSync(join(tmpdir(), `optimizer-${spec.name}-`));
+  let helper: ChildProcess | undefined;
+  try {
+    if (spec.helper) helper = await startHelper(spec.helper, tmp);
+    return await collectFrom(spec, tmp);
+  } finally {
+    helper?.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function collectFrom(spec: ServerSpec, tmp: string): Promise<CollectedServer> {
   const fill = (s: string) => s.replaceAll('{tmp}', tmp);
   const pkg = `${spec.package}@${spec.version}`;
   const args = spec.bin ? ['-y', '-p', pkg, spec.bin] : ['-y', pkg];
@@ -259,7 +359,6 @@ async function collect(spec: ServerSpec): Promise<CollectedServer> {
     trackPids();
     await client.close().catch(() => {});
     killPids(pids);
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
