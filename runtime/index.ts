@@ -111,7 +111,7 @@ export async function startGateway(
     http = await startHttp(core, args.host, args.port);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return fail(new StartupError(`cannot listen on ${args.host}:${args.port}: ${e.code ?? e.message}`));
+    return fail(new StartupError(listenError(args.host, args.port, e)));
   }
   try {
     const self = replicaUrl(process.env.VMCP_ADVERTISE_URL, args.host, http.port);
@@ -155,6 +155,18 @@ async function shutdown(
   await stopped;
   await core.close();
   log.info({}, 'stopped');
+}
+
+/** Why the gateway cannot listen, and what to do next. */
+export function listenError(host: string, port: number, e: NodeJS.ErrnoException): string {
+  const at = `${host}:${port}`;
+  if (e.code === 'EADDRINUSE')
+    return `port ${port} on ${host} is already in use (another vmcp, or another server): start with --port <other port>, or --port 0 for any free port`;
+  if (e.code === 'EACCES')
+    return `not allowed to listen on ${at}: ports below 1024 need privileges; use --port 4483 (or any port above 1023)`;
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+    return `cannot listen on ${at}: this machine has no address ${host}; use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every address)`;
+  return `cannot listen on ${at}: ${e.code ?? e.message}`;
 }
 
 /**

@@ -88,9 +88,9 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
       if (!exited) {
         exited = true;
         untrack();
-        reject(new Error(`cannot start "${backend.command}": ${err.message}`));
+        reject(new Error(`cannot start "${backend.command}": ${err.message}${startHint(backend.command ?? '', err)}`));
       }
-      finish(`spawn failed: ${err.message}`);
+      finish(`spawn failed: ${err.message}${startHint(backend.command ?? '', err)}`);
     });
     child.on('exit', (code, signal) => {
       exited = true;
@@ -109,3 +109,24 @@ export const stdioTransport: TransportFactory = (backend: ResolvedBackend, hooks
       resolve(wire);
     });
   });
+
+/** What to install when a backend's command is missing (the rest of the error names the command). */
+const INSTALL: Record<string, string> = {
+  npx: 'npx comes with Node.js (npm)',
+  node: 'install Node.js',
+  uvx: 'uvx comes with uv (pip install uv)',
+  uv: 'pip install uv',
+  docker: 'install Docker',
+  python: 'install Python 3',
+  python3: 'install Python 3',
+  deno: 'install Deno',
+  bunx: 'bunx comes with Bun',
+};
+
+/** The next step after a spawn error: for a missing command, what to install or where to point. */
+export function startHint(command: string, err: NodeJS.ErrnoException): string {
+  if (err.code !== 'ENOENT') return '';
+  const base = command.split(/[\\/]/).pop() ?? command;
+  const how = INSTALL[base];
+  return `; "${command}" is not installed or not on PATH: ${how ? `${how}, or ` : 'install it, or '}give its full path in the backend's command`;
+}
