@@ -15,11 +15,13 @@ export interface GatewayArgs {
   dumpGateway: boolean;
   /** Print usage and exit. */
   help: boolean;
+  /** `--log-format json|pretty`; undefined: VMCP_LOG_FORMAT, else pretty on a terminal. */
+  logFormat?: 'json' | 'pretty';
 }
 
 /** The usage line of a bundle. */
 export const USAGE =
-  'usage: node <bundle>.vmcp.mjs [--host 127.0.0.1] [--port 4483] [--drain-delay 0] [--stdio] [--dump-gateway]';
+  'usage: node <bundle>.vmcp.mjs [--host 127.0.0.1] [--port 4483] [--drain-delay 0] [--log-format json|pretty] [--stdio] [--dump-gateway]';
 
 /** The longest drain delay accepted (a pod's termination grace period is 30 s by default). */
 export const MAX_DRAIN_DELAY_MS = 600_000;
@@ -58,7 +60,11 @@ export function parseArgs(argv: string[], env: Readonly<Record<string, string | 
     else if (flag === '--stdio') out.stdio = true;
     else if (flag === '--dump-gateway') out.dumpGateway = true;
     else if (flag === '--help' || flag === '-h') out.help = true;
-    else throw new StartupError(`unknown option ${flag} (${USAGE})`);
+    else if (flag === '--log-format') {
+      const v = value();
+      if (v !== 'json' && v !== 'pretty') throw new StartupError(`--log-format must be json or pretty, got "${v}"`);
+      out.logFormat = v;
+    } else throw new StartupError(`unknown option ${flag} (${USAGE})`);
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { StartupError } from './env.ts';
 import { GatewayCore } from './gateway.ts';
 import { limitsOf } from './limits.ts';
 import { sessionKeysFromEnv } from './session-keys.ts';
-import { createLogger, resolveLogLevel } from './log.ts';
+import { createLogger, resolveLogFormat, resolveLogLevel } from './log.ts';
 import type { RuntimePlugins } from './plugins.ts';
 import { resolveBackends } from './resolve-backends.ts';
 import { startHttp, type HttpFrontEnd } from './server/http.ts';
@@ -48,11 +48,20 @@ export async function startGateway(
   plugins: RuntimePlugins,
   argv: string[] = process.argv.slice(2),
 ): Promise<RunningGateway> {
-  const log = createLogger({ gateway: gateway.name }, resolveLogLevel(gateway.operational.logLevel));
-  let core: GatewayCore;
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv, process.env);
+  } catch (err) {
+    return fail(err);
+  }
+  const log = createLogger(
+    { gateway: gateway.name },
+    resolveLogLevel(gateway.operational.logLevel),
+    undefined,
+    resolveLogFormat(args.logFormat),
+  );
+  let core: GatewayCore;
+  try {
     if (args.dumpGateway || args.help) {
       // Inspection modes: no backend is started and no env secret is resolved.
       process.stdout.write(args.help ? `${USAGE}\n` : `${JSON.stringify(gateway)}\n`, () => process.exit(0));

@@ -5,6 +5,7 @@
  * logs a token or secret on purpose.
  */
 import pino, { type Logger as PinoLogger } from 'pino';
+import { prettyLine } from './log-pretty.ts';
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 
@@ -66,13 +67,40 @@ export function resolveLogLevel(
   return configured ?? 'info';
 }
 
-/** Creates a logger at `level` (default: VMCP_LOG_LEVEL, else info) writing JSON lines with `write`. */
+/** How log lines look: JSON lines (for machines), or short coloured lines (for a terminal). */
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * The log format: `--log-format`, else VMCP_LOG_FORMAT, else pretty when stderr is a terminal and
+ * JSON otherwise (a pipe, a file, a log collector).
+ */
+export function resolveLogFormat(
+  flag: LogFormat | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  isTTY = Boolean(process.stderr.isTTY),
+): LogFormat {
+  if (flag) return flag;
+  const e = env.VMCP_LOG_FORMAT?.toLowerCase();
+  if (e === 'json' || e === 'pretty') return e;
+  return isTTY ? 'pretty' : 'json';
+}
+
+/**
+ * Creates a logger at `level` (default: VMCP_LOG_LEVEL, else info) writing JSON lines with `write`
+ * (default: stderr); `format: 'pretty'` rewrites each line for a terminal (colour unless NO_COLOR).
+ */
 export function createLogger(
   base: Record<string, unknown> = {},
   level: LevelName = resolveLogLevel(undefined),
   write?: (line: string) => void,
+  format: LogFormat = 'json',
 ): Logger {
-  const destination = write ? { write } : pino.destination({ fd: 2, sync: true });
+  let destination: { write(line: string): void } = write ? { write } : pino.destination({ fd: 2, sync: true });
+  if (format === 'pretty') {
+    const color = !process.env.NO_COLOR;
+    const out = destination;
+    destination = { write: (line: string) => out.write(`${prettyLine(line, color)}\n`) };
+  }
   const root = pino({ level, base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
   return wrap(root);
 }

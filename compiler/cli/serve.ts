@@ -14,6 +14,8 @@ export interface ServeOptions {
   port?: string;
   stdio: boolean;
   frozen: boolean;
+  /** The runtime's log format; default: pretty when this terminal shows the logs, else JSON. */
+  logFormat?: 'json' | 'pretty';
 }
 
 /** How to connect, printed once the gateway is listening (HTTP mode). */
@@ -68,6 +70,9 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
   if (opts.stdio) args.push('--stdio');
   if (opts.host) args.push('--host', opts.host);
   if (opts.port) args.push('--port', opts.port);
+  // The runtime's stderr is a pipe to this process: it cannot see the terminal, so say it here.
+  const format = opts.logFormat ?? (io.isTTY && !opts.stdio ? 'pretty' : undefined);
+  if (format) args.push('--log-format', format);
   const child = spawn(process.execPath, args, {
     stdio: opts.stdio ? 'inherit' : ['ignore', 'inherit', 'pipe'],
     env: process.env,
@@ -98,13 +103,15 @@ export async function runServe(opts: ServeOptions, io: CliIo): Promise<number> {
 
 /** `vmcp serve`: its flags, their checks, then the run. */
 export const serveCommand: Command = {
-  usage: 'vmcp serve <bundle.mjs | vmcp.yaml> [--host 127.0.0.1] [--port 4483] [--stdio] [--frozen]',
+  usage:
+    'vmcp serve <bundle.mjs | vmcp.yaml> [--host 127.0.0.1] [--port 4483] [--log-format json|pretty] [--stdio] [--frozen]',
   allowPositionals: true,
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
     stdio: { type: 'boolean' },
     frozen: { type: 'boolean' },
+    'log-format': { type: 'string' },
   },
   run: (v, positionals, io) => {
     if (positionals.length !== 1) {
@@ -113,8 +120,14 @@ export const serveCommand: Command = {
       );
       return 2;
     }
+    const logFormat = v['log-format'] as string | undefined;
+    if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
+      io.err(`error: --log-format must be json or pretty, not "${logFormat}"`);
+      return 2;
+    }
     return runServe(
       {
+        ...(logFormat ? { logFormat: logFormat as 'json' | 'pretty' } : {}),
         target: positionals[0],
         host: v.host as string | undefined,
         port: v.port as string | undefined,

@@ -1,12 +1,17 @@
 /**
- * Real system components some tests run (promtool, redis-server, haproxy), installed from Debian by
+ * Real system components some tests run (promtool, redis-server, haproxy, tmux), installed from Debian by
  * .ci/run. On a developer machine without one, the test says so plainly and is skipped; under CI
  * (CI=true) a missing component fails the test instead, so CI never passes without running it.
  */
 import { execFileSync } from 'node:child_process';
 
 /** The Debian package that provides each tool. */
-const PACKAGES: Record<string, string> = { promtool: 'prometheus', 'redis-server': 'redis-server', haproxy: 'haproxy' };
+const PACKAGES: Record<string, string> = {
+  promtool: 'prometheus',
+  'redis-server': 'redis-server',
+  haproxy: 'haproxy',
+  tmux: 'tmux',
+};
 
 /** The tool's path, or undefined when it is not installed. */
 export function findTool(name: string): string | undefined {
