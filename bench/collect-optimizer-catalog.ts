@@ -45,11 +45,27 @@ interface ServerSpec {
   env?: Record<string, string>;
   /** The binary to run when the package has several (`npx -y -p pkg@ver bin`). */
   bin?: string;
+  /** Files to write into the temporary directory first (dummy credential files). */
+  files?: Record<string, string>;
   /** A local process the server needs to start (e.g. a database on loopback), skipped when not installed. */
   helper?: { command: string; args: string[]; port: number };
 }
 
-/** Servers in catalog order. Versions are pinned so the catalog is reproducible. */
+/**
+ * Servers in catalog order. Versions are pinned so the catalog is reproducible. Tried and left out:
+ * @supabase/mcp-server-supabase 0.13.0 (tools/list calls the Supabase API: "fetch failed"),
+ * @heroku/mcp-server 1.2.8 (crashes at start: imports an SDK path its dependency no longer has),
+ * @stripe/mcp 0.3.3 (tools/list times out without the network; 0.2.5 lists them locally),
+ * @browserbasehq/mcp (not on npm; @browserbasehq/mcp-server-browserbase is).
+ */
+const DUMMY_OAUTH_KEYS = JSON.stringify({
+  installed: {
+    client_id: 'dummy.apps.googleusercontent.com',
+    client_secret: 'dummy',
+    redirect_uris: ['http://localhost'],
+  },
+});
+
 const SERVERS: ServerSpec[] = [
   { name: 'everything', package: '@modelcontextprotocol/server-everything', version: '2026.8.31', args: ['stdio'] },
   { name: 'filesystem', package: '@modelcontextprotocol/server-filesystem', version: '2026.8.31', args: ['{tmp}'] },
@@ -131,15 +147,8 @@ const SERVERS: ServerSpec[] = [
   { name: 'firecrawl', package: 'firecrawl-mcp', version: '3.26.0', env: { FIRECRAWL_API_KEY: 'fc-dummy' } },
   { name: 'exa', package: 'exa-mcp-server', version: '3.4.1', env: { EXA_API_KEY: 'dummy' } },
   { name: 'tavily', package: 'tavily-mcp', version: '0.2.22', env: { TAVILY_API_KEY: 'tvly-dummy' } },
-  {
-    name: 'supabase',
-    package: '@supabase/mcp-server-supabase',
-    version: '0.13.0',
-    args: ['--access-token', 'sbp_dummy'],
-  },
   { name: 'kubernetes', package: 'mcp-server-kubernetes', version: '4.1.7' },
   { name: 'sentry', package: '@sentry/mcp-server', version: '0.39.0', args: ['--access-token=dummy'] },
-  { name: 'heroku', package: '@heroku/mcp-server', version: '1.2.8', env: { HEROKU_API_KEY: 'dummy' } },
   { name: 'airtable', package: 'airtable-mcp-server', version: '1.14.0', env: { AIRTABLE_API_KEY: 'dummy' } },
   { name: 'hubspot', package: '@hubspot/mcp-server', version: '0.4.0', env: { PRIVATE_APP_ACCESS_TOKEN: 'dummy' } },
   {
@@ -183,7 +192,8 @@ const SERVERS: ServerSpec[] = [
     name: 'google-calendar',
     package: '@cocal/google-calendar-mcp',
     version: '2.6.3',
-    env: { GOOGLE_OAUTH_CREDENTIALS: '{tmp}/gcp-oauth.keys.json' },
+    env: { GOOGLE_OAUTH_CREDENTIALS: '{tmp}/gcp-oauth.keys.json', GOOGLE_CALENDAR_MCP_TOKEN_PATH: '{tmp}/tokens.json' },
+    files: { 'gcp-oauth.keys.json': DUMMY_OAUTH_KEYS },
   },
   {
     name: 'elasticsearch',
@@ -195,10 +205,22 @@ const SERVERS: ServerSpec[] = [
     name: 'gmail',
     package: '@gongrzhe/server-gmail-autoauth-mcp',
     version: '1.1.11',
+    env: { GMAIL_OAUTH_PATH: '{tmp}/gcp-oauth.keys.json', GMAIL_CREDENTIALS_PATH: '{tmp}/credentials.json' },
+    files: {
+      'gcp-oauth.keys.json': DUMMY_OAUTH_KEYS,
+      'credentials.json': JSON.stringify({ access_token: 'dummy', refresh_token: 'dummy', token_type: 'Bearer' }),
+    },
   },
   { name: 'stripe', package: '@stripe/mcp', version: '0.2.5', args: ['--tools=all', '--api-key=sk_test_dummy'] },
   { name: 'todoist', package: '@doist/todoist-mcp', version: '11.0.0', env: { TODOIST_API_KEY: 'dummy' } },
   { name: 'discord', package: 'mcp-discord', version: '1.3.4', env: { DISCORD_TOKEN: 'dummy' } },
+  {
+    name: 'cloudflare',
+    package: '@cloudflare/mcp-server-cloudflare',
+    version: '0.2.0',
+    args: ['run', '0123456789abcdef0123456789abcdef'],
+    env: { CLOUDFLARE_API_TOKEN: 'dummy', CLOUDFLARE_ACCOUNT_ID: '0123456789abcdef0123456789abcdef' },
+  },
   {
     name: 'jira',
     package: '@aaronsb/jira-cloud-mcp',
@@ -311,6 +333,7 @@ async function collect(spec: ServerSpec): Promise<CollectedServer> {
   const tmp = mkdtempSync(join(tmpdir(), `optimizer-${spec.name}-`));
   let helper: ChildProcess | undefined;
   try {
+    for (const [file, text] of Object.entries(spec.files ?? {})) writeFileSync(join(tmp, file), text);
     if (spec.helper) helper = await startHelper(spec.helper, tmp);
     return await collectFrom(spec, tmp);
   } finally {
@@ -339,14 +362,20 @@ async function collectFrom(spec: ServerSpec, tmp: string): Promise<CollectedServ
   };
   const tracker = setInterval(trackPids, 500);
   try {
-    await withTimeout(client.connect(transport), START_TIMEOUT_MS, 'start and initialize').catch((e: Error) => {
+    await withTimeout(
+      client.connect(transport, { timeout: START_TIMEOUT_MS }),
+      START_TIMEOUT_MS,
+      'start and initialize',
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; stderr: ${stderr.trim().slice(-600)}`);
     });
     const tools: Record<string, unknown>[] = [];
     let cursor: string | undefined;
     do {
       const page = await withTimeout(
-        client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsLoose),
+        client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsLoose, {
+          timeout: LIST_TIMEOUT_MS,
+        }),
         LIST_TIMEOUT_MS,
         'tools/list',
       );

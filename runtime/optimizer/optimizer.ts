@@ -163,6 +163,22 @@ export class Optimizer {
     };
   }
 
+  /** Tokens of every tool `visible` holds (all tools when undefined), computed once per visible set. */
+  private baselineOf(visible: ReadonlySet<string> | undefined): number {
+    const key = visible ?? this.allTools;
+    let n = this.baselines.get(key);
+    if (n === undefined) {
+      n = 0;
+      if (visible) for (const name of visible) n += this.cfg.tokens[name] ?? 0;
+      else for (const name in this.cfg.tokens) n += this.cfg.tokens[name];
+      this.baselines.set(key, n);
+    }
+    return n;
+  }
+  private readonly allTools: ReadonlySet<string> = new Set();
+  /** Baselines by visible set (the catalog caches the sets per caller, so they repeat). */
+  private readonly baselines = new WeakMap<ReadonlySet<string>, number>();
+
   /** The tools/list result: the two meta-tools, the same for every caller. */
   listResult(modern: boolean): string {
     return modern ? this.lists.modern : this.lists.legacy;
@@ -194,11 +210,12 @@ export class Optimizer {
         throw new RpcError(ERR.INVALID_PARAMS, 'find_tool: tool_keywords must be a list of strings');
       const keywords = ((a.tool_keywords as string[] | undefined) ?? []).slice(0, MAX_KEYWORDS);
       const description = a.tool_description.slice(0, MAX_QUERY_CHARS);
-      const lexical = rank(this.index, description, keywords);
+      // Without a visibility filter the first maxToolsToReturn are the answer; with one, look further.
+      const lexical = rank(this.index, description, keywords, visible ? CANDIDATES : this.cfg.maxToolsToReturn);
       const ranked = this.semantic ? await this.hybrid(lexical, [description, ...keywords].join(' ')) : lexical;
       const tools: unknown[] = [];
       let returned = 0;
-      for (const r of ranked.slice(0, CANDIDATES)) {
+      for (const r of ranked) {
         if (tools.length >= this.cfg.maxToolsToReturn) break;
         if (visible && !visible.has(r.id)) continue;
         const def = this.defs.get(r.id);
@@ -206,9 +223,7 @@ export class Optimizer {
         tools.push(def);
         returned += this.cfg.tokens[r.id] ?? 0;
       }
-      let baseline = 0;
-      if (visible) for (const name of visible) baseline += this.cfg.tokens[name] ?? 0;
-      else for (const name in this.cfg.tokens) baseline += this.cfg.tokens[name];
+      const baseline = this.baselineOf(visible);
       const savings = baseline > 0 ? Math.round((1 - returned / baseline) * 1000) / 10 : 0;
       this.findResults.observe(tools.length);
       this.savings.observe(savings);

@@ -47,9 +47,12 @@ describe('search rules', () => {
     ];
     const built = buildIndex(tools);
     const loaded = loadIndex(JSON.stringify(built));
-    expect(rank(loaded, 'remove the old file')).toEqual(rank(built, 'remove the old file'));
+    expect(rank(loaded, 'remove the old file')).toEqual(rank(loadIndex(built), 'remove the old file'));
     expect(rank(loaded, 'remove the old file')[0].id).toBe('fs_delete_file');
     expect(rank(loaded, 'tell the team', ['channel'])[0].id).toBe('slack_post_message');
     expect(rank(loaded, 'zzzz qqqq')).toEqual([]);
+    // Prefix matching for longer terms; a limit keeps the best only.
+    expect(rank(loaded, 'channe')[0].id).toBe('slack_post_message');
+    expect(rank(loaded, 'file issue message', [], 2)).toHaveLength(2);
   });
 });
