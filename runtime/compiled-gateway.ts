@@ -275,7 +275,7 @@ export interface CompiledSharedStore {
 /** The optimizer as compiled: the search index of every exposed tool, and what find_tool needs besides. */
 export interface CompiledOptimizer {
   maxToolsToReturn: number;
-  /** The MiniSearch index of the exposed tools (routed and composite), serialized (runtime/optimizer/search.ts). */
+  /** The search index of the exposed tools (routed and composite): BM25F weights, serialized (runtime/optimizer/search.ts). */
   index: string;
   /** Estimated tokens of each exposed tool's definition (its JSON length / 4, as ToolHive counts), by name. */
   tokens: Record<string, number>;
