@@ -115,6 +115,18 @@ ${backend('gh')}${backend('fs')}incomingAuth:
       - 'permit(principal, action == Action::"call_tool", resource) when { principal has claim_sub && principal.claim_sub == "alice" };'
       - 'permit(principal, action == Action::"call_tool", resource == Tool::"fs_read_file");'
       - 'permit(principal, action == Action::"call_tool", resource == Tool::"fs_list_directory");'
+compositeTools:
+  - name: release_digest
+    description: Summarize a release from the recent commits of a branch
+    parameters:
+      type: object
+      properties:
+        owner: { type: string }
+      required: [owner]
+    steps:
+      - id: log
+        tool: gh_list_commits
+        arguments: { owner: '{{.params.owner}}', repo: vmcp }
 optimizer:
   maxToolsToReturn: 3
 `,
@@ -244,12 +256,23 @@ describe('optimizer', () => {
     })) as {
       structuredContent: Found;
     };
-    expect(r.structuredContent.tools[0].name).toBe('gh_list_commits');
+    expect(r.structuredContent.tools.map((t) => t.name)).toContain('gh_list_commits');
     const c = await modern.callTool({
       name: 'call_tool',
       arguments: { tool_name: 'gh_list_commits', parameters: { owner: 'o' } },
     });
     expect(text(c)).toBe('called list_commits {"owner":"o"}');
+  });
+
+  it('composite tools are found and called the same way', async () => {
+    const alice = await connect('alice');
+    const r = await find(alice, 'summarize a release');
+    expect(r.tools[0].name).toBe('release_digest');
+    const c = await alice.callTool({
+      name: 'call_tool',
+      arguments: { tool_name: 'release_digest', parameters: { owner: 'o' } },
+    });
+    expect(JSON.stringify(c)).toContain('called list_commits {\\"owner\\":\\"o\\",\\"repo\\":\\"vmcp\\"}');
   });
 
   it('/metrics: ToolHive optimizer metrics as Prometheus series', async () => {
