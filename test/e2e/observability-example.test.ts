@@ -141,8 +141,22 @@ describe('the dashboard, the alerts and the docs agree with /metrics', () => {
     const live = [...families(page).keys()];
     const documented = documentedMetrics();
     expect(live.filter((n) => !documented.has(n))).toEqual([]);
-    // Token cache families appear only for token exchange and client credentials backends.
-    const conditional = new Set(['vmcp_token_cache_hits_total', 'vmcp_token_cache_misses_total']);
+    // Families that appear only with what needs them: token exchange or client credentials backends,
+    // rateLimiting, sessionStorage redis, replicas (VMCP_SESSION_KEY), the optimizer.
+    const conditional = new Set([
+      'vmcp_token_cache_hits_total',
+      'vmcp_token_cache_misses_total',
+      'vmcp_rate_limited_total',
+      'vmcp_shared_store_up',
+      'vmcp_shared_store_errors_total',
+      'vmcp_relayed_requests_total',
+      'vmcp_optimizer_find_tool_requests_total',
+      'vmcp_optimizer_find_tool_duration_seconds',
+      'vmcp_optimizer_find_tool_results',
+      'vmcp_optimizer_token_savings_percent',
+      'vmcp_optimizer_call_tool_requests_total',
+      'vmcp_optimizer_embedding_errors_total',
+    ]);
     expect([...documented].filter((n) => !live.includes(n) && !conditional.has(n))).toEqual([]);
   });
 
