@@ -1,4 +1,5 @@
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, visit, type Document } from 'yaml';
+import { fromManifest, isVirtualMcpServer } from './manifest.ts';
 import type { Diagnostic, PhaseResult } from '../diagnostics.ts';
 import { createLocator, type Locator } from './locate.ts';
 
@@ -9,6 +10,11 @@ export interface ParsedConfig {
   doc: Document;
   locator: Locator;
   data: unknown;
+  /**
+   * Group options the file itself implies, below the flags: a VirtualMCPServer's group lives in
+   * Kubernetes, in the manifest's namespace.
+   */
+  groupDefaults?: { source: 'kubernetes'; namespace?: string };
 }
 
 /**
@@ -16,6 +22,10 @@ export interface ParsedConfig {
  * Empty files, syntax errors, duplicate keys and a non-mapping root each get their own code.
  */
 export function parseConfig(file: string, text: string): PhaseResult<ParsedConfig | undefined> {
+  if (/^kind:\s*["']?VirtualMCPServer["']?\s*$/m.test(text)) {
+    const manifest = parseManifest(file, text);
+    if (manifest) return manifest;
+  }
   const lineCounter = new LineCounter();
   // YAML counts a lone CR (classic Mac line endings) as a line break, the yaml package does not:
   // it would read such a file as one line (a comment-first file as empty). Same length, so every
@@ -123,4 +133,74 @@ export function parseConfig(file: string, text: string): PhaseResult<ParsedConfi
     return { value: undefined, diagnostics };
   }
   return { value: { file, text, doc, locator, data }, diagnostics };
+}
+
+/**
+ * A ToolHive `VirtualMCPServer` manifest (possibly among other objects, `---`-separated): the
+ * config it stands for, with a locator that maps every config path into the manifest. Undefined
+ * when no document is a VirtualMCPServer (the file is then read as a plain config).
+ */
+function parseManifest(file: string, text: string): PhaseResult<ParsedConfig | undefined> | undefined {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text.replace(/\r(?!\n)/g, '\n'), {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    logLevel: 'error',
+  });
+  if (!Array.isArray(parsed)) return undefined;
+  const docs = parsed as Document[];
+  const target = docs.find(isVirtualMcpServer);
+  if (!target) return undefined;
+  const diagnostics: Diagnostic[] = [];
+  for (const d of docs)
+    for (const err of d.errors) {
+      const p = lineCounter.linePos(err.pos[0]);
+      diagnostics.push({
+        code: err.code === 'DUPLICATE_KEY' ? 'DUPLICATE_KEY' : 'YAML_SYNTAX',
+        severity: 'error',
+        message: `YAML syntax error: ${err.message.split('\n')[0]}`,
+        file,
+        line: p.line,
+        column: p.col,
+        hint: `fix the YAML syntax (${err.code})`,
+      });
+    }
+  if (diagnostics.length) return { value: undefined, diagnostics };
+  const base = createLocator(target, lineCounter);
+  const others = docs.filter((d) => d !== target && isMap(d.contents));
+  if (others.length) {
+    const names = others.map((d) =>
+      `${d.get('kind')} ${(d.getIn(['metadata', 'name']) as string | undefined) ?? ''}`.trim(),
+    );
+    const at = base.at(['kind']);
+    diagnostics.push({
+      code: 'UNSUPPORTED',
+      severity: 'info',
+      message: `vmcp reads the VirtualMCPServer; the file's ${others.length} other object(s) (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', …' : ''}) are not read`,
+      file,
+      line: at.line,
+      column: at.column,
+      hint: 'the backends come from groupRef (vmcp compile --group-source kubernetes) or from backends in spec.config',
+    });
+  }
+  const translated = fromManifest(target.toJS({ maxAliasCount: 100 }), file, base);
+  diagnostics.push(...translated.diagnostics);
+  const locator: Locator = {
+    at: (path, anchor) => base.at(translated.pathOf(path), anchor),
+    nearest: (path) => base.nearest(translated.pathOf(path)),
+  };
+  const namespace = target.getIn(['metadata', 'namespace']);
+  return {
+    value: {
+      file,
+      text,
+      doc: target,
+      locator,
+      data: translated.data,
+      groupDefaults: { source: 'kubernetes', ...(typeof namespace === 'string' ? { namespace } : {}) },
+    },
+    diagnostics,
+  };
 }

@@ -2,7 +2,7 @@ import { VmcpConfigSchema, type VmcpConfig } from '../../schemas/vmcp.ts';
 import { sortDiagnostics, type Diagnostic, type PhaseResult, type Severity } from '../diagnostics.ts';
 import { resolveGroup, type ReadFile, type ResolvedBackend } from '../resolve/group.ts';
 import { type GroupState, groupStateOf, withDiscoveredAuth } from '../resolve/group-state.ts';
-import type { GroupOptions, PinnedGroup } from '../resolve/group-pin.ts';
+import { type GroupOptions, type PinnedGroup, withGroupDefaults } from '../resolve/group-pin.ts';
 import { checkSemantics } from './checks.ts';
 import { parseConfig, type ParsedConfig } from './load.ts';
 import { issuesToDiagnostics } from './schema-issues.ts';
@@ -60,7 +60,10 @@ export function readConfig(file: string, text: string): PhaseResult<ReadConfig |
 /** group → semantic checks, on a config that passed the schema. */
 export function checkConfig(read: ReadConfig, ctx: ConfigContext): PhaseResult<ValidConfig | undefined> {
   const { parsed } = read;
-  const state: GroupState = groupStateOf(read.config, ctx.group);
+  const state: GroupState = groupStateOf(read.config, {
+    ...ctx.group,
+    options: withGroupDefaults(ctx.group?.options, read.parsed.groupDefaults),
+  });
   const config = withDiscoveredAuth(read.config, state);
   const group = resolveGroup(config, parsed.file, parsed.locator, ctx.readFile, state.pinned);
   const diagnostics: Diagnostic[] = [...group.diagnostics];

@@ -53,6 +53,16 @@ export interface GroupOptions {
   explicit?: boolean;
 }
 
+/** The flags' group options over the ones a file implies (a manifest's Kubernetes namespace): flags win. */
+export function withGroupDefaults(
+  opts: GroupOptions | undefined,
+  defaults: Partial<GroupOptions> | undefined,
+): GroupOptions {
+  if (!defaults) return opts ?? {};
+  const set = Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined));
+  return { ...defaults, ...set } as GroupOptions;
+}
+
 /** What to do with a config's `groupRef`. */
 export type GroupPlan =
   | { action: 'none' }

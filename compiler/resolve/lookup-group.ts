@@ -13,6 +13,7 @@ import {
   type GroupSource,
   type PinnedGroup,
   planGroup,
+  withGroupDefaults,
   sortPinnedGroup,
 } from './group-pin.ts';
 import type { LookupResult } from './lookup-toolhive.ts';
@@ -78,7 +79,7 @@ export async function resolveGroupRef(
       ...(hint ? { hint } : {}),
     });
   const lockGroup = lockGroupOf(ctx.lockText);
-  const plan = planGroup(read.config, ctx.groupOptions ?? {}, lockGroup);
+  const plan = planGroup(read.config, withGroupDefaults(ctx.groupOptions, read.parsed.groupDefaults), lockGroup);
   if (plan.action === 'none') return { diagnostics };
   if (plan.action === 'label') {
     report(
