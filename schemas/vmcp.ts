@@ -404,10 +404,14 @@ const optimizer = z
         description:
           'With an embedding service: the weight of semantic similarity against lexical rank (0 lexical only, 1 semantic only; default 0.5).',
       }),
-    semanticDistanceThreshold: z.number().min(0).max(2).optional().meta({
-      description:
-        'With an embedding service: tools whose cosine distance to the query is above this are not matched semantically (default 1).',
-    }),
+    // ToolHive's examples write it as a string ("0.8") as well as a number.
+    semanticDistanceThreshold: z
+      .union([z.number().min(0).max(2), z.string()])
+      .optional()
+      .meta({
+        description:
+          'With an embedding service: tools whose cosine distance to the query is above this are not matched semantically (default 1).',
+      }),
     embeddingService: httpUrl.optional().meta({
       description: 'Base URL of an embedding service (TEI or OpenAI-compatible). Without it, search is lexical only.',
     }),

@@ -151,7 +151,8 @@ function parseManifest(file: string, text: string): PhaseResult<ParsedConfig | u
   });
   if (!Array.isArray(parsed)) return undefined;
   const docs = parsed as Document[];
-  const target = docs.find(isVirtualMcpServer);
+  const servers = docs.filter(isVirtualMcpServer);
+  const target = servers[0];
   if (!target) return undefined;
   const diagnostics: Diagnostic[] = [];
   for (const d of docs)
@@ -169,7 +170,19 @@ function parseManifest(file: string, text: string): PhaseResult<ParsedConfig | u
     }
   if (diagnostics.length) return { value: undefined, diagnostics };
   const base = createLocator(target, lineCounter);
-  const others = docs.filter((d) => d !== target && isMap(d.contents));
+  for (const extra of servers.slice(1)) {
+    const at = createLocator(extra, lineCounter).at(['kind']);
+    diagnostics.push({
+      code: 'UNSUPPORTED',
+      severity: 'warning',
+      message: `the file holds ${servers.length} VirtualMCPServers; vmcp reads the first (${String(target.getIn(['metadata', 'name']))}) and not this one`,
+      file,
+      line: at.line,
+      column: at.column,
+      hint: 'put each VirtualMCPServer in its own file: one file is one gateway',
+    });
+  }
+  const others = docs.filter((d) => !servers.includes(d) && isMap(d.contents));
   if (others.length) {
     const names = others.map((d) =>
       `${d.get('kind')} ${(d.getIn(['metadata', 'name']) as string | undefined) ?? ''}`.trim(),

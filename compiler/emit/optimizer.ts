@@ -8,6 +8,12 @@ import { buildIndex } from '../../runtime/optimizer/search.ts';
 import type { VmcpConfig } from '../../schemas/vmcp.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 
+/** A number written as a number or a string ("0.8"); `fallback` when absent or not a number. */
+function numberOr(v: number | string | undefined, fallback: number): number {
+  const n = typeof v === 'string' ? Number(v) : v;
+  return n !== undefined && Number.isFinite(n) ? n : fallback;
+}
+
 /** Estimated tokens of a tool definition: its JSON length / 4, as ToolHive estimates them. */
 export function toolTokens(def: unknown): number {
   return Math.ceil(JSON.stringify(def).length / 4);
@@ -36,7 +42,7 @@ export function compileOptimizer(
             headers: o.embeddingHeaders ?? {},
             timeoutMs: parseDuration(o.embeddingServiceTimeout ?? '2s') ?? 2000,
             semanticRatio: ratio !== undefined && Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 0.5,
-            distanceThreshold: o.semanticDistanceThreshold ?? 1,
+            distanceThreshold: numberOr(o.semanticDistanceThreshold, 1),
             vectors,
           },
         }
