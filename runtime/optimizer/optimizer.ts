@@ -19,7 +19,7 @@ import { loadIndex, rank } from './search.ts';
 import { CALL_TOOL, FIND_TOOL } from './names.ts';
 import { CALL_TOOL_DEF, FIND_TOOL_DEF, Histogram, SECONDS } from './parts.ts';
 
-/** How many tools find_tool considers before filtering by what the caller may see. */
+/** How many lexical results hybrid search re-ranks with the embeddings. */
 const CANDIDATES = 200;
 const MAX_QUERY_CHARS = 4096;
 const MAX_KEYWORDS = 32;
@@ -139,9 +139,14 @@ export class Optimizer {
         throw new RpcError(ERR.INVALID_PARAMS, 'find_tool: tool_keywords must be a list of strings');
       const keywords = ((a.tool_keywords as string[] | undefined) ?? []).slice(0, MAX_KEYWORDS);
       const description = a.tool_description.slice(0, MAX_QUERY_CHARS);
-      // Without a visibility filter the first maxToolsToReturn are the answer; with one, look further.
-      const lexical = rank(this.index, description, keywords, visible ? CANDIDATES : this.cfg.maxToolsToReturn);
-      const ranked = this.semantic ? await this.hybrid(lexical, [description, ...keywords].join(' ')) : lexical;
+      // Ranked among the tools this caller may see: the best maxToolsToReturn of those (hybrid search
+      // re-ranks a wider lexical cut).
+      const accept = visible ? (name: string) => visible.has(name) : undefined;
+      const cut = this.semantic ? CANDIDATES : this.cfg.maxToolsToReturn;
+      const lexical = rank(this.index, description, keywords, cut, accept);
+      const ranked = this.semantic
+        ? await this.hybrid(lexical, [description, ...keywords].join(' '), visible)
+        : lexical;
       const tools: unknown[] = [];
       let returned = 0;
       for (const r of ranked) {
@@ -173,7 +178,11 @@ export class Optimizer {
    * score, semantic as cosine similarity), weighted by semanticRatio. When the query cannot be
    * embedded (service down or slow), the lexical rank answers alone.
    */
-  private async hybrid(lexical: Array<{ id: string; score: number }>, query: string) {
+  private async hybrid(
+    lexical: Array<{ id: string; score: number }>,
+    query: string,
+    visible: ReadonlySet<string> | undefined,
+  ) {
     const s = this.semantic!;
     let q: Float32Array;
     try {
@@ -194,6 +203,7 @@ export class Optimizer {
     const scores = new Map<string, number>();
     for (const r of lexical) scores.set(r.id, (1 - s.ratio) * (best > 0 ? r.score / best : 0));
     for (const [name, v] of s.vectors) {
+      if (visible && !visible.has(name)) continue;
       const sim = cosine(q, v);
       if (1 - sim > s.threshold) continue;
       scores.set(name, (scores.get(name) ?? 0) + s.ratio * Math.max(0, sim));

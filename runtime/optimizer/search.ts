@@ -172,13 +172,15 @@ function lowerBound(terms: readonly string[], prefix: string): number {
 
 /**
  * Tool names ranked for a task description and optional keywords (keywords count double), best
- * first; at most `limit` of them (a top-k selection, not a full sort).
+ * first; at most `limit` of them (a top-k selection, not a full sort), among those `accept` lets
+ * through (the caller's visible tools), so a caller who may see few tools still gets the best of them.
  */
 export function rank(
   index: SearchIndex,
   description: string,
   keywords: readonly string[] = [],
   limit = Number.POSITIVE_INFINITY,
+  accept?: (name: string) => boolean,
 ): Array<{ id: string; score: number }> {
   const wanted = new Map<string, number>();
   for (const t of terms(description)) wanted.set(t, (wanted.get(t) ?? 0) + 1);
@@ -205,7 +207,8 @@ export function rank(
       add(i, q * PREFIX_WEIGHT);
     }
   }
-  const out = topK(touched, scores, limit).map((d) => ({ id: index.docs[d], score: scores[d] }));
+  const candidates = accept ? touched.filter((d) => accept(index.docs[d])) : touched;
+  const out = topK(candidates, scores, limit).map((d) => ({ id: index.docs[d], score: scores[d] }));
   for (const d of touched) scores[d] = 0;
   return out;
 }

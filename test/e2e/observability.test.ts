@@ -217,7 +217,12 @@ describe('audit log', () => {
     expect(res.status).toBe(401);
     tokens.push(bad);
 
-    await waitFor(() => toolEvents('doomed_crash').length > 0, 10_000, 'the failed call event');
+    // The sink writes the file asynchronously: wait for both events, not only the call's.
+    await waitFor(
+      () => toolEvents('doomed_crash').length > 0 && auditEvents().some((e) => e.type === 'auth_failure'),
+      10_000,
+      'the failed call and the auth failure events',
+    );
     const allowed = toolEvents('web_lookup');
     const denied = toolEvents('local_lookup');
     const failed = toolEvents('doomed_crash');

@@ -54,5 +54,9 @@ describe('search rules', () => {
     // Prefix matching for longer terms; a limit keeps the best only.
     expect(rank(loaded, 'channe')[0].id).toBe('slack_post_message');
     expect(rank(loaded, 'file issue message', [], 2)).toHaveLength(2);
+    // Ranked among what the caller may see: the best visible tool, however low it ranks overall.
+    const onlySlack = (name: string) => name === 'slack_post_message';
+    expect(rank(loaded, 'remove the old file', [], 1, onlySlack)).toEqual([]);
+    expect(rank(loaded, 'post the old file', [], 1, onlySlack).map((r) => r.id)).toEqual(['slack_post_message']);
   });
 });
