@@ -426,6 +426,29 @@ const optimizer = z
     embeddingHeaders: stringMap.optional().meta({
       description: 'Extra request headers for the embedding service (values may be ${env:NAME} references).',
     }),
+    // Older ToolHive releases' names, read with a DEPRECATED_KEY warning (compiler/config/checks-optimizer.ts).
+    embeddingURL: httpUrl.optional().meta({ description: 'Older ToolHive name of embeddingService.' }),
+    embeddingBackend: z.enum(['ollama', 'openai-compatible', 'vllm', 'placeholder']).optional().meta({
+      description:
+        'Older ToolHive setting: ollama, openai-compatible and vllm are read as embeddingProvider openai (their /v1/embeddings API); placeholder as no embedding service.',
+    }),
+    embeddingDimension: z.number().int().positive().optional().meta({
+      description: 'Older ToolHive setting; vmcp takes the dimension from the vectors the service returns.',
+    }),
+    hybridSearchRatio: z
+      .union([z.number().min(0).max(100), z.string()])
+      .optional()
+      .meta({
+        description: 'Older ToolHive name of hybridSearchSemanticRatio (0..1, or a percentage 0..100).',
+      }),
+    persistPath: z
+      .string()
+      .optional()
+      .meta({ description: 'Older ToolHive setting; vmcp compiles the index into the bundle.' }),
+    ftsDBPath: z
+      .string()
+      .optional()
+      .meta({ description: 'Older ToolHive setting; vmcp compiles the index into the bundle.' }),
   })
   .meta({
     description:

@@ -5,6 +5,7 @@
 import { CALL_TOOL, FIND_TOOL } from '../../runtime/optimizer/names.ts';
 import type { VmcpConfig } from '../../schemas/vmcp.ts';
 import type { Diagnostic } from '../diagnostics.ts';
+import type { Add } from './checks.ts';
 import type { Locator } from './locate.ts';
 
 export function checkOptimizer(
@@ -36,4 +37,36 @@ export function checkOptimizer(
       hint: 'remove the optimizer block, or add backends with tools',
     });
   return out;
+}
+
+/** Older ToolHive optimizer keys: read as their current names, each with a DEPRECATED_KEY warning. */
+export function checkOptimizerKeys(config: VmcpConfig, add: Add): void {
+  const o = config.optimizer;
+  if (!o) return;
+  const placeholder = o.embeddingBackend === 'placeholder';
+  const older: Array<[key: string, what: string, fix: string]> = [
+    ['embeddingURL', 'read as embeddingService', 'write embeddingService instead'],
+    [
+      'embeddingBackend',
+      placeholder
+        ? 'read as no embedding service (lexical search only)'
+        : 'read as embeddingProvider: openai (the /v1/embeddings API, which Ollama and vLLM serve too)',
+      'write embeddingProvider (tei or openai) instead',
+    ],
+    ['hybridSearchRatio', 'read as hybridSearchSemanticRatio', 'write hybridSearchSemanticRatio (0 to 1) instead'],
+    ['embeddingDimension', 'not needed: vmcp takes the dimension from the vectors the service returns', 'remove it'],
+    ['persistPath', 'not needed: vmcp compiles the index into the bundle', 'remove it'],
+    ['ftsDBPath', 'not needed: vmcp compiles the index into the bundle', 'remove it'],
+  ];
+  const raw = o as Record<string, unknown>;
+  for (const [key, what, fix] of older)
+    if (raw[key] !== undefined)
+      add(
+        'DEPRECATED_KEY',
+        `optimizer.${key} is an older ToolHive setting, ${what}`,
+        ['optimizer', key],
+        fix,
+        'warning',
+        'key',
+      );
 }

@@ -1,6 +1,7 @@
 /** Over 300 lines: the cross-field checks share one positioned `add` and read as one table, section by section; credential checks live in checks-auth.ts. */
 import type { StrategyConfig, VmcpConfig } from '../../schemas/vmcp.ts';
 import { checkSharedState } from './checks-scale.ts';
+import { checkOptimizerKeys } from './checks-optimizer.ts';
 import { UNSUPPORTED_KEYS } from '../../schemas/vmcp.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics.ts';
@@ -74,6 +75,7 @@ export function checkSemantics(
   checkInertKeys(config, add);
   checkObservability(config, add);
   checkSharedState(config, add);
+  checkOptimizerKeys(config, add);
 
   // Group: at least one backend, no duplicates.
   checkGroupBackends(config, backends, ctx.group, add);

@@ -19,13 +19,35 @@ export function toolTokens(def: unknown): number {
   return Math.ceil(JSON.stringify(def).length / 4);
 }
 
+type OptimizerConfig = NonNullable<VmcpConfig['optimizer']>;
+
+/**
+ * The optimizer block with older ToolHive names read as the current ones: embeddingURL →
+ * embeddingService, embeddingBackend (ollama, openai-compatible, vllm: OpenAI's API; placeholder: none)
+ * → embeddingProvider, hybridSearchRatio (0..1 or a percentage) → hybridSearchSemanticRatio.
+ */
+export function effectiveOptimizer(o: OptimizerConfig): OptimizerConfig {
+  const placeholder = o.embeddingBackend === 'placeholder';
+  const raw = o.hybridSearchSemanticRatio ?? o.hybridSearchRatio;
+  let ratio = typeof raw === 'string' ? Number(raw) : raw;
+  if (ratio !== undefined && ratio > 1) ratio /= 100;
+  const service = o.embeddingService ?? (placeholder ? undefined : o.embeddingURL);
+  const provider = o.embeddingProvider ?? (o.embeddingBackend && !placeholder ? 'openai' : undefined);
+  return {
+    ...o,
+    ...(service ? { embeddingService: service } : {}),
+    ...(provider ? { embeddingProvider: provider } : {}),
+    ...(ratio !== undefined ? { hybridSearchSemanticRatio: ratio } : {}),
+  };
+}
+
 export function compileOptimizer(
   config: VmcpConfig,
   tools: readonly Record<string, unknown>[],
   vectors?: Record<string, string>,
 ): CompiledOptimizer | undefined {
-  const o = config.optimizer;
-  if (!o?.enabled) return undefined;
+  if (!config.optimizer?.enabled) return undefined;
+  const o = effectiveOptimizer(config.optimizer);
   const ratio =
     typeof o.hybridSearchSemanticRatio === 'string' ? Number(o.hybridSearchSemanticRatio) : o.hybridSearchSemanticRatio;
   return {

@@ -10,6 +10,7 @@ import { resolveEnvMap } from '../../runtime/env.ts';
 import { type EmbeddingEndpoint, embed, toBase64 } from '../../runtime/optimizer/embed.ts';
 import { documentOf } from '../../runtime/optimizer/search.ts';
 import type { VmcpConfig } from '../../schemas/vmcp.ts';
+import { effectiveOptimizer } from '../emit/optimizer.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import type { Lockfile } from '../lock.ts';
 
@@ -43,7 +44,7 @@ export function endpointOf(
   env: NodeJS.ProcessEnv,
   timeoutMs?: number,
 ): EmbeddingEndpoint | undefined {
-  const o = config.optimizer;
+  const o = config.optimizer && effectiveOptimizer(config.optimizer);
   if (!o?.enabled || !o.embeddingService) return undefined;
   const provider = o.embeddingProvider ?? 'tei';
   const headers = resolveEnvMap(o.embeddingHeaders ?? {}, env, 'optimizer.embeddingHeaders');
@@ -71,7 +72,7 @@ export async function embedCatalog(input: {
   env: NodeJS.ProcessEnv;
   file: string;
 }): Promise<{ value?: { locked: LockedEmbeddings; byTool: Record<string, string> }; diagnostics: Diagnostic[] }> {
-  const o = input.config.optimizer;
+  const o = input.config.optimizer && effectiveOptimizer(input.config.optimizer);
   if (!o?.enabled || !o.embeddingService) return { diagnostics: [] };
   const provider = o.embeddingProvider ?? 'tei';
   const model = o.embeddingModel ?? '';

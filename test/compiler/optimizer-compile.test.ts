@@ -41,3 +41,42 @@ describe('optimizer at compile time', () => {
     expect(d[0].hint).toContain('without --frozen');
   });
 });
+
+describe('older ToolHive optimizer keys', () => {
+  it('are read as the current ones, with DEPRECATED_KEY warnings', async () => {
+    const { effectiveOptimizer } = await import('../../compiler/emit/optimizer.ts');
+    const base = { enabled: true, maxToolsToReturn: 8 };
+    expect(
+      effectiveOptimizer({
+        ...base,
+        embeddingURL: 'http://ollama:11434',
+        embeddingBackend: 'ollama',
+        hybridSearchRatio: 70,
+      }),
+    ).toMatchObject({
+      embeddingService: 'http://ollama:11434',
+      embeddingProvider: 'openai',
+      hybridSearchSemanticRatio: 0.7,
+    });
+    const placeholder = effectiveOptimizer({ ...base, embeddingURL: 'http://x:1', embeddingBackend: 'placeholder' });
+    expect(placeholder.embeddingService).toBeUndefined();
+    // The current names win over the older ones.
+    expect(
+      effectiveOptimizer({
+        ...base,
+        embeddingService: 'http://tei:80',
+        embeddingURL: 'http://old:1',
+        hybridSearchSemanticRatio: 0.2,
+        hybridSearchRatio: 0.9,
+      }),
+    ).toMatchObject({
+      embeddingService: 'http://tei:80',
+      hybridSearchSemanticRatio: 0.2,
+    });
+    const r = await compile('optimizer:\n  embeddingDimension: 384\n  persistPath: /var/run/x.db\n');
+    expect(r.diagnostics.filter((d) => d.code === 'DEPRECATED_KEY').map((d) => d.message)).toEqual([
+      'optimizer.embeddingDimension is an older ToolHive setting, not needed: vmcp takes the dimension from the vectors the service returns',
+      'optimizer.persistPath is an older ToolHive setting, not needed: vmcp compiles the index into the bundle',
+    ]);
+  });
+});

@@ -69,6 +69,13 @@ const canonical = (p: string) =>
 const READ: Array<[paths: string[], module: string, access?: string]> = [
   [['optimizer.enabled', 'optimizer.maxToolsToReturn'], 'compiler/emit/optimizer.ts'],
   [
+    ['optimizer.embeddingURL', 'optimizer.embeddingBackend', 'optimizer.hybridSearchRatio'],
+    'compiler/emit/optimizer.ts',
+  ],
+  [['optimizer.embeddingDimension'], 'compiler/config/checks-optimizer.ts', "'embeddingDimension'"],
+  [['optimizer.persistPath'], 'compiler/config/checks-optimizer.ts', "'persistPath'"],
+  [['optimizer.ftsDBPath'], 'compiler/config/checks-optimizer.ts', "'ftsDBPath'"],
+  [
     [
       'embeddingService',
       'embeddingProvider',
