@@ -17,6 +17,8 @@ export interface GatewayArgs {
   help: boolean;
   /** `--log-format json|pretty`; undefined: VMCP_LOG_FORMAT, else pretty on a terminal. */
   logFormat?: 'json' | 'pretty';
+  /** `--dev-reload`: take new builds from the parent over IPC (`vmcp serve --watch` only). */
+  devReload: boolean;
 }
 
 /** The usage line of a bundle. */
@@ -40,6 +42,7 @@ export function parseArgs(argv: string[], env: Readonly<Record<string, string | 
     stdio: false,
     dumpGateway: false,
     help: false,
+    devReload: false,
   };
   if (env.VMCP_DRAIN_DELAY_MS !== undefined && env.VMCP_DRAIN_DELAY_MS !== '')
     out.drainDelayMs = drainDelay(env.VMCP_DRAIN_DELAY_MS, 'VMCP_DRAIN_DELAY_MS');
@@ -59,6 +62,7 @@ export function parseArgs(argv: string[], env: Readonly<Record<string, string | 
     } else if (flag === '--drain-delay') out.drainDelayMs = drainDelay(value(), '--drain-delay');
     else if (flag === '--stdio') out.stdio = true;
     else if (flag === '--dump-gateway') out.dumpGateway = true;
+    else if (flag === '--dev-reload') out.devReload = true;
     else if (flag === '--help' || flag === '-h') out.help = true;
     else if (flag === '--log-format') {
       const v = value();

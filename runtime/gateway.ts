@@ -116,6 +116,11 @@ export class GatewayCore {
     readonly sessionKeys?: SessionKeys,
     /** State shared by replicas (sessionStorage redis): ended sessions and rate-limit buckets. */
     readonly sharedStore?: SharedStore,
+    /**
+     * Dev mode (`vmcp serve --watch`): the running gateway this one replaces. Its sessions, streams
+     * and parked calls carry over, and so do its backends whose definition did not change.
+     */
+    handover?: GatewayCore,
   ) {
     this.limits = limitsOf(gw);
     if (gw.sharedStore && !sharedStore)
@@ -133,6 +138,12 @@ export class GatewayCore {
       onFatalDrift: (b, items, atStartup) => this.onFatalDrift(b, items, atStartup),
     };
     this.backends = resolved.map((cfg, i) => {
+      const kept = handover?.keepable(cfg, gw);
+      if (kept) {
+        kept.rebind(i, gw, events);
+        this.adopted.add(kept);
+        return kept;
+      }
       const transport = plugins.transports[cfg.transport];
       if (!transport) throw new Error(`no transport plugin for "${cfg.transport}" (backend "${cfg.name}")`);
       return new Backend(i, cfg, transport, gw, events, log.child({ backend: cfg.name }), this.processGroups);
@@ -167,7 +178,17 @@ export class GatewayCore {
     );
     this.transports = plugins;
     this.serverInfo = { name: gw.name, version: gw.vmcpVersion };
-    this.modernCalls = new ModernCalls(this.limits, log, this.timers);
+    this.modernCalls = handover?.modernCalls ?? new ModernCalls(this.limits, log, this.timers);
+    if (handover) {
+      // Shared, not copied: closures the old build left behind (a stream's end, a listener's
+      // removal) still act on the live state.
+      this.sessions = handover.sessions;
+      this.sessionsPerClient = handover.sessionsPerClient;
+      this.listeners = handover.listeners;
+      this.revoked = handover.revoked;
+      this.replica = handover.replica;
+      for (const [k, v] of handover.replicaUrls) this.replicaUrls.set(k, v);
+    }
     this.callStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2026 call' });
     this.postStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2025 POST' });
   }
@@ -195,6 +216,63 @@ export class GatewayCore {
     };
   }
 
+  /** Backends taken over from the build this one replaced (already running). */
+  private readonly adopted = new Set<Backend>();
+
+  /**
+   * This gateway's running backend that a new build may take over: same name, same resolved
+   * definition (endpoint, env, headers, auth, pinned item hashes) and the same supervision settings.
+   */
+  private keepable(cfg: ResolvedBackend, gw: CompiledGateway): Backend | undefined {
+    const b = this.backends.find((x) => x.name === cfg.name);
+    if (!b || b.state === 'closed' || b.state === 'failed') return undefined;
+    return definitionOf(b.cfg) === definitionOf(cfg) &&
+      supervisionOf(this.gw.operational) === supervisionOf(gw.operational)
+      ? b
+      : undefined;
+  }
+
+  /**
+   * Dev mode, after `next` took over from this gateway: the kinds whose served list differs (or all
+   * of them when the authorization policy changed), with list_changed sent to every session and
+   * 2026 listener for each.
+   */
+  announceChanges(next: GatewayCore): ItemKind[] {
+    const policyChanged = JSON.stringify(this.gw.incomingAuth?.authz) !== JSON.stringify(next.gw.incomingAuth?.authz);
+    const changed = (Object.keys(LIST_CHANGED) as ItemKind[]).filter(
+      (k) => policyChanged || this.catalog.listResult(k, false) !== next.catalog.listResult(k, false),
+    );
+    for (const method of new Set(changed.map((k) => LIST_CHANGED[k]))) {
+      const json = notificationJson(method, {});
+      next.broadcast(json);
+      for (const kind of changed.filter((k) => LIST_CHANGED[k] === method).slice(0, 1))
+        for (const l of next.listeners) l(kind, json);
+    }
+    return changed;
+  }
+
+  /**
+   * Dev mode, after `next` took over: stops what it did not keep (backends whose definition changed
+   * or went away, once their calls in flight finish, and every scoped upstream, which the next call
+   * reopens), and this build's shared store and observers. Sessions live on in `next`.
+   */
+  async retire(next: GatewayCore, graceMs: number): Promise<void> {
+    clearInterval(this.sweeper);
+    const kept = new Set(next.backends);
+    const gone = [
+      ...this.backends.filter((b) => !kept.has(b)),
+      ...[...this.scoped.values()].flatMap((m) => [...m.values()]),
+    ];
+    this.scoped.clear();
+    this.scopedCount = 0;
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && gone.some((b) => (b.peer?.pending.size ?? 0) > 0))
+      await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(gone.map((b) => b.close()));
+    if (this.sharedStore !== next.sharedStore) await this.sharedStore?.close();
+    await this.observer.close?.();
+  }
+
   /** Starts every backend connecting in the background. */
   start(): void {
     // Spawning a child is synchronous (~5-20 ms each). Start one backend per event-loop turn so a
@@ -204,7 +282,7 @@ export class GatewayCore {
     const startNext = () => {
       if (next >= this.backends.length) return;
       const b = this.backends[next++];
-      if (b.state !== 'on-demand') b.start();
+      if (b.state !== 'on-demand' && !this.adopted.has(b)) b.start();
       setImmediate(startNext);
     };
     setImmediate(startNext);
@@ -808,4 +886,15 @@ export class GatewayCore {
     if (atStartup) this.onFatal?.(message);
     else this.log.error({ backend: b.name }, `${message}; backend marked failed`);
   }
+}
+
+/** A backend's resolved definition, for comparing two builds (instances and per-caller state left out). */
+function definitionOf(cfg: ResolvedBackend): string {
+  return JSON.stringify(cfg, (k, v) => (k === 'outgoing' || k === 'httpsAgent' || k === 'subject' ? undefined : v));
+}
+
+/** The settings a running backend's supervisor was started with. */
+function supervisionOf(op: CompiledGateway['operational']): string {
+  const { logLevel: _, ...rest } = op;
+  return JSON.stringify(rest);
 }

@@ -9,6 +9,7 @@ import { GatewayCore } from './gateway.ts';
 import { limitsOf } from './limits.ts';
 import { sessionKeysFromEnv } from './session-keys.ts';
 import { createLogger, resolveLogFormat, resolveLogLevel } from './log.ts';
+import { installReloadHost, RELOAD_HOOK } from './dev-reload.ts';
 import type { RuntimePlugins } from './plugins.ts';
 import { resolveBackends } from './resolve-backends.ts';
 import { startHttp, type HttpFrontEnd } from './server/http.ts';
@@ -48,6 +49,9 @@ export async function startGateway(
   plugins: RuntimePlugins,
   argv: string[] = process.argv.slice(2),
 ): Promise<RunningGateway> {
+  // A bundle imported by a dev-mode reload hands its build to the running gateway.
+  const reload = (globalThis as Record<symbol, unknown>)[RELOAD_HOOK];
+  if (typeof reload === 'function') return reload(gateway, plugins) as RunningGateway;
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv, process.env);
@@ -135,6 +139,23 @@ export async function startGateway(
     return fail(err);
   }
   core.start();
+  if (args.devReload && process.send) {
+    const front = http;
+    installReloadHost(
+      {
+        current: () => core,
+        swap: (next) => {
+          front.swap(next);
+          core = next;
+        },
+        log,
+      },
+      (reply) => process.send?.(reply),
+    );
+    // The serve process is gone (killed, crashed): a dev server has no one to reload it.
+    process.on('disconnect', () => exit(0));
+    process.send({ type: 'vmcp:listening' });
+  }
   log.info({ url: http.url, port: http.port, backends: core.backends.length }, `vmcp listening on ${http.url}`);
   return { url: http.url, port: http.port, status: () => core.status(), close };
 }

@@ -2,7 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compile, type CompileOutput } from '../compile.ts';
 import type { Diagnostic } from '../diagnostics.ts';
-import { introspectAll, type IntrospectProgress } from '../resolve/introspect.ts';
+import {
+  introspectAll,
+  type IntrospectProgress,
+  type IntrospectResult,
+  type IntrospectTarget,
+} from '../resolve/introspect.ts';
+import { compareStrings } from '../../runtime/canonical.ts';
 import { lockPathFor } from '../resolve/lock-check.ts';
 import { diagnosticsJson, displayPath, readText, reportDiagnostics, type CliIo } from './io.ts';
 import type { Command } from './command.ts';
@@ -34,14 +40,31 @@ export function outputFiles(out: CompileOutput, configPath: string, outDir: stri
   ];
 }
 
+/**
+ * What `vmcp serve --watch` keeps between compiles: every file a compile read (to watch them), and
+ * introspection results by target (a backend whose definition did not change is not spawned again).
+ */
+export interface CompileMemo {
+  /** Every file the last compile read (absolute path), with what it held (undefined: missing). */
+  reads: Map<string, string | undefined>;
+  introspected: Map<string, IntrospectResult>;
+}
+
 /** Compiles in memory with live introspection (unless frozen); shared by compile and serve. */
 export async function compileFromDisk(
   opts: Pick<CompileOptions, 'config' | 'frozen' | 'allowMissing' | 'concurrency' | 'group'>,
   io: CliIo,
   progress: boolean,
+  memo?: CompileMemo,
 ) {
   const file = displayPath(io.cwd, opts.config);
-  const text = readText(resolve(io.cwd, opts.config));
+  const read = (p: string) => {
+    const abs = resolve(io.cwd, p);
+    const text = readText(abs);
+    memo?.reads.set(abs, text);
+    return text;
+  };
+  const text = read(opts.config);
   if (text === undefined) {
     const d: Diagnostic = {
       code: 'FILE_NOT_FOUND',
@@ -58,19 +81,28 @@ export async function compileFromDisk(
     file,
     text,
     env: io.env,
-    readFile: (p) => readText(resolve(io.cwd, p)),
+    readFile: read,
     lockText: readText(resolve(io.cwd, lockPathFor(file))),
     frozen: opts.frozen,
     allowMissing: opts.allowMissing,
     groupOptions: opts.group ?? groupOptionsFrom({}, io.env).value,
     lookupGroup: createGroupLookup(io.env),
-    introspect: (targets) => {
+    introspect: async (all) => {
+      const known = (t: IntrospectTarget) => memo?.introspected.get(JSON.stringify(t));
+      const reused = all.map(known).filter((r): r is IntrospectResult => r !== undefined);
+      const targets = all.filter((t) => !known(t));
       if (progress && targets.length)
         io.err(`discovering ${targets.length} backend${targets.length === 1 ? '' : 's'}…`);
-      return introspectAll(targets, {
+      const fresh = await introspectAll(targets, {
         concurrency: opts.concurrency,
         onProgress: progress ? progressPrinter(io) : undefined,
       });
+      // Kept in memory only (targets hold resolved secrets); a failed introspection is tried again.
+      for (const t of targets) {
+        const r = fresh.find((x) => x.name === t.name);
+        if (r?.backend) memo?.introspected.set(JSON.stringify(t), r);
+      }
+      return [...fresh, ...reused].sort((a, b) => compareStrings(a.name, b.name));
     },
   });
   return { file, result };

@@ -61,11 +61,11 @@ export class Backend {
   private connectedOnce = false;
 
   constructor(
-    readonly index: number,
+    public index: number,
     readonly cfg: ResolvedBackend,
     private readonly transport: TransportFactory,
-    private readonly gw: CompiledGateway,
-    private readonly events: BackendEvents,
+    private gw: CompiledGateway,
+    private events: BackendEvents,
     readonly log: Logger,
     /** The owner's registry of stdio process groups. */
     private readonly processGroups?: ProcessGroups,
@@ -75,6 +75,16 @@ export class Backend {
 
   get name(): string {
     return this.cfg.name;
+  }
+
+  /**
+   * Dev mode (`vmcp serve --watch`): a new build whose definition of this backend is unchanged takes
+   * it over, connection and all; from now on it reports to the new owner under its new index.
+   */
+  rebind(index: number, gw: CompiledGateway, events: BackendEvents): void {
+    this.index = index;
+    this.gw = gw;
+    this.events = events;
   }
 
   /** True once the first connect attempt has either succeeded or failed. */

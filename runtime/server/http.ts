@@ -25,6 +25,8 @@ export interface HttpFrontEnd {
   url: string;
   /** Stops accepting connections; resolves when in-flight responses are done or `graceMs` passed. */
   close(graceMs: number): Promise<void>;
+  /** Dev mode (`vmcp serve --watch`): requests from now on go to `next` (requests in flight finish on the old one). */
+  swap(next: GatewayCore): void;
 }
 
 /** Starts listening on host:port (port 0 picks a free one). */
@@ -35,8 +37,10 @@ export function startHttp(core: GatewayCore, host: string, port: number): Promis
       { host },
       `anonymous incoming auth on ${host}: every client that can reach the port can call every tool; bind to 127.0.0.1 or use incomingAuth oidc`,
     );
-  const passthrough = passthroughOf(core);
+  let passthrough = passthroughOf(core);
+  let current = core;
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const core = current;
     handle(core, req, res, loopback, passthrough).catch((err) => {
       core.log.error({ error: (err as Error).message }, 'request handler failed');
       sendJsonError(res, 500, ERR.INTERNAL, 'Internal server error');
@@ -53,6 +57,10 @@ export function startHttp(core: GatewayCore, host: string, port: number): Promis
         port: actual,
         url: `http://${shownHost}:${actual}/mcp`,
         close: (graceMs) => closeServer(server, graceMs),
+        swap: (next) => {
+          passthrough = passthroughOf(next);
+          current = next;
+        },
       });
     });
   });
