@@ -140,7 +140,6 @@ export class GatewayCore {
     this.backends = resolved.map((cfg, i) => {
       const kept = handover?.keepable(cfg, gw);
       if (kept) {
-        kept.rebind(i, gw, events);
         this.adopted.add(kept);
         return kept;
       }
@@ -191,6 +190,8 @@ export class GatewayCore {
     }
     this.callStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2026 call' });
     this.postStreamBound = streamBound(this.limits.maxStreamBufferBytes, log, { stream: '2025 POST' });
+    // Last, once nothing above can throw: a build that fails leaves the running one untouched.
+    this.backends.forEach((b, i) => this.adopted.has(b) && b.rebind(i, gw, events));
   }
 
   /** The workflow engine and its clock, when the gateway has composite tools. */
