@@ -69,6 +69,10 @@ export const SCOPED_IDLE_MS = 5 * 60_000;
 const MAX_REVOKED = 100_000;
 /** Seconds a client told "too many sessions" is asked to wait (Retry-After). */
 export const SESSIONS_RETRY_AFTER_S = 10;
+/** Backends start once no client request came for this long after start-up… */
+export const QUIET_MS = 10;
+/** …or this long after start-up at the latest. */
+export const START_DEFER_MS = 250;
 
 /** Everything a front end needs. */
 export class GatewayCore {
@@ -217,6 +221,9 @@ export class GatewayCore {
     };
   }
 
+  /** performance.now() of the latest request from a client (backends start in a quiet moment). */
+  lastRequestAt = 0;
+
   /** Backends taken over from the build this one replaced (already running). */
   private readonly adopted = new Set<Backend>();
 
@@ -276,9 +283,10 @@ export class GatewayCore {
 
   /** Starts every backend connecting in the background. */
   start(): void {
-    // Spawning a child is synchronous (~5-20 ms each). Start one backend per event-loop turn so a
-    // client's initialize and tools/list, answered from the compiled catalog, never wait behind
-    // the whole fan-out. A backend closed meanwhile ignores start().
+    // Clients first: initialize and the lists are answered from the compiled catalog, so backends
+    // start in the first quiet moment (no request for QUIET_MS, at most START_DEFER_MS after start),
+    // one per event-loop turn; children are spawned off this thread (transports/spawner.ts). A call
+    // that needs a backend sooner starts it; a backend closed meanwhile ignores start().
     let next = 0;
     const startNext = () => {
       if (next >= this.backends.length) return;
@@ -286,7 +294,13 @@ export class GatewayCore {
       if (b.state !== 'on-demand' && !this.adopted.has(b)) b.start();
       setImmediate(startNext);
     };
-    setImmediate(startNext);
+    const began = performance.now();
+    const whenQuiet = () => {
+      const now = performance.now();
+      if (now - this.lastRequestAt < QUIET_MS && now - began < START_DEFER_MS) setTimeout(whenQuiet, QUIET_MS);
+      else startNext();
+    };
+    setTimeout(whenQuiet, QUIET_MS);
     // Clients often vanish without DELETE: drop sessions idle for sessionIdleMs with no stream.
     const idleMs = this.limits.sessionIdleMs;
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(60_000, Math.floor(idleMs / 4))));

@@ -12,7 +12,7 @@ import { createLogger, resolveLogFormat, resolveLogLevel } from './log.ts';
 import { installReloadHost, RELOAD_HOOK } from './dev-reload.ts';
 import type { RuntimePlugins } from './plugins.ts';
 import { resolveBackends } from './resolve-backends.ts';
-import { startHttp, type HttpFrontEnd } from './server/http.ts';
+import { startHttp, warmUp, type HttpFrontEnd } from './server/http.ts';
 import { serveStdio } from './server/stdio.ts';
 import type { CompiledGateway } from './compiled-gateway.ts';
 
@@ -138,6 +138,7 @@ export async function startGateway(
     await http.close(0);
     return fail(err);
   }
+  await warmUp(http, args.host);
   core.start();
   if (args.devReload && process.send) {
     const front = http;

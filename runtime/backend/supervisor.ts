@@ -59,6 +59,8 @@ export class Backend {
   private driftLogged = new Set<string>();
   private everSettled = false;
   private connectedOnce = false;
+  /** start() ran (the gateway starts backends once clients' first requests are answered). */
+  private begun = false;
 
   constructor(
     public index: number,
@@ -99,6 +101,8 @@ export class Backend {
 
   /** Starts connecting in the background and arms the health check. */
   start(): void {
+    if (this.begun) return;
+    this.begun = true;
     void this.connect();
     const every = this.gw.operational.healthCheckIntervalMs;
     if (every > 0) {
@@ -111,6 +115,8 @@ export class Backend {
   async call(method: string, params: any, ctx?: CallContext, token?: string | number, item?: string): Promise<any> {
     let remaining = this.cfg.timeoutMs;
     if (this.state !== 'ready') {
+      // A call that comes before the gateway got round to starting this backend starts it now.
+      if (!this.begun && this.state === 'connecting') this.start();
       const started = Date.now();
       await this.waitReady(this.cfg.timeoutMs);
       remaining = Math.max(1, this.cfg.timeoutMs - (Date.now() - started));

@@ -1,6 +1,6 @@
 /** The downstream HTTP server: `/mcp` for both eras, plus /health, /readyz, /status and /metrics. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { GatewayCore } from '../gateway.ts';
 import { ERR } from '../jsonrpc.ts';
 import { AuthFailure, type Principal } from '../plugins.ts';
@@ -41,6 +41,7 @@ export function startHttp(core: GatewayCore, host: string, port: number): Promis
   let current = core;
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const core = current;
+    core.lastRequestAt = performance.now();
     handle(core, req, res, loopback, passthrough).catch((err) => {
       core.log.error({ error: (err as Error).message }, 'request handler failed');
       sendJsonError(res, 500, ERR.INTERNAL, 'Internal server error');
@@ -252,5 +253,28 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
       resolve();
     });
     server.closeIdleConnections();
+  });
+}
+
+/**
+ * One GET /health over loopback before the gateway says it listens: a fresh process runs its first
+ * HTTP exchange several milliseconds slower (node:http's code is loaded and compiled on first use),
+ * and that should not be the first client's wait. A probe touches no session, metric or audit log.
+ */
+export function warmUp(front: HttpFrontEnd, host: string): Promise<void> {
+  const target = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return new Promise((resolve) => {
+    const socket = connect(front.port, target);
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, 1000);
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.on('data', () => {});
+    socket.on('end', done);
+    socket.end('GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
   });
 }

@@ -3,7 +3,7 @@
  * or a `sh -c` wrapper is stopped together with everything it started: close signals the whole
  * group, and an exit of this process that skips close SIGKILLs every group still tracked.
  */
-import type { ChildProcess } from 'node:child_process';
+import { Spawner, type Child } from './spawner.ts';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** Windows has no process groups to signal; there the direct child is killed as before. */
@@ -17,13 +17,15 @@ const GROUP_POLL_MS = 50;
  * tracked: SIGKILL of this process itself cannot be hooked).
  */
 export class ProcessGroups {
+  /** Starts this owner's children off the event loop's thread (spawner.ts). */
+  readonly spawner = new Spawner();
   private readonly live = new Set<number>();
   private readonly onExit = () => {
     for (const g of this.live) signalGroup(g, 'SIGKILL');
   };
 
   /** Remembers a detached child's group until the returned function is called (or it empties). */
-  track(child: ChildProcess): () => void {
+  track(child: Child): () => void {
     const pgid = child.pid;
     if (!USE_GROUPS || pgid === undefined) return () => {};
     if (this.live.size === 0) process.on('exit', this.onExit);
@@ -49,7 +51,7 @@ export class ProcessGroups {
  * group is gone (or SIGKILL was sent), with our ends of the child's pipes closed so that a member
  * that escaped the group cannot keep this process alive. Never throws.
  */
-export async function stopProcessGroup(child: ChildProcess, graceMs: number): Promise<void> {
+export async function stopProcessGroup(child: Child, graceMs: number): Promise<void> {
   const pgid = child.pid;
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   const childExit = exited() ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
