@@ -5,13 +5,16 @@
  * and 2 only (sequential echo calls: p50, p99, added latency, gateway CPU per call). Targets run
  * in a rotating order every repetition, so drift in machine load hits all three alike.
  *   AB_BEFORE=/tmp/before npx tsx bench/ab.ts
- * AB_REPS (5), AB_CALLS (2000), AB_WARMUP (300), AB_TRANSPORTS (http,stdio), AB_OUT (JSON file).
+ * AB_REPS (5), AB_CALLS (2000), AB_WARMUP (300), AB_TRANSPORTS (http,stdio; also https), AB_OUT (JSON file).
+ * `https`: the HTTP echo fixture behind a TLS terminator (its own process) with a throwaway CA made
+ * with openssl and trusted through NODE_EXTRA_CA_CERTS; "direct" is the fixture over plain HTTP.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient, type RpcClient } from './lib/mcp-client.ts';
 import { Deadline, median, round, summarize, timedCalls, warmUp } from './lib/measure.ts';
-import { cpuMs, stop, stopAll, type Spawned } from './lib/procs.ts';
+import { cpuMs, spawnNode, stop, stopAll, waitForListening, type Spawned } from './lib/procs.ts';
 import {
   compileVmcp,
   connectDirect,
@@ -35,18 +38,73 @@ if (!before) throw new Error('AB_BEFORE must name a checkout directory of the "b
 const reps = Number(process.env.AB_REPS ?? 5);
 const calls = Number(process.env.AB_CALLS ?? 2000);
 const warm = Number(process.env.AB_WARMUP ?? 300);
-const transports = (process.env.AB_TRANSPORTS ?? 'http,stdio').split(',') as Array<'http' | 'stdio'>;
+const transports = (process.env.AB_TRANSPORTS ?? 'http,stdio').split(',') as Transport[];
+type Transport = 'http' | 'https' | 'stdio';
 
-async function run(transport: 'http' | 'stdio'): Promise<Record<string, unknown>> {
+/** A TLS terminator in front of `target` (host:port), in its own process; resolves its https URL. */
+async function tlsFront(target: URL, dir: string): Promise<{ proc: Spawned; url: string }> {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=bench CA',
+  );
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'tls.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'tls.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  );
+  // Every process started from here on trusts the CA (compile's introspection and the gateways).
+  process.env.NODE_EXTRA_CA_CERTS = join(dir, 'ca.pem');
+  const script = `const tls=require('node:tls'),net=require('node:net'),fs=require('node:fs');
+const s=tls.createServer({key:fs.readFileSync('tls.key'),cert:fs.readFileSync('tls.pem')},(c)=>{const u=net.connect(${target.port},'127.0.0.1');u.setNoDelay(true);c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());});
+s.listen(0,'127.0.0.1',()=>process.stderr.write('listening '+s.address().port+'\\n'));`;
+  const proc = spawnNode(['-e', script], { cwd: dir });
+  const { port } = await waitForListening(proc, 10_000);
+  return { proc, url: `https://127.0.0.1:${port}/mcp` };
+}
+
+async function run(transport: Transport): Promise<Record<string, unknown>> {
   const tmp = scratch(`ab-${transport}`);
   let backend: Spawned | undefined;
+  let frontProc: Spawned | undefined;
   const targets: Target[] = [];
   try {
     let spec: BackendSpec = { name: 'be' };
-    if (transport === 'http') {
+    let directSpec: BackendSpec = spec;
+    if (transport !== 'stdio') {
       const be = await startEchoHttp();
       backend = be.proc;
-      spec = { name: 'be', url: be.url };
+      spec = directSpec = { name: 'be', url: be.url };
+      if (transport === 'https') {
+        const front = await tlsFront(new URL(be.url), tmp.dir);
+        frontProc = front.proc;
+        spec = { name: 'be', url: front.url };
+      }
     }
     const dirs = { before: join(tmp.dir, 'before'), after: join(tmp.dir, 'after') };
     for (const d of Object.values(dirs)) mkdirSync(d);
@@ -54,7 +112,7 @@ async function run(transport: 'http' | 'stdio'): Promise<Record<string, unknown>
       before: (await compileVmcp([spec], dirs.before, 'bench', 180_000, join(before!, 'bin/vmcp.mjs'))).bundle,
       after: (await compileVmcp([spec], dirs.after)).bundle,
     };
-    targets.push({ name: 'direct', client: await connectDirect(spec), tool: 'echo', runs: [] });
+    targets.push({ name: 'direct', client: await connectDirect(directSpec), tool: 'echo', runs: [] });
     for (const name of ['before', 'after'] as const) {
       const gw = await startVmcp(bundles[name]);
       targets.push({ name, gw, client: await HttpClient.connect(gw.url), tool: 'be_echo', runs: [] });
@@ -98,6 +156,7 @@ async function run(transport: 'http' | 'stdio'): Promise<Record<string, unknown>
       await t.client.close().catch(() => {});
       if (t.gw) await stop(t.gw.proc);
     }
+    if (frontProc) await stop(frontProc);
     if (backend) await stop(backend);
     tmp.remove();
   }

@@ -1,5 +1,5 @@
 /**
- * How the HTTP transports send a POST: `postJson` picks the lean keep-alive pool (http: URLs) or
+ * How the HTTP transports send a POST: `postJson` picks the lean keep-alive pool (http: and https: URLs) or
  * node:http, plus the header checks the lean path needs. The parts: lean-http.ts (the pool),
  * http-response-parser.ts (its parser), node-http.ts (node:http requests and bounded readers),
  * upstream-response.ts (the response type both return).
@@ -15,7 +15,7 @@ const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const RESERVED = /^(host|content-length|connection|transfer-encoding)$/i;
 
 /**
- * POSTs `body` to `url`: on the lean pool for http: URLs (when `pool` is given), else with
+ * POSTs `body` to `url`: on the lean pool for http: and https: URLs (when `pool` is given), else with
  * node:http. `lines` are pre-serialized header lines (headerLines) used instead of `headers`;
  * a response body or SSE event over `limit` bytes fails the request. `agent`: an https backend's own
  * agent (caBundlePath).

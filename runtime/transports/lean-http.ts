@@ -1,5 +1,5 @@
 /**
- * The lean keep-alive HTTP/1.1 client for upstream POSTs on http: URLs: a pool of sockets per
+ * The lean keep-alive HTTP/1.1 client for upstream POSTs on http: and https: URLs: a pool of sockets per
  * origin (LeanHttpPool) and one exchange per socket at a time (Conn). Responses are parsed off the
  * socket buffers by ResponseParser (http-response-parser.ts) into an Exchange (lean-exchange.ts).
  *
@@ -9,6 +9,8 @@
  * pooled socket. Aborting an exchange destroys its socket, so there is no AbortController per call.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { Agent as HttpsAgent } from 'node:https';
 import { ResponseParser, type ResponseEvents } from './http-response-parser.ts';
 import { Exchange } from './lean-exchange.ts';
 
@@ -22,6 +24,8 @@ const NON_ASCII = /[\x80-\xff]/;
 export interface LeanPoolOptions {
   maxSockets?: number;
   connectTimeoutMs?: number;
+  /** https: the trusted CAs (caBundlePath: the system roots plus the bundle); default the system roots. */
+  ca?: string[];
 }
 
 /** One pooled socket and the parser of the response it is receiving. */
@@ -42,12 +46,13 @@ export class Conn implements ResponseEvents {
     socket.setKeepAlive(true, 1000);
     // A server that never completes the TCP handshake must not hold the exchange (or a pool slot) forever.
     socket.setTimeout(connectTimeoutMs, () => {
-      if (socket.connecting)
+      if (socket.connecting || (socket instanceof tls.TLSSocket && !socket.authorized))
         socket.destroy(
           Object.assign(new Error(`connect timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }),
         );
     });
-    socket.once('connect', () => socket.setTimeout(0));
+    // Over TLS the connection is usable once the handshake is done, and a handshake can hang too.
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => socket.setTimeout(0));
     socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onGone());
     socket.on('close', () => this.onGone());
@@ -122,10 +127,19 @@ export class Conn implements ResponseEvents {
   }
 }
 
-/** Keep-alive HTTP/1.1 connections to one http: origin, one exchange per socket at a time. */
+/**
+ * Keep-alive HTTP/1.1 connections to one http: or https: origin, one exchange per socket at a time.
+ * Over TLS the certificate is verified as node:https does (the system roots, or `ca`; the host name
+ * or IP checked), and the last session is offered on every new connection (resumption: no full
+ * handshake when the server agrees).
+ */
 export class LeanHttpPool {
   private readonly host: string;
   private readonly port: number;
+  private readonly secure: boolean;
+  private readonly ca: string[] | undefined;
+  /** The latest TLS session a server handed out, offered when the next connection opens. */
+  private session: Buffer | undefined;
   private readonly maxSockets: number;
   private readonly connectTimeoutMs: number;
   private readonly idle: Conn[] = [];
@@ -135,7 +149,9 @@ export class LeanHttpPool {
 
   constructor(url: URL, opts: LeanPoolOptions = {}) {
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    this.port = Number(url.port || 80);
+    this.secure = url.protocol === 'https:';
+    this.port = Number(url.port || (this.secure ? 443 : 80));
+    this.ca = opts.ca;
     this.maxSockets = opts.maxSockets ?? MAX_SOCKETS;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   }
@@ -189,6 +205,23 @@ export class LeanHttpPool {
     for (const conn of [...this.conns]) conn.socket.destroy();
   }
 
+  private connect(): net.Socket {
+    if (!this.secure) return net.connect({ host: this.host, port: this.port });
+    const socket = tls.connect({
+      host: this.host,
+      port: this.port,
+      // SNI carries host names only; an IP address is still checked against the certificate.
+      ...(net.isIP(this.host) ? {} : { servername: this.host }),
+      ...(this.ca ? { ca: this.ca } : {}),
+      ...(this.session ? { session: this.session } : {}),
+      ALPNProtocols: ['http/1.1'],
+    });
+    socket.on('session', (session: Buffer) => {
+      this.session = session;
+    });
+    return socket;
+  }
+
   private take(): Conn | undefined {
     for (let conn = this.idle.pop(); conn; conn = this.idle.pop()) {
       if (!conn.socket.destroyed && performance.now() - conn.idleSince < conn.idleLimitMs) {
@@ -198,8 +231,22 @@ export class LeanHttpPool {
       conn.socket.destroy(); // its 'close' runs forget(), which no longer finds it idle
     }
     if (this.conns.size >= this.maxSockets) return undefined;
-    const conn = new Conn(this, net.connect({ host: this.host, port: this.port }), this.connectTimeoutMs);
+    const conn = new Conn(this, this.connect(), this.connectTimeoutMs);
     this.conns.add(conn);
     return conn;
   }
+}
+
+/**
+ * The lean pool for a backend's http: or https: URL (with the CAs of its caBundlePath agent), or
+ * undefined for any other scheme.
+ */
+export function leanPoolFor(
+  url: URL,
+  agent: HttpsAgent | undefined,
+  connectTimeoutMs: number,
+): LeanHttpPool | undefined {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const ca = (agent?.options as { ca?: string[] } | undefined)?.ca;
+  return new LeanHttpPool(url, { connectTimeoutMs, ...(ca ? { ca } : {}) });
 }

@@ -4,7 +4,7 @@ import { CredentialsError, withCredentials } from './credentials.ts';
 import { messageTooLargeText } from '../limits.ts';
 import { deliverText, transportError } from './deliver.ts';
 import { ownHeaderNames, postJson, withForwarded } from './http-client.ts';
-import { CONNECT_TIMEOUT_MS, LeanHttpPool } from './lean-http.ts';
+import { CONNECT_TIMEOUT_MS, leanPoolFor } from './lean-http.ts';
 import { httpRequest, readSse } from './node-http.ts';
 import { MessageTooLargeError, type SentRequest } from './upstream-response.ts';
 
@@ -85,8 +85,8 @@ export const sseTransport: TransportFactory = async (backend: ResolvedBackend, h
     stream.abort(); // nothing may stay open behind a failed connect
     throw err;
   });
-  // POSTs only carry messages (answers come on the stream): a lean keep-alive client on http:.
-  const pool = endpoint.protocol === 'http:' ? new LeanHttpPool(endpoint, { connectTimeoutMs: connectMs }) : undefined;
+  // POSTs only carry messages (answers come on the stream): a lean keep-alive client.
+  const pool = leanPoolFor(endpoint, backend.httpsAgent, connectMs);
   const path = endpoint.pathname + endpoint.search;
   /** Header names the config and the gateway set; a client's passthrough header never overrides them. */
   const own = ownHeaderNames(backend.resolvedHeaders);

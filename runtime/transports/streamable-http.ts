@@ -1,5 +1,5 @@
 /**
- * Streamable HTTP transport (client side): one POST per message. On http: URLs the POSTs go through
+ * Streamable HTTP transport (client side): one POST per message. On http: and https: URLs the POSTs go through
  * the lean keep-alive client with a request head serialized once per session state; an abort
  * destroys that exchange's socket (no AbortController per request).
  */
@@ -8,7 +8,7 @@ import { CredentialsError, withCredentials } from './credentials.ts';
 import { messageTooLargeText } from '../limits.ts';
 import { deliverText, transportError } from './deliver.ts';
 import { forwardedLines, headerLines, leanHeadersOk, ownHeaderNames, postJson, withForwarded } from './http-client.ts';
-import { CONNECT_TIMEOUT_MS, LeanHttpPool } from './lean-http.ts';
+import { CONNECT_TIMEOUT_MS, leanPoolFor } from './lean-http.ts';
 import { httpRequest, readSse } from './node-http.ts';
 import { MessageTooLargeError, type SentRequest } from './upstream-response.ts';
 
@@ -32,7 +32,7 @@ export const streamableHttpTransport: TransportFactory = async (
   const path = url.pathname + url.search;
   /** Bounds a connection attempt (lean pool) and the wait for the GET stream's head. */
   const connectMs = backend.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-  const pool = url.protocol === 'http:' ? new LeanHttpPool(url, { connectTimeoutMs: connectMs }) : undefined;
+  const pool = leanPoolFor(url, backend.httpsAgent, connectMs);
   const calls = new Map<number, Call>();
   let sessionId: string | undefined;
   let protocolVersion: string | undefined;

@@ -4,6 +4,7 @@
  * connection closes, and the connect deadline.
  */
 import net from 'node:net';
+import type tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { headerLines } from '../../runtime/transports/http-client.ts';
 import { LeanHttpPool } from '../../runtime/transports/lean-http.ts';
 import { MessageTooLargeError } from '../../runtime/transports/upstream-response.ts';
 import { FIXTURES } from './harness.ts';
-import { rawServer } from '../fixtures/servers/http-raw-server.ts';
+import { rawServer, testPki } from '../fixtures/servers/http-raw-server.ts';
 
 const post = (pool: LeanHttpPool, url: URL, body: string, limit?: number) =>
   pool.request(
@@ -25,14 +26,20 @@ const settle = <T>(p: Promise<T>) =>
     (e: Error) => ({ ok: false as const, e }),
   );
 
-describe('lean client hardening', () => {
+const pki = testPki();
+
+describe.each(['http', 'https'] as const)('lean client hardening over %s', (scheme) => {
+  const server = (answer: Parameters<typeof rawServer>[0]) =>
+    rawServer(answer, scheme === 'https' ? { key: pki.key, cert: pki.cert } : undefined);
+  const lean = (url: URL, opts: { maxSockets?: number } = {}) =>
+    new LeanHttpPool(url, { ...opts, ...(scheme === 'https' ? { ca: [pki.ca] } : {}) });
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const f of cleanup.splice(0).reverse()) await f();
   });
 
   it('reads Content-Length + Transfer-Encoding as chunked and never reuses that connection', async () => {
-    const srv = await rawServer((req, socket, n) => {
+    const srv = await server((req, socket, n) => {
       // The Content-Length (5) would leave "\r\n0\r\n\r\n" behind as a smuggled second response.
       if (n === 0)
         socket.write(
@@ -41,19 +48,19 @@ describe('lean client hardening', () => {
       else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond');
     });
     cleanup.push(srv.close);
-    const pool = new LeanHttpPool(srv.url);
+    const pool = lean(srv.url);
     cleanup.push(() => pool.close());
     expect(await (await post(pool, srv.url, '{}').response).text()).toBe('first');
     expect(await (await post(pool, srv.url, '{}').response).text()).toBe('second');
     expect(srv.requests()).toBe(2);
     // Each ambiguous response closes its connection: every request got a socket of its own.
     const sockets = new Set<net.Socket>();
-    const counting = await rawServer((req, socket) => {
+    const counting = await server((req, socket) => {
       sockets.add(socket);
       socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n');
     });
     cleanup.push(counting.close);
-    const pool2 = new LeanHttpPool(counting.url);
+    const pool2 = lean(counting.url);
     cleanup.push(() => pool2.close());
     for (let i = 0; i < 3; i++) expect(await (await post(pool2, counting.url, '{}').response).text()).toBe('x');
     expect(sockets.size).toBe(3);
@@ -67,11 +74,11 @@ describe('lean client hardening', () => {
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n{}',
     ];
-    const srv = await rawServer((req, socket, n) =>
+    const srv = await server((req, socket, n) =>
       socket.write(answers[n] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
     );
     cleanup.push(srv.close);
-    const pool = new LeanHttpPool(srv.url);
+    const pool = lean(srv.url);
     cleanup.push(() => pool.close());
     const errors: string[] = [];
     for (let i = 0; i < answers.length; i++) {
@@ -96,7 +103,7 @@ describe('lean client hardening', () => {
       `HTTP/1.1 200 OK\r\n\r\n${big}`,
     ];
     let n = 0;
-    const srv = await rawServer((req, socket) => {
+    const srv = await server((req, socket) => {
       if (req.includes('"small"')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"small"');
       else if (answers[n] !== undefined) {
         const a = answers[n++];
@@ -105,7 +112,7 @@ describe('lean client hardening', () => {
       }
     });
     cleanup.push(srv.close);
-    const pool = new LeanHttpPool(srv.url);
+    const pool = lean(srv.url);
     cleanup.push(() => pool.close());
     for (let i = 0; i < answers.length; i++) {
       const ok = post(pool, srv.url, '"small"', 1024);
@@ -121,7 +128,7 @@ describe('lean client hardening', () => {
   });
 
   it('an SSE event over the limit fails the reader and resets the socket; smaller events before it arrive', async () => {
-    const srv = await rawServer((req, socket) => {
+    const srv = await server((req, socket) => {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n`);
       const ev = (data: string) => {
         const frame = `event: message\ndata: ${data}\n\n`;
@@ -135,7 +142,7 @@ describe('lean client hardening', () => {
       }, 20);
     });
     cleanup.push(srv.close);
-    const pool = new LeanHttpPool(srv.url);
+    const pool = lean(srv.url);
     cleanup.push(() => pool.close());
     const ex = post(pool, srv.url, '{}', 1024);
     const events: string[] = [];
@@ -147,13 +154,13 @@ describe('lean client hardening', () => {
   });
 
   it('a queued exchange is never dropped when a connection closes and no socket can be taken', async () => {
-    const srv = await rawServer((req, socket, n) => {
+    const srv = await server((req, socket, n) => {
       if (n === 0)
         socket.destroy(); // the first exchange's connection closes under it
       else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok:${n}`);
     });
     cleanup.push(srv.close);
-    const pool = new LeanHttpPool(srv.url, { maxSockets: 1 });
+    const pool = lean(srv.url, { maxSockets: 1 });
     cleanup.push(() => pool.close());
     // take() finds no socket at the moment the first connection is forgotten (the slot is spoken
     // for by then, e.g. by a connection opened in the same tick): forget() must keep the queued
@@ -171,6 +178,52 @@ describe('lean client hardening', () => {
     const third = post(pool, srv.url, '{"a":3}'); // a fresh socket; when it is released, the queued one runs
     expect(await (await third.response).text()).toBe('ok:1');
     expect(await (await queued.response).text()).toBe('ok:2');
+  });
+});
+
+describe('lean client over TLS', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+
+  it('resumes the TLS session on a new connection instead of a full handshake', async () => {
+    const reused: boolean[] = [];
+    // Every answer closes its connection, so each request opens a new one.
+    const srv = await rawServer(
+      (req, socket) => {
+        reused.push((socket as tls.TLSSocket).isSessionReused());
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      },
+      { key: pki.key, cert: pki.cert },
+    );
+    cleanup.push(srv.close);
+    const pool = new LeanHttpPool(srv.url, { ca: [pki.ca] });
+    cleanup.push(() => pool.close());
+    for (let i = 0; i < 3; i++) expect(await (await post(pool, srv.url, '{}').response).text()).toBe('ok');
+    expect(srv.requests()).toBe(3);
+    expect(reused).toEqual([false, true, true]);
+  });
+
+  it('verifies the certificate: an untrusted CA fails the exchange with the TLS error', async () => {
+    const srv = await rawServer((req, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), {
+      key: pki.key,
+      cert: pki.cert,
+    });
+    cleanup.push(srv.close);
+    const pool = new LeanHttpPool(srv.url); // the system roots only
+    cleanup.push(() => pool.close());
+    const r = await settle(post(pool, srv.url, '{}').response);
+    expect(r.ok).toBe(false);
+    expect((r as { e: Error }).e.message).toMatch(/certificate/);
+    expect(srv.requests()).toBe(0);
+  });
+});
+
+describe('lean client connect deadline', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
   });
 
   it('a connection attempt that never completes fails after the connect timeout, and the pool slot is freed', async () => {
