@@ -12,6 +12,7 @@ import { catalog, type CatalogResult } from './scenarios/catalog.ts';
 import { cold, type ColdResult } from './scenarios/cold.ts';
 import { errorText, latency, type LatencyResult } from './scenarios/latency.ts';
 import { throughput, type ThroughputResult } from './scenarios/throughput.ts';
+import { peers, type PeersResult } from './scenarios/peers.ts';
 
 export interface BenchResults {
   meta: {
@@ -31,6 +32,8 @@ export interface BenchResults {
   catalog?: CatalogResult;
   throughput?: ThroughputResult;
   build?: BuildResult;
+  /** Scenario 7: supergateway and mcp-proxy next to the baseline and vmcp, one stdio backend. */
+  peers?: PeersResult;
   /** Scenario-level failures (a whole scenario aborted). */
   errors: Record<string, string>;
 }
@@ -94,6 +97,7 @@ export async function runBench(opts: BenchOptions, log: Log = () => {}): Promise
   if (on('throughput'))
     results.throughput = await scenario('throughput', opts, log, results, (d) => throughput(opts, d));
   if (on('build')) results.build = await scenario('build', opts, log, results, (d) => build(opts, d));
+  if (on('peers')) results.peers = await scenario('peers', opts, log, results, (d) => peers(opts, d));
   results.meta.loadavgAtEnd = loadavg();
   results.meta.elapsedS = Number(((performance.now() - started) / 1000).toFixed(1));
   return results;

@@ -32,7 +32,7 @@ export interface BenchOptions {
   deadlineMs: number;
 }
 
-export const SCENARIOS = ['latency', 'cold', 'catalog', 'throughput', 'build'] as const;
+export const SCENARIOS = ['latency', 'cold', 'catalog', 'throughput', 'build', 'peers'] as const;
 
 const list = (v: string | undefined) =>
   v

@@ -210,5 +210,26 @@ export function renderTable(r: BenchResults): string {
       `| ${row.metric} | ${fmt(row.direct)} | ${fmt(row.baseline)} | ${fmt(row.vmcp)} | ${row.target ?? ''} | ${ok} |`,
     );
   }
+  if (r.peers) lines.push('', ...peersTable(r.peers));
   return lines.join('\n');
+}
+
+/** Scenario 7 as its own table: one row per target, ratios against vmcp. */
+export function peersTable(p: NonNullable<BenchResults['peers']>): string[] {
+  const lines = [
+    '| 7 peers, one stdio backend | version | p50 ms | p99 ms | CPU ms/call | RSS MB | CPU ÷ vmcp | p50 ÷ vmcp |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [kind, t] of Object.entries(p)) {
+    if (!t) continue;
+    if ('error' in t) {
+      lines.push(`| ${kind} | ERR: ${t.error.slice(0, 80)} | | | | | | |`);
+      continue;
+    }
+    const f = (x: unknown) => (x === undefined ? '–' : String(x));
+    lines.push(
+      `| ${kind} | ${f(t.version)} | ${f(t.p50)} | ${f(t.p99)} | ${f(t.cpuMsPerCall)} | ${f(t.rssMb)} | ${f(t.cpuVsVmcp)} | ${f(t.p50VsVmcp)} |`,
+    );
+  }
+  return lines;
 }

@@ -112,4 +112,18 @@ describe('bench harness smoke (tiny counts)', () => {
     sane(b.startMs, 'baseline start');
     sane(b.idleRssMb, 'baseline rss');
   });
+
+  it('7 peers: supergateway and mcp-proxy next to the baseline and vmcp', { timeout: TIMEOUT }, async () => {
+    const r = await run('peers');
+    for (const kind of ['baseline', 'supergateway', 'mcp-proxy', 'vmcp'] as const) {
+      const t = ok(r.peers?.[kind], `peers ${kind}`);
+      sane(t.p50, `${kind} p50`);
+      finiteNonNegative(t.cpuMsPerCall, `${kind} cpu`);
+      sane(t.rssMb, `${kind} rss`);
+    }
+    expect(r.peers?.supergateway && 'version' in r.peers.supergateway ? r.peers.supergateway.version : '').toBe(
+      '4.0.0',
+    );
+    expect(renderTable(r)).toContain('| mcp-proxy | 6.7.19 |');
+  });
 });
