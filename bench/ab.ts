@@ -5,7 +5,8 @@
  * and 2 only (sequential echo calls: p50, p99, added latency, gateway CPU per call). Targets run
  * in a rotating order every repetition, so drift in machine load hits all three alike.
  *   AB_BEFORE=/tmp/before npx tsx bench/ab.ts
- * AB_REPS (5), AB_CALLS (2000), AB_WARMUP (300), AB_TRANSPORTS (http,stdio; also https), AB_OUT (JSON file).
+ * AB_REPS (5), AB_CALLS (2000), AB_WARMUP (300), AB_TRANSPORTS (http,stdio; also https), AB_OUT (JSON file),
+ * AB_PAD_BYTES (0: each echoed text is that much longer; the answer carries it twice).
  * `https`: the HTTP echo fixture behind a TLS terminator (its own process) with a throwaway CA made
  * with openssl and trusted through NODE_EXTRA_CA_CERTS; "direct" is the fixture over plain HTTP.
  */
@@ -38,6 +39,7 @@ if (!before) throw new Error('AB_BEFORE must name a checkout directory of the "b
 const reps = Number(process.env.AB_REPS ?? 5);
 const calls = Number(process.env.AB_CALLS ?? 2000);
 const warm = Number(process.env.AB_WARMUP ?? 300);
+const pad = 'x'.repeat(Number(process.env.AB_PAD_BYTES ?? 0));
 const transports = (process.env.AB_TRANSPORTS ?? 'http,stdio').split(',') as Transport[];
 type Transport = 'http' | 'https' | 'stdio';
 
@@ -124,7 +126,7 @@ async function run(transport: Transport): Promise<Record<string, unknown>> {
         const t = targets[(rep + k) % targets.length];
         const pid = t.gw?.proc.pid;
         const cpu0 = pid ? cpuMs(pid) : 0;
-        const s = summarize(await timedCalls(t.client, t.tool, calls, deadline));
+        const s = summarize(await timedCalls(t.client, t.tool, calls, deadline, pad));
         t.runs.push({ p50: s.p50, p99: s.p99, ...(pid ? { cpu: (cpuMs(pid) - cpu0) / calls } : {}) });
       }
     }

@@ -32,16 +32,17 @@ export async function warmUp(client: RpcClient, tool: string, n: number): Promis
   for (let i = 0; i < n; i++) await echo(client, tool, `warm-${i}-é✓`);
 }
 
-/** `n` sequential verified echo calls; returns the latency of each in ms. */
+/** `n` sequential verified echo calls; returns the latency of each in ms. `pad` lengthens each text. */
 export async function timedCalls(
   client: RpcClient,
   tool: string,
   n: number,
   deadline: Deadline,
+  pad = '',
 ): Promise<Float64Array> {
   const lat = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const text = `call-${i}`;
+    const text = `call-${i}${pad}`;
     const t0 = performance.now();
     const r = await client.call('tools/call', { name: tool, arguments: { text } });
     lat[i] = performance.now() - t0;

@@ -78,6 +78,8 @@ export class LineSplitter {
     if (this.pieces.length === 0 && this.dropHead === undefined && nl - start <= this.maxBytes) {
       // The common case: the whole line is in this piece.
       const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      // A long line that came in one read is relayed as bytes too, when it is shaped for that.
+      if (end - start > this.rawAbove && this.sink.big?.([buf.subarray(start, end)], end - start)) return;
       if (end > start) this.sink.line(buf.toString('utf8', start, end));
       return;
     }

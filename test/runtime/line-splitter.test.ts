@@ -90,4 +90,31 @@ describe('upstreamIdOf', () => {
     { head: '{"result":', tail: '"id":"abc"}', want: undefined },
   ];
   it.each(cases)('$head … $tail → $want', ({ head, tail, want }) => expect(upstreamIdOf(head, tail)).toBe(want));
+
+  it('a line over rawAbove goes to big() whether it came in one read or several; shorter ones are text', () => {
+    const got: string[] = [];
+    const s = new LineSplitter(
+      1000,
+      {
+        line: (t) => got.push(`line ${t}`),
+        oversize: () => got.push('oversize'),
+        big: (pieces, bytes) => {
+          got.push(`big ${bytes} ${Buffer.concat(pieces).toString()}`);
+          return true;
+        },
+      },
+      10,
+    );
+    s.push(Buffer.from('short\n0123456789abc\r\n'));
+    s.push(Buffer.from('0123456'));
+    s.push(Buffer.from('789xyz\n'));
+    expect(got).toEqual(['line short', 'big 13 0123456789abc', 'big 13 0123456789xyz']);
+  });
+
+  it('a line big() declines is decoded and parsed as usual', () => {
+    const got: string[] = [];
+    const s = new LineSplitter(1000, { line: (t) => got.push(t), oversize: () => {}, big: () => false }, 4);
+    s.push(Buffer.from('{"method":"x"}\n'));
+    expect(got).toEqual(['{"method":"x"}']);
+  });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { RAW_ABOVE_BYTES, resultSpanOf, sliceParts } from '../../runtime/transports/stdio-framing.ts';
 import { RawJson } from '../../runtime/raw-json.ts';
 import { HttpExchange } from '../../runtime/server/http-exchange.ts';
@@ -134,5 +135,65 @@ describe('a large result through the gateway, both eras', () => {
     expect(body.id).toBe('big-1');
     expect(body.result.resultType).toBe('complete');
     expect(body.result.content[0].text.length).toBe(size);
+  });
+});
+
+describe('every content type, relayed as bytes above the threshold and parsed below it', () => {
+  let g: RunningGateway;
+  let direct: Client;
+  beforeAll(async () => {
+    g = await startGatewayOver([{ name: 'big', args: [BIG] }]);
+    direct = new Client({ name: 'raw-direct', version: '1' });
+    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [BIG] }));
+  });
+  afterAll(async () => {
+    await direct?.close();
+    await g?.stop();
+  });
+
+  const modern = (id: string, bytes: number) =>
+    fetch(g.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'kinds',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: {
+          name: 'kinds',
+          arguments: { bytes },
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+          },
+        },
+      }),
+    });
+
+  it.each([
+    ['parsed', Math.floor(RAW_ABOVE_BYTES / 4)],
+    ['relayed as bytes', RAW_ABOVE_BYTES * 2],
+  ])('%s: the same result as the backend gives a direct client, in both eras', async (_how, bytes) => {
+    const want = await direct.callTool({ name: 'kinds', arguments: { bytes } });
+    expect(JSON.stringify(want).length).toBeGreaterThan(bytes / 2);
+    const c = new Client({ name: 'raw-kinds', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+    expect(await c.callTool({ name: 'kinds', arguments: { bytes } })).toEqual(want);
+    await c.close();
+    // The bytes on the wire are one valid JSON-RPC response (the 2026 answer also carries resultType).
+    const res = await modern('kinds-1', bytes);
+    expect(res.status).toBe(200);
+    const body = JSON.parse(await res.text());
+    expect(Object.keys(body).sort()).toEqual(['id', 'jsonrpc', 'result']);
+    expect(body.jsonrpc).toBe('2.0');
+    expect(body.id).toBe('kinds-1');
+    expect(body.result).toEqual({ resultType: 'complete', ...want });
   });
 });
