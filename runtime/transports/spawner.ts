@@ -272,6 +272,14 @@ export class Spawner {
   }
 
   private failAll(err: Error): void {
+    // The next start boots a new worker; this one's children can no longer be heard from.
+    const run = this.running;
+    this.running = undefined;
+    if (run) {
+      run.server.close();
+      process.off('exit', run.removeDir);
+      run.removeDir();
+    }
     for (const [id, entry] of this.children) {
       this.children.delete(id);
       entry.reject(new Error(`the spawner thread failed: ${err.message}`));
