@@ -1,6 +1,8 @@
 /** Shared helpers for HTTP transports: parse a body (JSON or SSE) into messages and synthesize transport errors. */
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { JsonRpcMessage, WireHooks } from '../plugins.ts';
+import { RawJson } from '../raw-json.ts';
+import { RAW_ABOVE_BYTES, resultSpanOf } from './stdio-framing.ts';
 
 /** Error code marking a failure of the transport rather than of the backend's own logic. */
 export const TRANSPORT_ERROR = -32000;
@@ -10,8 +12,24 @@ export function transportError(id: number, message: string): JsonRpcMessage {
   return { jsonrpc: '2.0', id, error: { code: TRANSPORT_ERROR, message, data: { vmcpTransport: true } } };
 }
 
-/** Parses a JSON body (one message or a batch) and hands each message to the hooks. */
+/**
+ * Parses a JSON body or SSE event (one message or a batch) and hands each message to the hooks. A
+ * response over RAW_ABOVE_BYTES shaped `{"result":{…},"jsonrpc":"2.0","id":N}` is handed over as
+ * its bytes (RawJson, found at the edges as for stdio), never parsed and re-serialized.
+ */
 export function deliverText(text: string, hooks: WireHooks, related?: number): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short string is never over the bound.
+  if (text.length > RAW_ABOVE_BYTES / 3 && Buffer.byteLength(text) > RAW_ABOVE_BYTES) {
+    const bytes = Buffer.from(text);
+    const span = resultSpanOf([bytes], bytes.length);
+    if (span) {
+      hooks.onmessage(
+        { jsonrpc: '2.0', id: span.id, result: new RawJson([bytes.subarray(span.start, span.end)]) },
+        related,
+      );
+      return;
+    }
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

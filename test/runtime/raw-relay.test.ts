@@ -2,6 +2,7 @@
  * Large stdio answers are relayed as the bytes they came in (RawJson): their id and result are found
  * at the message's edges, and they reach the client intact in both eras, as JSON or inside SSE.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { RAW_ABOVE_BYTES, resultSpanOf, sliceParts } from '../../runtime/transports/stdio-framing.ts';
 import { RawJson } from '../../runtime/raw-json.ts';
+import { deliverText } from '../../runtime/transports/deliver.ts';
 import { HttpExchange } from '../../runtime/server/http-exchange.ts';
 import { FIXTURES, startGatewayOver, type RunningGateway } from './harness.ts';
 
@@ -44,6 +46,31 @@ describe('resultSpanOf: the result and id of a response, from its edges', () => 
     if (!want) return expect(span).toBeUndefined();
     expect(span?.id).toBe(want.id);
     expect(Buffer.concat(sliceParts(pieces, span!.start, span!.end)).toString()).toBe(want.result);
+  });
+});
+
+describe('deliverText: HTTP bodies and SSE events over the threshold stay bytes', () => {
+  const hooks = (got: unknown[]) =>
+    ({ onmessage: (m: unknown) => got.push(m), onclose: () => {}, log: { warn: () => {} } }) as never;
+  const big = `{"content":[{"type":"text","text":"${'é'.repeat(RAW_ABOVE_BYTES)}"}]}`;
+
+  it('a large result is handed over as RawJson with its id; the bytes are the result', () => {
+    const got: any[] = [];
+    deliverText(`{"result":${big},"jsonrpc":"2.0","id":42}`, hooks(got));
+    expect(got).toHaveLength(1);
+    expect(got[0].id).toBe(42);
+    expect(got[0].result).toBeInstanceOf(RawJson);
+    expect(got[0].result.text()).toBe(big);
+  });
+
+  it('small answers, errors, batches and requests are parsed', () => {
+    const got: any[] = [];
+    deliverText('{"result":{"content":[]},"jsonrpc":"2.0","id":1}', hooks(got));
+    deliverText(`{"error":{"code":1,"message":"${'x'.repeat(RAW_ABOVE_BYTES)}"},"jsonrpc":"2.0","id":2}`, hooks(got));
+    deliverText(`[{"result":${big},"jsonrpc":"2.0","id":3}]`, hooks(got));
+    deliverText(`{"method":"notifications/message","params":${big},"jsonrpc":"2.0"}`, hooks(got));
+    expect(got.map((m) => m.result instanceof RawJson)).toEqual([false, false, false, false]);
+    expect(got.map((m) => m.id ?? m.method)).toEqual([1, 2, 3, 'notifications/message']);
   });
 });
 
@@ -138,62 +165,89 @@ describe('a large result through the gateway, both eras', () => {
   });
 });
 
-describe('every content type, relayed as bytes above the threshold and parsed below it', () => {
-  let g: RunningGateway;
-  let direct: Client;
-  beforeAll(async () => {
-    g = await startGatewayOver([{ name: 'big', args: [BIG] }]);
-    direct = new Client({ name: 'raw-direct', version: '1' });
-    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [BIG] }));
+/** The big-result fixture over Streamable HTTP (SSE answers, or JSON bodies); resolves its /mcp URL. */
+function serveHttp(json: boolean): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [BIG, '--http', '0'], {
+    env: { ...process.env, ...(json ? { FIXTURE_JSON_RESPONSE: '1' } : {}) },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  afterAll(async () => {
-    await direct?.close();
-    await g?.stop();
+  return new Promise((resolve, reject) => {
+    let err = '';
+    proc.stderr!.on('data', (c: Buffer) => {
+      err += c;
+      const m = /listening (\d+)/.exec(err);
+      if (m) resolve({ url: `http://127.0.0.1:${m[1]}/mcp`, proc });
+    });
+    proc.once('exit', (code) => reject(new Error(`fixture exited ${code}: ${err}`)));
   });
+}
 
-  const modern = (id: string, bytes: number) =>
-    fetch(g.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'kinds',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id,
-        method: 'tools/call',
-        params: {
-          name: 'kinds',
-          arguments: { bytes },
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-          },
-        },
-      }),
+describe.each(['stdio', 'http-sse', 'http-json'] as const)(
+  'every content type from a %s backend, relayed as bytes above the threshold and parsed below it',
+  (kind) => {
+    let g: RunningGateway;
+    let direct: Client;
+    let fixture: ChildProcess | undefined;
+    beforeAll(async () => {
+      if (kind === 'stdio') g = await startGatewayOver([{ name: 'big', args: [BIG] }]);
+      else {
+        const served = await serveHttp(kind === 'http-json');
+        fixture = served.proc;
+        g = await startGatewayOver([{ name: 'big', transport: 'streamable-http', url: served.url }]);
+      }
+      direct = new Client({ name: 'raw-direct', version: '1' });
+      await direct.connect(new StdioClientTransport({ command: process.execPath, args: [BIG] }));
+    });
+    afterAll(async () => {
+      await direct?.close();
+      await g?.stop();
+      fixture?.kill();
     });
 
-  it.each([
-    ['parsed', Math.floor(RAW_ABOVE_BYTES / 4)],
-    ['relayed as bytes', RAW_ABOVE_BYTES * 2],
-  ])('%s: the same result as the backend gives a direct client, in both eras', async (_how, bytes) => {
-    const want = await direct.callTool({ name: 'kinds', arguments: { bytes } });
-    expect(JSON.stringify(want).length).toBeGreaterThan(bytes / 2);
-    const c = new Client({ name: 'raw-kinds', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
-    expect(await c.callTool({ name: 'kinds', arguments: { bytes } })).toEqual(want);
-    await c.close();
-    // The bytes on the wire are one valid JSON-RPC response (the 2026 answer also carries resultType).
-    const res = await modern('kinds-1', bytes);
-    expect(res.status).toBe(200);
-    const body = JSON.parse(await res.text());
-    expect(Object.keys(body).sort()).toEqual(['id', 'jsonrpc', 'result']);
-    expect(body.jsonrpc).toBe('2.0');
-    expect(body.id).toBe('kinds-1');
-    expect(body.result).toEqual({ resultType: 'complete', ...want });
-  });
-});
+    const modern = (id: string, bytes: number) =>
+      fetch(g.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'kinds',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: {
+            name: 'kinds',
+            arguments: { bytes },
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': {},
+              'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+            },
+          },
+        }),
+      });
+
+    it.each([
+      ['parsed', Math.floor(RAW_ABOVE_BYTES / 4)],
+      ['relayed as bytes', RAW_ABOVE_BYTES * 2],
+    ])('%s: the same result as the backend gives a direct client, in both eras', async (_how, bytes) => {
+      const want = await direct.callTool({ name: 'kinds', arguments: { bytes } });
+      expect(JSON.stringify(want).length).toBeGreaterThan(bytes / 2);
+      const c = new Client({ name: 'raw-kinds', version: '1' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+      expect(await c.callTool({ name: 'kinds', arguments: { bytes } })).toEqual(want);
+      await c.close();
+      // The bytes on the wire are one valid JSON-RPC response (the 2026 answer also carries resultType).
+      const res = await modern('kinds-1', bytes);
+      expect(res.status).toBe(200);
+      const body = JSON.parse(await res.text());
+      expect(Object.keys(body).sort()).toEqual(['id', 'jsonrpc', 'result']);
+      expect(body.jsonrpc).toBe('2.0');
+      expect(body.id).toBe('kinds-1');
+      expect(body.result).toEqual({ resultType: 'complete', ...want });
+    });
+  },
+);
