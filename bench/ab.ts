@@ -10,11 +10,11 @@
  * `https`: the HTTP echo fixture behind a TLS terminator (its own process) with a throwaway CA made
  * with openssl and trusted through NODE_EXTRA_CA_CERTS; "direct" is the fixture over plain HTTP.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient, type RpcClient } from './lib/mcp-client.ts';
 import { Deadline, median, round, summarize, timedCalls, warmUp } from './lib/measure.ts';
+import { makePki } from '../test/support/pki.ts';
 import { cpuMs, spawnNode, stop, stopAll, waitForListening, type Spawned } from './lib/procs.ts';
 import {
   compileVmcp,
@@ -45,45 +45,11 @@ type Transport = 'http' | 'https' | 'stdio';
 
 /** A TLS terminator in front of `target` (host:port), in its own process; resolves its https URL. */
 async function tlsFront(target: URL, dir: string): Promise<{ proc: Spawned; url: string }> {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=bench CA',
-  );
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'tls.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'tls.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'ext.cnf',
-  );
+  const pki = makePki(dir);
   // Every process started from here on trusts the CA (compile's introspection and the gateways).
-  process.env.NODE_EXTRA_CA_CERTS = join(dir, 'ca.pem');
+  process.env.NODE_EXTRA_CA_CERTS = pki.caPath;
   const script = `const tls=require('node:tls'),net=require('node:net'),fs=require('node:fs');
-const s=tls.createServer({key:fs.readFileSync('tls.key'),cert:fs.readFileSync('tls.pem')},(c)=>{const u=net.connect(${target.port},'127.0.0.1');u.setNoDelay(true);c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());});
+const s=tls.createServer({key:fs.readFileSync('server.key'),cert:fs.readFileSync('server.pem')},(c)=>{const u=net.connect(${target.port},'127.0.0.1');u.setNoDelay(true);c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());});
 s.listen(0,'127.0.0.1',()=>process.stderr.write('listening '+s.address().port+'\\n'));`;
   const proc = spawnNode(['-e', script], { cwd: dir });
   const { port } = await waitForListening(proc, 10_000);

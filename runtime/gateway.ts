@@ -250,11 +250,14 @@ export class GatewayCore {
     const changed = (Object.keys(LIST_CHANGED) as ItemKind[]).filter(
       (k) => policyChanged || this.catalog.listResult(k, false) !== next.catalog.listResult(k, false),
     );
-    for (const method of new Set(changed.map((k) => LIST_CHANGED[k]))) {
-      const json = notificationJson(method, {});
+    // resources and resourceTemplates share one notification: sent once.
+    const sent = new Set<string>();
+    for (const kind of changed) {
+      if (sent.has(LIST_CHANGED[kind])) continue;
+      sent.add(LIST_CHANGED[kind]);
+      const json = notificationJson(LIST_CHANGED[kind], {});
       next.broadcast(json);
-      for (const kind of changed.filter((k) => LIST_CHANGED[k] === method).slice(0, 1))
-        for (const l of next.listeners) l(kind, json);
+      for (const l of next.listeners) l(kind, json);
     }
     return changed;
   }

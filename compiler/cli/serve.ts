@@ -136,9 +136,11 @@ export function runtimeProcess(
       done(c ?? (s ? 128 + (s === 'SIGINT' ? 2 : 15) : 1));
     }),
   );
-  const ready = new Promise<void>((r) =>
-    child.on('message', (m: unknown) => (m as { type?: string } | null)?.type === 'vmcp:listening' && r()),
-  );
+  const ready = devReload
+    ? new Promise<void>((r) =>
+        child.on('message', (m: unknown) => (m as { type?: string } | null)?.type === 'vmcp:listening' && r()),
+      )
+    : Promise.resolve();
   return { child, exited, ready };
 }
 

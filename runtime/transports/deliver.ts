@@ -1,8 +1,7 @@
 /** Shared helpers for HTTP transports: parse a body (JSON or SSE) into messages and synthesize transport errors. */
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { JsonRpcMessage, WireHooks } from '../plugins.ts';
-import { RawJson } from '../raw-json.ts';
-import { RAW_ABOVE_BYTES, resultSpanOf } from './stdio-framing.ts';
+import { RAW_ABOVE_BYTES, rawResponse } from './stdio-framing.ts';
 
 /** Error code marking a failure of the transport rather than of the backend's own logic. */
 export const TRANSPORT_ERROR = -32000;
@@ -21,14 +20,8 @@ export function deliverText(text: string, hooks: WireHooks, related?: number): v
   // A UTF-16 unit is at most 3 UTF-8 bytes: a short string is never over the bound.
   if (text.length > RAW_ABOVE_BYTES / 3 && Buffer.byteLength(text) > RAW_ABOVE_BYTES) {
     const bytes = Buffer.from(text);
-    const span = resultSpanOf([bytes], bytes.length);
-    if (span) {
-      hooks.onmessage(
-        { jsonrpc: '2.0', id: span.id, result: new RawJson([bytes.subarray(span.start, span.end)]) },
-        related,
-      );
-      return;
-    }
+    const msg = rawResponse([bytes], bytes.length);
+    if (msg) return hooks.onmessage(msg, related);
   }
   let parsed: unknown;
   try {

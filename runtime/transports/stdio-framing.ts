@@ -3,6 +3,8 @@
  * response's result and id lie (read from the line's edges only, so a 50 MB answer is relayed as
  * bytes), and which call an oversized line answered.
  */
+import type { JsonRpcMessage } from '../plugins.ts';
+import { RawJson } from '../raw-json.ts';
 
 /**
  * Answers longer than this (a stdio line, an HTTP body or an SSE event, in UTF-8 bytes) are relayed
@@ -51,6 +53,15 @@ export function resultSpanOf(pieces: Buffer[], bytes: number): { id: number; sta
   if (head.charCodeAt(start) !== 0x7b || tail.charCodeAt(tail.length - t[0].length - 1) !== 0x7d || end <= start)
     return undefined;
   return { id: Number(id), start, end };
+}
+
+/**
+ * A response as a message whose result stays the bytes it came in (RawJson), when its edges show
+ * the shape resultSpanOf reads; undefined otherwise (the caller parses).
+ */
+export function rawResponse(pieces: Buffer[], bytes: number): JsonRpcMessage | undefined {
+  const span = resultSpanOf(pieces, bytes);
+  return span && { jsonrpc: '2.0', id: span.id, result: new RawJson(sliceParts(pieces, span.start, span.end)) };
 }
 
 /** Bytes [start, end) of the concatenation of `pieces`, without copying them. */

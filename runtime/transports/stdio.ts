@@ -6,13 +6,12 @@
  * process that skips close (process.exit, an uncaught exception) SIGKILLs every live group.
  */
 import { messageTooLargeText } from '../limits.ts';
-import { RawJson } from '../raw-json.ts';
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire, WireHooks } from '../plugins.ts';
 import { transportError } from './deliver.ts';
 import { LineSplitter } from './line-splitter.ts';
 import { ProcessGroups, USE_GROUPS, stopProcessGroup } from './process-groups.ts';
 import { startChild, type Child } from './spawner.ts';
-import { MESSAGE_WITH_METHOD, RAW_ABOVE_BYTES, resultSpanOf, sliceParts, upstreamIdOf } from './stdio-framing.ts';
+import { MESSAGE_WITH_METHOD, RAW_ABOVE_BYTES, rawResponse, upstreamIdOf } from './stdio-framing.ts';
 
 const KILL_GRACE_MS = 2000;
 
@@ -49,13 +48,9 @@ export const stdioTransport: TransportFactory = async (backend: ResolvedBackend,
     {
       big(pieces, bytes) {
         // A large answer is relayed as bytes: its id and result are found at its edges, never parsed.
-        const span = resultSpanOf(pieces, bytes);
-        if (!span) return false;
-        hooks.onmessage({
-          jsonrpc: '2.0',
-          id: span.id,
-          result: new RawJson(sliceParts(pieces, span.start, span.end)),
-        });
+        const msg = rawResponse(pieces, bytes);
+        if (!msg) return false;
+        hooks.onmessage(msg);
         return true;
       },
       line(text) {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Server } from 'node:net';
@@ -8,59 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INITIALIZE, compileWithEnv, rawPost, startAuthBackend, type AuthBackend } from './auth-helpers.ts';
 import { startBundle, type RunningBundle } from './gateway.ts';
+import { makePki, type Pki } from '../support/pki.ts';
 
-// A private CA made with openssl in the test: an HTTPS identity provider that answers RFC 7662
+// A private CA made with openssl in the test (test/support/pki.ts): an HTTPS identity provider that answers RFC 7662
 // introspection, and an HTTPS MCP backend (a TLS terminator in front of the auth fixture). The
 // gateway trusts that CA only through caBundlePath, for the IdP and for the backend.
 const AUDIENCE = 'vmcp-tls-test';
 const SECRET = 'introspect-secret-5b9e';
 
-function makeCa(dir: string): { ca: string; key: string; cert: string } {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=vmcp test CA',
-  );
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'ext.cnf',
-  );
-  return {
-    ca: join(dir, 'ca.pem'),
-    key: readFileSync(join(dir, 'server.key'), 'utf8'),
-    cert: readFileSync(join(dir, 'server.pem'), 'utf8'),
-  };
-}
-
 describe('caBundlePath and token introspection over a private CA', () => {
   let dir: string;
-  let pki: ReturnType<typeof makeCa>;
+  let pki: Pki;
   let idp: HttpsServer;
   let tlsFront: Server;
   let backend: AuthBackend;
@@ -71,9 +28,9 @@ describe('caBundlePath and token introspection over a private CA', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vmcp-tls-'));
-    pki = makeCa(dir);
+    pki = makePki(dir);
     // The same CA under another name: a literal path equal to an env value would trip the leak check.
-    writeFileSync(join(dir, 'idp-ca.pem'), readFileSync(pki.ca));
+    writeFileSync(join(dir, 'idp-ca.pem'), readFileSync(pki.caPath));
     idp = createHttpsServer({ key: pki.key, cert: pki.cert }, (req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
@@ -122,12 +79,12 @@ incomingAuth:
     introspectionUrl: ${idpUrl}/introspect
     clientId: gw
     clientSecretEnv: VMCP_T_ISECRET
-    caBundlePath: ${pki.ca.replace('ca.pem', 'idp-ca.pem')}
+    caBundlePath: ${pki.caPath.replace('ca.pem', 'idp-ca.pem')}
 `,
-      { VMCP_T_CA: pki.ca, VMCP_T_ISECRET: SECRET },
+      { VMCP_T_CA: pki.caPath, VMCP_T_ISECRET: SECRET },
     );
     expect(readFileSync(compiled.bundle, 'utf8')).not.toContain(SECRET);
-    gw = await startBundle(compiled.bundle, [], { ...process.env, VMCP_T_CA: pki.ca, VMCP_T_ISECRET: SECRET });
+    gw = await startBundle(compiled.bundle, [], { ...process.env, VMCP_T_CA: pki.caPath, VMCP_T_ISECRET: SECRET });
   }, 90_000);
 
   afterAll(async () => {

@@ -19,6 +19,34 @@ import { FIXTURES, startGatewayOver, type RunningGateway } from './harness.ts';
 const BIG = join(FIXTURES, 'big-result-server.mjs');
 const b = (s: string) => Buffer.from(s);
 
+/** A 2026-era stateless tools/call over plain fetch (the raw bytes of the answer are the point). */
+function modernToolCall(url: string, id: string, name: string, args: Record<string, unknown>): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: {
+        name,
+        arguments: args,
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientCapabilities': {},
+          'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+        },
+      },
+    }),
+  });
+}
+
 describe('resultSpanOf: the result and id of a response, from its edges', () => {
   const body = `{"content":[{"type":"text","text":"${'x'.repeat(600)}"}]}`;
   const cases: Array<[string, string, { id: number; result: string } | undefined]> = [
@@ -135,27 +163,7 @@ describe('a large result through the gateway, both eras', () => {
   });
 
   it('2026 stateless: the relayed result carries resultType and is valid JSON', async () => {
-    const envelope = {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': {},
-      'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-    };
-    const res = await fetch(g.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'big',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 'big-1',
-        method: 'tools/call',
-        params: { name: 'big', arguments: { bytes: size }, _meta: envelope },
-      }),
-    });
+    const res = await modernToolCall(g.url, 'big-1', 'big', { bytes: size });
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('content-length'))).toBeGreaterThan(size);
     const body: any = await res.json();
@@ -204,32 +212,6 @@ describe.each(['stdio', 'http-sse', 'http-json'] as const)(
       fixture?.kill();
     });
 
-    const modern = (id: string, bytes: number) =>
-      fetch(g.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/call',
-          'mcp-name': 'kinds',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id,
-          method: 'tools/call',
-          params: {
-            name: 'kinds',
-            arguments: { bytes },
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-              'io.modelcontextprotocol/clientCapabilities': {},
-              'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-            },
-          },
-        }),
-      });
-
     it.each([
       ['parsed', Math.floor(RAW_ABOVE_BYTES / 4)],
       ['relayed as bytes', RAW_ABOVE_BYTES * 2],
@@ -241,7 +223,7 @@ describe.each(['stdio', 'http-sse', 'http-json'] as const)(
       expect(await c.callTool({ name: 'kinds', arguments: { bytes } })).toEqual(want);
       await c.close();
       // The bytes on the wire are one valid JSON-RPC response (the 2026 answer also carries resultType).
-      const res = await modern('kinds-1', bytes);
+      const res = await modernToolCall(g.url, 'kinds-1', 'kinds', { bytes });
       expect(res.status).toBe(200);
       const body = JSON.parse(await res.text());
       expect(Object.keys(body).sort()).toEqual(['id', 'jsonrpc', 'result']);

@@ -7,12 +7,15 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { headerLines } from '../../runtime/transports/http-client.ts';
 import { LeanHttpPool } from '../../runtime/transports/lean-http.ts';
 import { MessageTooLargeError } from '../../runtime/transports/upstream-response.ts';
 import { FIXTURES } from './harness.ts';
-import { rawServer, testPki } from '../fixtures/servers/http-raw-server.ts';
+import { rawServer } from '../fixtures/servers/http-raw-server.ts';
+import { makePki } from '../support/pki.ts';
 
 const post = (pool: LeanHttpPool, url: URL, body: string, limit?: number) =>
   pool.request(
@@ -26,7 +29,9 @@ const settle = <T>(p: Promise<T>) =>
     (e: Error) => ({ ok: false as const, e }),
   );
 
-const pki = testPki();
+const pkiDir = mkdtempSync(join(tmpdir(), 'vmcp-pki-'));
+const pki = makePki(pkiDir);
+afterAll(() => rmSync(pkiDir, { recursive: true, force: true }));
 
 describe.each(['http', 'https'] as const)('lean client hardening over %s', (scheme) => {
   const server = (answer: Parameters<typeof rawServer>[0]) =>
