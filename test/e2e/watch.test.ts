@@ -107,7 +107,12 @@ describe('vmcp serve --watch', () => {
 
     // 1. A filter: the list shrinks, the client is told, both backends keep their processes.
     writeFileSync(join(dir, 'vmcp.yaml'), base + filter);
-    await waitFor(() => changes >= 1, 30_000, `list_changed after the filter:\n${cli.stderr()}`);
+    // list_changed is sent before the gateway answers the serve process, which then prints its line.
+    await waitFor(
+      () => changes >= 1 && count(cli.stderr(), /✓ reloaded/) >= 1,
+      30_000,
+      `list_changed after the filter:\n${cli.stderr()}`,
+    );
     expect(await names()).toEqual(['a_add', 'a_echo', 'a_fail', 'a_slow', 'b_echo']);
     expect(transport.sessionId).toBe(session);
     expect(cli.stderr()).toMatch(/✓ reloaded: tools changed \(clients notified\); kept a, b/);
@@ -131,7 +136,11 @@ describe('vmcp serve --watch', () => {
 
     // 4. The imported mcpServers file changes backend b: b restarts, a keeps its process.
     writeFileSync(join(dir, 'servers.json'), servers(' (v2)'));
-    await waitFor(() => changes >= 2, 60_000, `list_changed after servers.json:\n${cli.stderr()}`);
+    await waitFor(
+      () => changes >= 2 && count(cli.stderr(), /✓ reloaded/) >= 3,
+      60_000,
+      `list_changed after servers.json:\n${cli.stderr()}`,
+    );
     expect(cli.stderr()).toMatch(/✓ reloaded: tools changed \(clients notified\); kept a; restarted b/);
     const listed = (await client.listTools()).tools;
     expect(listed.find((t) => t.name === 'b_echo')?.description).toMatch(/\(v2\)$/);
