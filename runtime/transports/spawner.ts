@@ -127,11 +127,14 @@ class RemoteChild extends EventEmitter {
 interface Running {
   worker: Worker;
   server: Server;
-  dir: string;
   path: string;
   listening: Promise<void>;
+  /** Removes the socket's directory (none on Linux: the socket is abstract). */
   removeDir: () => void;
 }
+
+/** How long a connection to the private server may take to send its token. */
+const TOKEN_WAIT_MS = 5_000;
 
 /**
  * One worker thread and one private Unix socket server, started with the first child and stopped
@@ -148,6 +151,11 @@ export class Spawner {
     { child: RemoteChild; ends: Socket[]; resolve(c: Child): void; reject(e: Error): void }
   >();
   private nextId = 1;
+
+  constructor(
+    /** How long a connection to the private server may take to send its token (tests shorten it). */
+    private readonly tokenWaitMs = TOKEN_WAIT_MS,
+  ) {}
 
   /** Whether its worker thread runs (from the first start until the last child has exited). */
   get active(): boolean {
@@ -186,9 +194,17 @@ export class Spawner {
   }
 
   private boot(): Running {
-    // A directory only this user can enter: no other user can connect to the socket inside.
-    const dir = mkdtempSync(join(tmpdir(), 'vmcp-spawn-'));
-    const path = join(dir, 's');
+    // On Linux the socket is abstract: it leaves nothing behind, even when the process is killed
+    // with SIGKILL. Elsewhere it lives in a directory only this user can enter. Either way a
+    // connection counts only with a 128-bit token this process made (onConnection).
+    let path: string;
+    let removeDir = () => {};
+    if (process.platform === 'linux') path = `\0vmcp-spawn-${process.pid}-${randomBytes(12).toString('hex')}`;
+    else {
+      const dir = mkdtempSync(join(tmpdir(), 'vmcp-spawn-'));
+      path = join(dir, 's');
+      removeDir = () => rmSync(dir, { recursive: true, force: true });
+    }
     const server = createServer({ pauseOnConnect: true }, (s) => this.onConnection(s));
     server.unref();
     const listening = new Promise<void>((resolve, reject) => {
@@ -199,9 +215,8 @@ export class Spawner {
     worker.unref();
     worker.on('message', (m: WorkerEvent) => this.onEvent(m));
     worker.on('error', (err) => this.failAll(err));
-    const removeDir = () => rmSync(dir, { recursive: true, force: true });
     process.once('exit', removeDir);
-    return { worker, server, dir, path, listening, removeDir };
+    return { worker, server, path, listening, removeDir };
   }
 
   private release(): void {
@@ -235,6 +250,7 @@ export class Spawner {
       got += chunk.toString('latin1');
       if (got.length < 32) return;
       s.off('data', onData);
+      s.setTimeout(0);
       s.pause();
       const match = got.length === 32 ? this.accepted.get(got) : undefined;
       if (!match) return void s.destroy();
@@ -243,6 +259,10 @@ export class Spawner {
     };
     s.on('data', onData);
     s.on('error', () => {});
+    // A connection that never sends a token is dropped (the legitimate one sends it at once).
+    s.setTimeout(this.tokenWaitMs, () => {
+      if (got.length < 32) s.destroy();
+    });
     s.resume();
   }
 

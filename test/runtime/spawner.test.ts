@@ -3,6 +3,9 @@
  * worker thread, and the child's stdio are socket pairs read and written on the main thread. Real
  * processes; the stdio transport's own tests (lifecycle, process groups, faults) run over it too.
  */
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Spawner, startChild, type Child } from '../../runtime/transports/spawner.ts';
 
@@ -104,4 +107,37 @@ describe('startChild', () => {
     const again = await startChild({ ...spec, args: ['-e', 'process.stdout.write("again")'] }, spawner);
     expect(await read(again.stdout)).toBe('again');
   });
+
+  it.runIf(process.platform === 'linux')(
+    'leaves nothing on disk (an abstract socket), and drops a connection with a wrong token or none',
+    async () => {
+      const leftovers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('vmcp-spawn-')).length;
+      const before = leftovers();
+      const spawner = new Spawner(50);
+      const child = await startChild(
+        { command: process.execPath, args: ['-e', 'process.stdin.pipe(process.stdout)'], detached: true },
+        spawner,
+      );
+      const path = (spawner as unknown as { running: { path: string } }).running.path;
+      expect(path.startsWith('\0')).toBe(true);
+      expect(leftovers()).toBe(before);
+      // A stranger who finds the name: a wrong token is dropped at once, silence after the wait.
+      const closed = (token?: string) =>
+        new Promise<string>((resolve) => {
+          let heard = '';
+          const s = connect(path, () => token !== undefined && s.write(token));
+          s.on('data', (c: Buffer) => (heard += c.toString()));
+          s.on('error', () => {});
+          s.on('close', () => resolve(heard));
+        });
+      expect(await closed('x'.repeat(32))).toBe('');
+      expect(await closed()).toBe('');
+      // The child's streams are untouched.
+      const out = read(child.stdout);
+      child.stdin.end('still here');
+      expect(await out).toBe('still here');
+      await exited(child);
+      expect(spawner.active).toBe(false);
+    },
+  );
 });
