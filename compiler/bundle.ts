@@ -65,7 +65,9 @@ export async function bundleRouter(routerSource: string, name: string): Promise<
     },
     // Bundled CommonJS dependencies may call require() for node built-ins; the banner provides it.
     mainFields: ['module', 'main'],
-    conditions: ['node', 'import'],
+    // `module` as esbuild has it by default: packages that map it to an ESM build (the OpenTelemetry
+    // API) are bundled from it rather than from their CommonJS build, which is larger and slower.
+    conditions: ['node', 'import', 'module'],
     plugins: [embedCedarWasm],
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))?.text ?? '';
