@@ -14,6 +14,7 @@ import type { RuntimePlugins } from './plugins.ts';
 import { resolveBackends } from './resolve-backends.ts';
 import { startHttp, warmUp, type HttpFrontEnd } from './server/http.ts';
 import { serveStdio } from './server/stdio.ts';
+import { warmProtocol } from './warm-up.ts';
 import type { CompiledGateway } from './compiled-gateway.ts';
 
 export type {
@@ -65,6 +66,7 @@ export async function startGateway(
     resolveLogFormat(args.logFormat),
   );
   let core: GatewayCore;
+  let resolved: ReturnType<typeof resolveBackends>;
   try {
     if (args.dumpGateway || args.help) {
       // Inspection modes: no backend is started and no env secret is resolved.
@@ -84,14 +86,8 @@ export async function startGateway(
       gateway.sharedStore && plugins.sharedStore
         ? plugins.sharedStore(gateway.sharedStore, { gateway: gateway.name, log, env: process.env })
         : undefined;
-    core = new GatewayCore(
-      gateway,
-      resolveBackends(gateway, plugins, process.env, log),
-      plugins,
-      log,
-      sessionKeys,
-      sharedStore,
-    );
+    resolved = resolveBackends(gateway, plugins, process.env, log);
+    core = new GatewayCore(gateway, resolved, plugins, log, sessionKeys, sharedStore);
   } catch (err) {
     return fail(err);
   }
@@ -139,6 +135,8 @@ export async function startGateway(
     return fail(err);
   }
   await warmUp(http, args.host);
+  const warmed = await warmProtocol(gateway, resolved, plugins);
+  log.debug({ ...warmed }, 'warm-up: one throwaway session through a throwaway core (the real one saw nothing)');
   core.start();
   if (args.devReload && process.send) {
     const front = http;
