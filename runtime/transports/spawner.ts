@@ -133,9 +133,6 @@ interface Running {
   removeDir: () => void;
 }
 
-/** How long a connection to the private server may take to send its token. */
-const TOKEN_WAIT_MS = 5_000;
-
 /**
  * One worker thread and one private Unix socket server, started with the first child and stopped
  * when the last one has exited (the worker must outlive its children: it hears their exits).
@@ -152,10 +149,8 @@ export class Spawner {
   >();
   private nextId = 1;
 
-  constructor(
-    /** How long a connection to the private server may take to send its token (tests shorten it). */
-    private readonly tokenWaitMs = TOKEN_WAIT_MS,
-  ) {}
+  /** `tokenWaitMs`: how long a connection to the private server may take to send its token. */
+  constructor(private readonly tokenWaitMs = 5_000) {}
 
   /** Whether its worker thread runs (from the first start until the last child has exited). */
   get active(): boolean {
@@ -197,14 +192,9 @@ export class Spawner {
     // On Linux the socket is abstract: it leaves nothing behind, even when the process is killed
     // with SIGKILL. Elsewhere it lives in a directory only this user can enter. Either way a
     // connection counts only with a 128-bit token this process made (onConnection).
-    let path: string;
-    let removeDir = () => {};
-    if (process.platform === 'linux') path = `\0vmcp-spawn-${process.pid}-${randomBytes(12).toString('hex')}`;
-    else {
-      const dir = mkdtempSync(join(tmpdir(), 'vmcp-spawn-'));
-      path = join(dir, 's');
-      removeDir = () => rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = process.platform === 'linux' ? undefined : mkdtempSync(join(tmpdir(), 'vmcp-spawn-'));
+    const path = dir ? join(dir, 's') : `\0vmcp-spawn-${process.pid}-${randomBytes(12).toString('hex')}`;
+    const removeDir = () => dir && rmSync(dir, { recursive: true, force: true });
     const server = createServer({ pauseOnConnect: true }, (s) => this.onConnection(s));
     server.unref();
     const listening = new Promise<void>((resolve, reject) => {
