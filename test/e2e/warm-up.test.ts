@@ -126,5 +126,7 @@ describe('start-up warm-up', () => {
     expect(auditLines().filter((e) => e.type === 'mcp_initialize')).toHaveLength(1);
     expect(requestSamples(await metrics()).length).toBeGreaterThan(0);
     await waitFor(() => receiver.spans.find((s) => s.name === 'initialize'), 15_000, 'the initialize span');
+    // Exported after anything the warm-up could have produced: still the client's alone.
+    expect(receiver.spans.filter((s) => s.name === 'initialize')).toHaveLength(1);
   });
 });
