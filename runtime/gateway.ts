@@ -277,8 +277,7 @@ export class GatewayCore {
     this.scoped.clear();
     this.scopedCount = 0;
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && gone.some((b) => (b.peer?.pending.size ?? 0) > 0))
-      await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < deadline && gone.some((b) => b.clientCalls() > 0)) await new Promise((r) => setTimeout(r, 20));
     await Promise.all(gone.map((b) => b.close()));
     if (this.sharedStore !== next.sharedStore) await this.sharedStore?.close();
     await this.observer.close?.();
@@ -804,11 +803,11 @@ export class GatewayCore {
     for (const s of this.sessions.values()) if (s.push && (!filter || filter(s))) s.push(json);
   }
 
-  /** Upstream calls in flight on every connection, shared and scoped (shutdown drains them). */
+  /** Client calls in flight on every connection, shared and scoped (shutdown drains them, not handshakes). */
   inflightCalls(): number {
     let n = 0;
-    for (const b of this.backends) n += b.peer?.pending.size ?? 0;
-    for (const mine of this.scoped.values()) for (const b of mine.values()) n += b.peer?.pending.size ?? 0;
+    for (const b of this.backends) n += b.clientCalls();
+    for (const mine of this.scoped.values()) for (const b of mine.values()) n += b.clientCalls();
     return n;
   }
 

@@ -176,7 +176,7 @@ async function shutdown(
     );
     await new Promise((r) => setTimeout(r, drainDelayMs));
   }
-  log.info({}, 'shutting down: draining in-flight calls');
+  log.info({ inflight: core.inflightCalls() }, 'shutting down: draining in-flight calls');
   const stopped = http?.close(DRAIN_MS);
   for (const s of core.sessions.values()) s.endStream?.();
   const deadline = Date.now() + DRAIN_MS;

@@ -83,6 +83,13 @@ export class Peer {
     });
   }
 
+  /** Calls made for a client (they carry its context); the gateway's own handshake and probes do not. */
+  clientCalls(): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.ctx) n++;
+    return n;
+  }
+
   /** Sends a notification upstream. */
   notify(method: string, params: unknown): void {
     this.wire.send(notificationJson(method, params));

@@ -54,6 +54,8 @@ export class Backend {
   private healthFailures = 0;
   private checking = false;
   private waiters = new Set<() => void>();
+  /** Client calls waiting for this backend to become ready (not yet sent). */
+  private waitingClients = 0;
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private health: ReturnType<typeof setInterval> | undefined;
   private driftLogged = new Set<string>();
@@ -118,7 +120,12 @@ export class Backend {
       // A call that comes before the gateway got round to starting this backend starts it now.
       if (!this.begun && this.state === 'connecting') this.start();
       const started = Date.now();
-      await this.waitReady(this.cfg.timeoutMs);
+      if (ctx) this.waitingClients++;
+      try {
+        await this.waitReady(this.cfg.timeoutMs);
+      } finally {
+        if (ctx) this.waitingClients--;
+      }
       remaining = Math.max(1, this.cfg.timeoutMs - (Date.now() - started));
     }
     // Checked after readiness: drift is only known once the backend has connected.
@@ -145,6 +152,14 @@ export class Backend {
       if (isInfrastructureFailure(err)) this.circuit.failure();
       throw err;
     }
+  }
+
+  /**
+   * Client calls in flight here: sent and unanswered, or waiting for readiness. A shutdown drains
+   * these; the gateway's own initialize, list and ping requests are not waited for.
+   */
+  clientCalls(): number {
+    return this.waitingClients + (this.peer?.clientCalls() ?? 0);
   }
 
   /** Stops health checks and timers, fails pending calls, closes the connection (kills the child). */

@@ -160,6 +160,52 @@ describe('graceful shutdown', () => {
     expect(await code).toBe(0);
     await waitFor(() => pids.every((p) => !alive(p)), 5000, 'children gone');
   });
+
+  /** The shutdown line's count of client calls to drain. */
+  const drained = (logs: string) => {
+    const line = logs.split('\n').find((l) => l.includes('shutting down: draining'));
+    return line === undefined ? undefined : JSON.parse(line).inflight;
+  };
+
+  it('SIGTERM while a backend is still starting does not wait for its handshake; the child is killed', async () => {
+    // The backend answers initialize only after a minute: the gateway's own handshake is pending.
+    const gw = await buildGateway([
+      { name: 'echo', args: [ECHO], env: { ECHO_INIT_DELAY_MS: '60000' }, introspectEnv: {} },
+    ]);
+    const g = await runBundle(await bundleGateway(gw));
+    const pid: number = await waitFor(
+      async () => {
+        const [b] = (await getJson(g, '/status')).body.backends as any[];
+        return b.state === 'connecting' && typeof b.pid === 'number' ? b.pid : (undefined as unknown as number);
+      },
+      10_000,
+      'backend spawned',
+    );
+    expect(await g.stop('SIGTERM')).toBe(0);
+    // Counting the handshake as a client call held every such shutdown for the whole drain (5 s),
+    // long enough for a supervisor's grace period to SIGKILL the gateway and orphan its children.
+    expect(drained(g.logs())).toBe(0);
+    await waitFor(() => !alive(pid), 5000, 'child gone');
+  });
+
+  it('SIGTERM drains a client call that is waiting for its backend to become ready', async () => {
+    const gw = await buildGateway([
+      { name: 'echo', args: [ECHO], env: { ECHO_INIT_DELAY_MS: '1500' }, introspectEnv: {} },
+    ]);
+    const g = await runBundle(await bundleGateway(gw));
+    const c = new Client({ name: 'drain-waiting', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+    const call = c.callTool({ name: 'echo', arguments: { text: 'after the handshake' } });
+    await waitFor(
+      async () => ((await getJson(g, '/status')).body.backends as any[])[0].state === 'connecting',
+      10_000,
+      'backend connecting',
+    );
+    const code = g.stop('SIGTERM');
+    expect((await call).content).toEqual([{ type: 'text', text: 'after the handshake' }]);
+    expect(await code).toBe(0);
+    expect(drained(g.logs())).toBe(1);
+  });
 });
 
 describe('bundle contents', () => {
