@@ -38,7 +38,7 @@ import {
 } from './event-fields.ts';
 import { eventData, REDACTED } from './scrub.ts';
 import { isToolError } from '../tool-error.ts';
-import { AuditSink, openAuditFile } from './sink.ts';
+import { AuditSink, FLUSH_MS, openAuditFile } from './sink.ts';
 
 const NOOP_UPSTREAM: UpstreamSpan = { end() {} };
 const NOOP_SPAN: RequestSpan = { upstream: () => NOOP_UPSTREAM, end() {} };
@@ -287,6 +287,9 @@ class AuditSpan implements RequestSpan {
 export const auditLog: ObserverFactory = (gw: CompiledGateway, log: Logger): Observer => {
   const cfg = gw.audit;
   if (cfg === undefined) return { request: () => NOOP_SPAN };
-  const sink = cfg.logFile !== undefined ? openAuditFile(cfg.logFile, log) : new AuditSink(process.stderr, log, false);
+  const sink =
+    cfg.logFile !== undefined
+      ? openAuditFile(cfg.logFile, log)
+      : new AuditSink(process.stderr, log, false, undefined, FLUSH_MS);
   return new AuditLog(cfg, sink);
 };

@@ -1,17 +1,23 @@
 /**
  * Where audit lines go: stderr or a file opened once, in append mode, at start-up. A write never
- * blocks or fails a call. While the stream holds more than a bound of unwritten bytes (a slow disk,
- * a stalled pipe), lines are dropped and counted, and the count is logged when the stream drains
- * and at shutdown. A write error is logged once; the lines after it are counted as dropped.
+ * blocks or fails a call. Lines are gathered for up to `flushMs` (or 64 KiB) and written together:
+ * one write per batch instead of one per event (for a file, each write is a thread-pool job and two
+ * thread wake-ups). Shutdown and process exit write what is gathered. While the stream holds more
+ * than a bound of unwritten bytes (a slow disk, a stalled pipe), lines are dropped and counted, and
+ * the count is logged when the stream drains and at shutdown. A write error is logged once; the
+ * lines after it are counted as dropped.
  */
-import { openSync } from 'node:fs';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StartupError } from '../env.ts';
 import type { Logger } from '../log.ts';
 
 /** Unwritten bytes a stream may hold before lines are dropped. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** How long the gateway's sinks gather lines before writing them (the event times are exact). */
+export const FLUSH_MS = 5;
+/** A batch this large is written at once. */
+const MAX_BATCH_BYTES = 64 * 1024;
 
 /** One audit destination: takes whole lines, drops them rather than wait. */
 export class AuditSink {
@@ -19,6 +25,21 @@ export class AuditSink {
   private dropped = 0;
   private broken = false;
   private waitingForDrain = false;
+  /** Lines gathered and not yet handed to the stream. */
+  private batch: string[] = [];
+  private batchBytes = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** At process exit (a fatal error, a second signal), gathered lines are written synchronously. */
+  private readonly onExit = () => {
+    const lines = this.take();
+    if (lines === undefined || this.broken) return;
+    try {
+      if (this.fd !== undefined) writeSync(this.fd, lines);
+      else this.out.write(lines);
+    } catch {
+      // Exiting: nowhere left to report it.
+    }
+  };
 
   constructor(
     private readonly out: Writable,
@@ -26,6 +47,10 @@ export class AuditSink {
     /** True when the sink opened the stream and must end it at shutdown (a file; not stderr). */
     private readonly owned: boolean,
     private readonly maxBufferedBytes = MAX_BUFFERED_BYTES,
+    /** Gathering window; 0 hands every line to the stream at once. */
+    private readonly flushMs = 0,
+    /** The file's descriptor, for the synchronous write at exit. */
+    private readonly fd?: number,
   ) {
     out.on('error', (err: Error) => {
       if (this.broken) return;
@@ -39,13 +64,47 @@ export class AuditSink {
 
   /** Appends one line (newline included), or drops and counts it. */
   write(line: string): void {
-    const out = this.out;
-    if (this.broken || out.destroyed) {
+    if (this.flushMs <= 0) return this.send(line, 1);
+    if (this.broken || this.out.destroyed) {
       this.dropped++;
       return;
     }
+    this.batch.push(line);
+    this.batchBytes += line.length;
+    if (this.batchBytes >= MAX_BATCH_BYTES) this.flush();
+    else if (this.timer === undefined) {
+      if (this.batch.length === 1) process.once('exit', this.onExit);
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+    }
+  }
+
+  /** Hands the gathered lines to the stream now. */
+  flush(): void {
+    const n = this.batch.length;
+    const lines = this.take();
+    if (lines !== undefined) this.send(lines, n);
+  }
+
+  private take(): string | undefined {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.batch.length === 0) return undefined;
+    const lines = this.batch.length === 1 ? this.batch[0] : this.batch.join('');
+    this.batch = [];
+    this.batchBytes = 0;
+    process.off('exit', this.onExit);
+    return lines;
+  }
+
+  /** Writes `lines` (`count` of them), or drops and counts them. */
+  private send(lines: string, count: number): void {
+    const out = this.out;
+    if (this.broken || out.destroyed) {
+      this.dropped += count;
+      return;
+    }
     if (out.writableLength > this.maxBufferedBytes) {
-      this.dropped++;
+      this.dropped += count;
       if (!this.waitingForDrain) {
         this.waitingForDrain = true;
         out.once('drain', () => {
@@ -55,7 +114,7 @@ export class AuditSink {
       }
       return;
     }
-    out.write(line);
+    out.write(lines);
   }
 
   /** Lines dropped and not yet reported (for tests and /status). */
@@ -74,6 +133,7 @@ export class AuditSink {
 
   /** Reports drops and, for a file, flushes and closes it; never throws. */
   async close(): Promise<void> {
+    this.flush();
     this.reportDrops();
     if (!this.owned || this.broken || this.out.destroyed) return;
     await new Promise<void>((resolve) => {
@@ -91,5 +151,5 @@ export function openAuditFile(path: string, log: Logger, maxBufferedBytes?: numb
   } catch (err) {
     throw new StartupError(`audit.logFile: cannot open ${path} for appending: ${(err as Error).message}`);
   }
-  return new AuditSink(createWriteStream(path, { fd, flags: 'a' }), log, true, maxBufferedBytes);
+  return new AuditSink(createWriteStream(path, { fd, flags: 'a' }), log, true, maxBufferedBytes, FLUSH_MS, fd);
 }

@@ -123,6 +123,8 @@ describe('start-up warm-up', () => {
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name)).toContain('echo_echo');
     await client.close();
+    // The audit sink gathers lines for a few milliseconds before it writes them.
+    await waitFor(() => auditLines().some((e) => e.type === 'mcp_initialize'), 5000, 'the initialize audit event');
     expect(auditLines().filter((e) => e.type === 'mcp_initialize')).toHaveLength(1);
     expect(requestSamples(await metrics()).length).toBeGreaterThan(0);
     await waitFor(() => receiver.spans.find((s) => s.name === 'initialize'), 15_000, 'the initialize span');

@@ -3,6 +3,7 @@
  * and outcome, the filters, request/response data only on opt-in and bounded, no secret in the
  * output (planted tokens grepped for), file output, write errors and backpressure drops.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -453,5 +454,86 @@ describe('output', () => {
     await new Promise((r) => setImmediate(r));
     expect(lines.find((l) => l.dropped !== undefined)?.dropped).toBe(dropped);
     expect(sink.droppedCount).toBe(0);
+  });
+
+  /** A stream that records each write it is handed. */
+  function countingOut() {
+    const writes: string[] = [];
+    const out = new Writable({
+      write(chunk, _e, done) {
+        writes.push(chunk.toString());
+        done();
+      },
+    });
+    return { out, writes };
+  }
+
+  it('gathers the lines of one window into one write, in order', async () => {
+    vi.useFakeTimers();
+    try {
+      const { out, writes } = countingOut();
+      const { log } = recordingLog();
+      const sink = new AuditSink(out, log, false, undefined, 5);
+      for (const n of [1, 2, 3]) sink.write(`line ${n}\n`);
+      expect(writes).toEqual([]); // nothing before the window closes
+      await vi.advanceTimersByTimeAsync(5);
+      expect(writes).toEqual(['line 1\nline 2\nline 3\n']);
+      sink.write('line 4\n');
+      await vi.advanceTimersByTimeAsync(5);
+      expect(writes).toEqual(['line 1\nline 2\nline 3\n', 'line 4\n']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('writes a 64 KiB batch at once, and what is gathered at close', async () => {
+    const { out, writes } = countingOut();
+    const { log } = recordingLog();
+    const sink = new AuditSink(out, log, false, undefined, 60_000);
+    const big = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < 64; i++) sink.write(big);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toBe(big.repeat(64));
+    sink.write('last\n');
+    expect(writes).toHaveLength(1);
+    await sink.close();
+    expect(writes).toEqual([big.repeat(64), 'last\n']);
+  });
+
+  it('drops and counts every line of a batch the backed-up stream cannot take', async () => {
+    const pending: (() => void)[] = [];
+    const stalled = new Writable({
+      highWaterMark: 256,
+      write(_c, _e, done) {
+        pending.push(done);
+      },
+    });
+    const { log } = recordingLog();
+    const sink = new AuditSink(stalled, log, false, 100, 60_000);
+    sink.write(`${'a'.repeat(200)}\n`);
+    sink.flush(); // taken: the stream held nothing yet
+    for (let i = 0; i < 7; i++) sink.write('b\n');
+    sink.flush(); // 201 bytes unwritten > 100: all seven are dropped
+    expect(pending).toHaveLength(1);
+    expect(sink.droppedCount).toBe(7);
+    while (pending.length > 0) pending.shift()?.();
+  });
+
+  it('a process that exits with lines still gathered writes them to the file first', () => {
+    const file = join(dir, 'exit.jsonl');
+    const sinkModule = join(import.meta.dirname, '../../runtime/audit/sink.ts');
+    const logModule = join(import.meta.dirname, '../../runtime/log.ts');
+    const code = `
+      const { openAuditFile } = await import(${JSON.stringify(sinkModule)});
+      const { createLogger } = await import(${JSON.stringify(logModule)});
+      const sink = openAuditFile(${JSON.stringify(file)}, createLogger({}, 'silent', () => {}));
+      sink.write('{"n":1}\\n');
+      sink.write('{"n":2}\\n');
+      process.exit(3);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(3);
+    expect(readFileSync(file, 'utf8')).toBe('{"n":1}\n{"n":2}\n');
   });
 });
