@@ -3,9 +3,10 @@
  * at sampling 1.0 and at 0.1 (spans exported over OTLP/HTTP to a collector stand-in that accepts
  * and drops them), with the audit log on (to a file), and with neither, measured in one run over the
  * same stdio echo backend. The runs alternate (off, traced, sampled, audited, off, …) so the drift
- * of a noisy machine hits every side alike; ratios are against the "off" bundle of this run.
+ * of a noisy machine hits every side alike; each ratio is the median over the repetitions of that
+ * repetition's figure against its own "off" run.
  *   npx tsx bench/telemetry.ts
- *   TELEMETRY_CALLS=500 npx tsx bench/telemetry.ts     # a quicker run
+ *   TELEMETRY_CALLS=500 TELEMETRY_REPS=1 npx tsx bench/telemetry.ts     # a quicker run
  * Goal: tracing at 1.0 adds at most 25% CPU per call; a bundle without telemetry is unchanged.
  */
 import { createServer } from 'node:http';
@@ -22,6 +23,8 @@ const GOAL_TRACING_RATIO = 1.25;
 // the ratio is the steady state's rather than the JIT's (measured: 200 warm-up calls put "off" at
 // 0.31 ms per call, 3000 put it at 0.10 ms).
 const WARMUP = Math.max(0, Number(process.env.TELEMETRY_WARMUP ?? 2000));
+/** Repetitions of the alternating sequence; the ratios are medians of each repetition's own. */
+const REPS = Math.max(1, Number(process.env.TELEMETRY_REPS ?? 5));
 
 /** A collector stand-in: accepts OTLP/HTTP posts and drops them, counting the spans' requests. */
 async function startSink(): Promise<{ hostPort: string; posts: () => number; close(): void }> {
@@ -110,16 +113,19 @@ try {
     sampled: [],
     audited: [],
   };
-  for (let rep = 0; rep < 2; rep++)
+  for (let rep = 0; rep < REPS; rep++)
     for (const k of Object.keys(bundles) as Array<keyof typeof bundles>) runs[k].push(await measure(bundles[k]));
-  const avg = (k: keyof typeof bundles) => ({
-    p50: runs[k].reduce((s, r) => s + r.p50, 0) / runs[k].length,
-    cpu: runs[k].reduce((s, r) => s + r.cpu, 0) / runs[k].length,
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const mid = (k: keyof typeof bundles) => ({
+    p50: med(runs[k].map((r) => r.p50)),
+    cpu: med(runs[k].map((r) => r.cpu)),
   });
-  const off = avg('off');
-  const traced = avg('traced');
-  const sampled = avg('sampled');
-  const audited = avg('audited');
+  // Each repetition's ratio is against the "off" run next to it, so drift between repetitions cancels.
+  const ratios = (k: keyof typeof bundles) => runs[k].map((r, i) => r.cpu / runs.off[i].cpu);
+  const off = mid('off');
+  const traced = mid('traced');
+  const sampled = mid('sampled');
+  const audited = mid('audited');
   const size = (k: keyof typeof bundles) => statSync(bundles[k]).size;
   const result = {
     calls: CALLS,
@@ -130,10 +136,16 @@ try {
       sampled: round(sampled.cpu, 4),
       audited: round(audited.cpu, 4),
     },
+    reps: REPS,
     cpuRatio: {
-      traced: round(traced.cpu / off.cpu),
-      sampled: round(sampled.cpu / off.cpu),
-      audited: round(audited.cpu / off.cpu),
+      traced: round(med(ratios('traced'))),
+      sampled: round(med(ratios('sampled'))),
+      audited: round(med(ratios('audited'))),
+    },
+    cpuRatioPerRep: {
+      traced: ratios('traced').map((x) => round(x)),
+      sampled: ratios('sampled').map((x) => round(x)),
+      audited: ratios('audited').map((x) => round(x)),
     },
     addedMsPerCall: {
       traced: round(traced.cpu - off.cpu, 4),
