@@ -780,6 +780,7 @@ export class GatewayCore {
         restarts: b.restarts,
         pid: b.pid,
         inflight: b.peer?.pending.size ?? 0,
+        clientCalls: b.clientCalls(),
         lastError: b.lastError,
         drift: b.drift,
         blocked: [...b.blocked],

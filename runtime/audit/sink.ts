@@ -32,7 +32,8 @@ export class AuditSink {
   /** At process exit (a fatal error, a second signal), gathered lines are written synchronously. */
   private readonly onExit = () => {
     const lines = this.take();
-    if (lines === undefined || this.broken) return;
+    // Only when nothing older is still on its way: written now, these lines would land before it.
+    if (lines === undefined || this.closed() || this.out.writableLength > 0) return;
     try {
       if (this.fd !== undefined) writeSync(this.fd, lines);
       else this.out.write(lines);
@@ -52,20 +53,27 @@ export class AuditSink {
     /** The file's descriptor, for the synchronous write at exit. */
     private readonly fd?: number,
   ) {
-    out.on('error', (err: Error) => {
-      if (this.broken) return;
-      this.broken = true;
-      log.error(
-        { error: err.message },
-        'audit: writing the audit log failed; later audit events are dropped and counted',
-      );
-    });
+    out.on('error', this.onError);
+  }
+
+  private readonly onError = (err: Error) => {
+    if (this.broken) return;
+    this.broken = true;
+    this.log.error(
+      { error: err.message },
+      'audit: writing the audit log failed; later audit events are dropped and counted',
+    );
+  };
+
+  /** True once the stream cannot take lines: failed, destroyed, or ended by close(). */
+  private closed(): boolean {
+    return this.broken || this.out.destroyed || this.out.writableEnded;
   }
 
   /** Appends one line (newline included), or drops and counts it. */
   write(line: string): void {
     if (this.flushMs <= 0) return this.send(line, 1);
-    if (this.broken || this.out.destroyed) {
+    if (this.closed()) {
       this.dropped++;
       return;
     }
@@ -99,7 +107,7 @@ export class AuditSink {
   /** Writes `lines` (`count` of them), or drops and counts them. */
   private send(lines: string, count: number): void {
     const out = this.out;
-    if (this.broken || out.destroyed) {
+    if (this.closed()) {
       this.dropped += count;
       return;
     }
@@ -135,6 +143,8 @@ export class AuditSink {
   async close(): Promise<void> {
     this.flush();
     this.reportDrops();
+    // stderr outlives this sink (a dev-mode reload makes a new one): leave no listener on it.
+    if (!this.owned) this.out.off('error', this.onError);
     if (!this.owned || this.broken || this.out.destroyed) return;
     await new Promise<void>((resolve) => {
       this.out.once('error', () => resolve());

@@ -519,6 +519,19 @@ describe('output', () => {
     while (pending.length > 0) pending.shift()?.();
   });
 
+  it('a line that comes after close is dropped and counted, not written or reported as a failure', async () => {
+    const { out, writes } = countingOut();
+    const { log, lines } = recordingLog();
+    const sink = new AuditSink(out, log, true, undefined, 5);
+    sink.write('before\n');
+    await sink.close();
+    sink.write('after\n');
+    sink.flush();
+    expect(writes).toEqual(['before\n']);
+    expect(sink.droppedCount).toBe(1);
+    expect(lines.filter((l) => l.level === 50)).toEqual([]);
+  });
+
   it('a process that exits with lines still gathered writes them to the file first', () => {
     const file = join(dir, 'exit.jsonl');
     const sinkModule = join(import.meta.dirname, '../../runtime/audit/sink.ts');

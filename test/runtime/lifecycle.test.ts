@@ -196,10 +196,11 @@ describe('graceful shutdown', () => {
     const c = new Client({ name: 'drain-waiting', version: '1' });
     await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
     const call = c.callTool({ name: 'echo', arguments: { text: 'after the handshake' } });
+    // The call has reached the backend and waits for its handshake.
     await waitFor(
-      async () => ((await getJson(g, '/status')).body.backends as any[])[0].state === 'connecting',
+      async () => ((await getJson(g, '/status')).body.backends as any[])[0].clientCalls === 1,
       10_000,
-      'backend connecting',
+      'the call waiting for the backend',
     );
     const code = g.stop('SIGTERM');
     expect((await call).content).toEqual([{ type: 'text', text: 'after the handshake' }]);
