@@ -122,7 +122,7 @@ export class Backend {
       const started = Date.now();
       if (ctx) this.waitingClients++;
       try {
-        await this.waitReady(this.cfg.timeoutMs);
+        await this.waitReady(this.cfg.timeoutMs, ctx);
       } finally {
         if (ctx) this.waitingClients--;
       }
@@ -344,22 +344,33 @@ export class Backend {
     return this.cfg.connectTimeoutMs ?? Math.max(this.cfg.timeoutMs, CONNECT_TIMEOUT_MS);
   }
 
-  private waitReady(timeoutMs: number): Promise<void> {
+  /** Waits for readiness; a client that cancels (or goes away) stops waiting at once. */
+  private waitReady(timeoutMs: number, ctx?: CallContext): Promise<void> {
     if (this.state === 'failed' || this.state === 'closed' || this.state === 'unhealthy')
       return Promise.reject(this.notReadyError(0));
+    if (ctx?.cancelled) return Promise.reject(new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const waiter = () => {
         clearTimeout(timer);
         this.waiters.delete(waiter);
+        if (ctx) ctx.onCancel = undefined;
         if (this.state === 'ready') resolve();
         else reject(this.notReadyError(Date.now() - started));
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
+        if (ctx) ctx.onCancel = undefined;
         reject(this.notReadyError(timeoutMs));
       }, timeoutMs);
       this.waiters.add(waiter);
+      // The upstream request sets its own hook once sent (Peer.request).
+      if (ctx)
+        ctx.onCancel = () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          reject(new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
+        };
     });
   }
 

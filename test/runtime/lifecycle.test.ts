@@ -188,6 +188,25 @@ describe('graceful shutdown', () => {
     await waitFor(() => !alive(pid), 5000, 'child gone');
   });
 
+  it('a call cancelled while it waits for its backend stops waiting, and SIGTERM does not wait for it', async () => {
+    // The call's own timeout is long: only the cancellation can end its wait within the test.
+    const gw = await buildGateway([
+      { name: 'echo', args: [ECHO], env: { ECHO_INIT_DELAY_MS: '60000' }, introspectEnv: {}, timeoutMs: 120_000 },
+    ]);
+    const g = await runBundle(await bundleGateway(gw));
+    const c = new Client({ name: 'cancel-waiting', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+    const ac = new AbortController();
+    const call = c.callTool({ name: 'echo', arguments: { text: 'never sent' } }, undefined, { signal: ac.signal });
+    const waiting = async () => ((await getJson(g, '/status')).body.backends as any[])[0].clientCalls;
+    await waitFor(async () => (await waiting()) === 1, 10_000, 'the call waiting for the backend');
+    ac.abort(); // the SDK sends notifications/cancelled
+    await expect(call).rejects.toThrow();
+    await waitFor(async () => (await waiting()) === 0, 10_000, 'the cancelled call no longer waiting');
+    expect(await g.stop('SIGTERM')).toBe(0);
+    expect(drained(g.logs())).toBe(0);
+  });
+
   it('SIGTERM drains a client call that is waiting for its backend to become ready', async () => {
     const gw = await buildGateway([
       { name: 'echo', args: [ECHO], env: { ECHO_INIT_DELAY_MS: '1500' }, introspectEnv: {} },
