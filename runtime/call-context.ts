@@ -1,4 +1,5 @@
 /** What a forwarded call may do toward the downstream client that made it. */
+import { ERR, RpcError } from './jsonrpc.ts';
 import type { RequestSpan } from './observe.ts';
 import type { Principal } from './plugins.ts';
 
@@ -10,6 +11,11 @@ export function cancelCall(ctx: CallContext | undefined): void {
   if (!ctx || ctx.cancelled) return;
   ctx.cancelled = true;
   ctx.onCancel?.();
+}
+
+/** The error a call ends with once its client cancelled it or went away. */
+export function cancelledError(): RpcError {
+  return new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client');
 }
 
 /** Where an HTTP request came from, for observers: the client's address and W3C trace context. */

@@ -1,5 +1,5 @@
 /** The JSON-RPC client side of one upstream connection: ids, pending calls, timeouts, progress. */
-import { TRACEPARENT, type CallContext } from '../call-context.ts';
+import { TRACEPARENT, type CallContext, cancelledError } from '../call-context.ts';
 import { ERR, RpcError, errorJson, notificationJson, requestJson, resultJson } from '../jsonrpc.ts';
 import type { JsonRpcMessage, Wire } from '../plugins.ts';
 import { RawJson } from '../raw-json.ts';
@@ -58,20 +58,14 @@ export class Peer {
 
   /** Sends a request; rejects with RpcError on error response, timeout, cancellation or lost connection. */
   request(method: string, params: any, timeoutMs: number, ctx?: CallContext, token?: string | number): Promise<any> {
-    if (ctx?.cancelled) return Promise.reject(new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
+    if (ctx?.cancelled) return Promise.reject(cancelledError());
     const id = this.nextId++;
     if (token !== undefined) params._meta = { ...params._meta, progressToken: id };
     return new Promise((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
       this.pending.set(id, { resolve, reject, method, ctx, token, deadline, timeoutMs });
       if (deadline < this.armedFor) this.arm(deadline);
-      if (ctx)
-        ctx.onCancel = () =>
-          this.cancel(
-            id,
-            'cancelled by the client',
-            new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'),
-          );
+      if (ctx) ctx.onCancel = () => this.cancel(id, 'cancelled by the client', cancelledError());
       // The W3C trace context in params._meta also travels as the `traceparent` header over HTTP (a
       // stdio wire has no headers and ignores `forward`).
       const tp = params?._meta?.traceparent;

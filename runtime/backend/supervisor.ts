@@ -4,7 +4,7 @@
  *
  * Over 300 lines: one backend's lifecycle is one state machine (connect with a deadline, initialize, drift, health, restart with backoff, circuit); splitting it would scatter the transitions.
  */
-import type { CallContext } from '../call-context.ts';
+import { type CallContext, cancelledError } from '../call-context.ts';
 import { ERR, RpcError } from '../jsonrpc.ts';
 import type { Logger } from '../log.ts';
 import type { JsonRpcMessage, ResolvedBackend, TransportFactory, Wire } from '../plugins.ts';
@@ -348,7 +348,7 @@ export class Backend {
   private waitReady(timeoutMs: number, ctx?: CallContext): Promise<void> {
     if (this.state === 'failed' || this.state === 'closed' || this.state === 'unhealthy')
       return Promise.reject(this.notReadyError(0));
-    if (ctx?.cancelled) return Promise.reject(new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
+    if (ctx?.cancelled) return Promise.reject(cancelledError());
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const waiter = () => {
@@ -369,7 +369,7 @@ export class Backend {
         ctx.onCancel = () => {
           clearTimeout(timer);
           this.waiters.delete(waiter);
-          reject(new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client'));
+          reject(cancelledError());
         };
     });
   }

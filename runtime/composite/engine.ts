@@ -9,8 +9,7 @@
  *
  * Over 300 lines: one run is one state machine (levels, steps, deadlines, cancellation, records and what observers are told), kept in one class so no transition is split from the state it changes.
  */
-import { type CallContext, cancelCall } from '../call-context.ts';
-import { ERR, RpcError } from '../jsonrpc.ts';
+import { type CallContext, cancelCall, cancelledError } from '../call-context.ts';
 import type { Logger } from '../log.ts';
 import type { Timers } from '../protocol/timers.ts';
 import { runBounded } from './bounded.ts';
@@ -56,10 +55,6 @@ export function runWorkflow(
 
 /** The longest delay a timer can take. */
 const MAX_DELAY = 2_147_483_647;
-
-function cancelledError(): RpcError {
-  return new RpcError(ERR.CONNECTION_CLOSED, 'request cancelled by the client');
-}
 
 class WorkflowRun implements RunScope {
   readonly data: TemplateData;
